@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The kernel's initramfs format: "newc" (070701) and "crc" (070702) cpio archives. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SDC_CPIO_HEADER_SIZE 110
+#define SDC_CPIO_NAME_MAX    4096 /* PATH_MAX, as the kernel's N_ALIGN(PATH_MAX) buffer */
+
+typedef struct SdcCpioEntry {
+        const char *name; /* NUL-terminated, points into the archive buffer */
+        size_t name_len;  /* without the NUL */
+        uint32_t ino, mode, uid, gid, nlink, mtime;
+        uint32_t devmajor, devminor, rdevmajor, rdevminor;
+        uint32_t check;
+        const uint8_t *data; /* file body or symlink target (not NUL-terminated) */
+        size_t size;
+        size_t offset; /* of the header, within the buffer passed to the parser */
+} SdcCpioEntry;
+
+/* Parses one header at buf[0]. On success fills *e and sets *ret_next to the offset of whatever
+ * follows this entry's (4-byte padded) body. Returns:
+ *   0        an entry (*e valid)
+ *   1        the "TRAILER!!!" entry (*ret_next is behind it)
+ *  -EBADMSG  not a newc/crc header, bad hex digits, a name without NUL, name too long
+ *  -ENODATA  the buffer ends inside the header, the name or the body (truncated) */
+int sdc_cpio_parse_entry(const uint8_t *buf, size_t len, SdcCpioEntry *e, size_t *ret_next);

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Walks an initramfs image the way the kernel's unpack_to_rootfs() does: a sequence of segments,
+ * each an uncompressed cpio archive (such as early microcode) or a compressed stream of cpio
+ * archives, separated by zero padding. Every cpio entry is handed to a callback in order, so the
+ * caller can apply "later entries override earlier ones". Nothing is written to disk. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+#include "cpio.h"
+#include "decompress.h"
+
+/* Bounds on hostile input; documented in sdcompat-check(8). */
+typedef struct SdcImageLimits {
+        uint64_t max_unpacked; /* total decompressed bytes of all segments */
+        uint64_t max_entries;  /* cpio entries over the whole image */
+} SdcImageLimits;
+
+#define SDC_IMAGE_DEFAULT_MAX_UNPACKED (UINT64_C(4) << 30) /* 4 GiB */
+#define SDC_IMAGE_DEFAULT_MAX_ENTRIES  UINT64_C(1000000)
+
+typedef struct SdcImageSegment {
+        uint64_t offset;          /* in the image file */
+        uint64_t length;          /* bytes of the image file it occupies (without padding after it) */
+        SdcCompression compression;
+        uint64_t unpacked;        /* bytes after decompression */
+        uint64_t entries;         /* cpio entries, trailers excluded */
+} SdcImageSegment;
+
+typedef struct SdcImageError {
+        int error;                 /* negative errno, 0 if none */
+        uint64_t offset;           /* byte in the image file where it was detected */
+        SdcCompression compression; /* of the segment it happened in */
+        char message[256];         /* human readable, without the file name */
+} SdcImageError;
+
+typedef int (*SdcImageEntryFn)(const SdcCpioEntry *e, unsigned segment, void *userdata);
+
+typedef struct SdcImage SdcImage;
+
+/* Maps the file and decompresses all of it, calling fn for each entry (fn may be NULL). A negative
+ * return from fn stops the walk and is returned. On a format error returns the negative errno and
+ * fills *ret_error (if non-NULL) with the offset and reason. Entry data pointers stay valid until
+ * sdc_image_free(). */
+int sdc_image_open(
+        int dir_fd, const char *path, const SdcImageLimits *limits, SdcImageEntryFn fn, void *userdata,
+        SdcImage **ret, SdcImageError *ret_error);
+/* The same over a buffer the caller owns (used by the fuzzer and the tests). */
+int sdc_image_open_buffer(
+        const uint8_t *data, size_t size, const SdcImageLimits *limits, SdcImageEntryFn fn, void *userdata,
+        SdcImage **ret, SdcImageError *ret_error);
+
+SdcImage *sdc_image_free(SdcImage *img);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SdcImage *, sdc_image_free);
+
+size_t sdc_image_n_segments(const SdcImage *img);
+const SdcImageSegment *sdc_image_segment(const SdcImage *img, size_t i);
+uint64_t sdc_image_file_size(const SdcImage *img);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What a tree backend implements. Resolution itself (symlinks, "..", loops) lives once in tree.c
+ * and only asks the backend for one directory entry at a time, through node handles, so that the
+ * directory backend can walk with O_PATH|O_NOFOLLOW file descriptors (no window between checking a
+ * component and using it) and the image backend with pointers into its in-memory index. */
+
+#include "tree.h"
+
+typedef union SdcNode {
+        int fd;    /* directory backend: an O_PATH descriptor */
+        void *ptr; /* image backend: its node */
+} SdcNode;
+
+typedef struct SdcTreeOps {
+        /* A new handle on the root directory. */
+        int (*root)(SdcTree *t, SdcNode *ret);
+        /* Looks up one name (never "." or "..", never containing '/') in directory dir, without
+         * following a symlink. Fills *ret (a new handle the caller releases) and *ret_stat.
+         * -ENOENT if absent, -ENOTDIR if dir is not a directory. */
+        int (*child)(SdcTree *t, const SdcNode *dir, const char *name, SdcNode *ret, SdcStat *ret_stat);
+        int (*readlink)(SdcTree *t, const SdcNode *n, char **ret);
+        int (*read)(SdcTree *t, const SdcNode *n, uint64_t max_size, SdcBlob *ret);
+        int (*list)(SdcTree *t, const SdcNode *n, char ***ret);
+        void (*release)(SdcTree *t, SdcNode *n);
+        void (*free)(SdcTree *t);
+        /* Optional fast path for a whole path (the directory backend's openat2(RESOLVE_IN_ROOT)).
+         * Returns -EOPNOTSUPP to make tree.c fall back to the walk. Does not give a canonical path. */
+        int (*open_path)(SdcTree *t, const char *path, unsigned flags, SdcNode *ret, SdcStat *ret_stat);
+} SdcTreeOps;
+
+struct SdcTree {
+        const SdcTreeOps *ops;
+        char *description;
+        void *backend; /* the backend's own state */
+};
+
+/* For backends: allocate the common part. */
+int sdc_tree_new(const SdcTreeOps *ops, const char *description, void *backend, SdcTree **ret);

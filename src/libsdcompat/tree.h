@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* One read-only interface over "a root": a directory (a root file system, a mounted /sysroot, a
+ * staging tree) or an initramfs image. Every path is resolved inside the tree: absolute symlinks
+ * are relative to the tree's root, ".." stops at the root, at most SDC_TREE_MAX_SYMLINKS symlinks
+ * are followed (-ELOOP beyond). Probes are written once against this interface. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image.h"
+#include "macro.h"
+
+#define SDC_TREE_MAX_SYMLINKS 40 /* the kernel's MAXSYMLINKS */
+
+typedef enum SdcNodeType {
+        SDC_NODE_REGULAR,
+        SDC_NODE_DIRECTORY,
+        SDC_NODE_SYMLINK,
+        SDC_NODE_OTHER,
+} SdcNodeType;
+
+typedef struct SdcStat {
+        SdcNodeType type;
+        uint32_t mode; /* st_mode, type bits included */
+        uint64_t size;
+} SdcStat;
+
+/* File contents: either borrowed from the tree (an image's unpacked data) or an mmap() the blob
+ * owns. Always release with sdc_blob_done(). */
+typedef struct SdcBlob {
+        const uint8_t *data;
+        size_t size;
+        void *map; /* non-NULL if this blob owns a mapping */
+        size_t map_size;
+} SdcBlob;
+
+void sdc_blob_done(SdcBlob *b);
+
+typedef struct SdcTree SdcTree;
+
+enum {
+        SDC_TREE_NO_OPENAT2 = 1 << 0, /* directory trees: always use the manual walk (tests, old kernels) */
+};
+
+enum {
+        SDC_RESOLVE_NOFOLLOW = 1 << 0, /* do not follow a symlink in the last component */
+};
+
+int sdc_tree_open_dir(int dir_fd, const char *path, unsigned flags, SdcTree **ret);
+int sdc_tree_open_image(
+        int dir_fd, const char *path, const SdcImageLimits *limits, SdcTree **ret, SdcImageError *ret_error);
+SdcTree *sdc_tree_free(SdcTree *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SdcTree *, sdc_tree_free);
+
+/* "/sysroot", "/boot/initrd.img-6.1.0-9-amd64": for messages. */
+const char *sdc_tree_description(const SdcTree *t);
+/* NULL for directory trees. */
+const SdcImage *sdc_tree_image(const SdcTree *t);
+
+/* Resolves path inside the tree. ret_canonical (optional) receives the absolute, symlink-free path
+ * inside the tree ("/usr/lib/systemd/systemd"); ret_stat (optional) what it is. -ENOENT, -ENOTDIR,
+ * -ELOOP, -ENAMETOOLONG as the kernel would return them. */
+int sdc_tree_resolve(SdcTree *t, const char *path, unsigned flags, char **ret_canonical, SdcStat *ret_stat);
+
+/* Reads a regular file (symlinks followed inside the tree). -EFBIG if it is larger than max_size,
+ * -EISDIR/-EINVAL if it is not a regular file. */
+int sdc_tree_read(SdcTree *t, const char *path, uint64_t max_size, SdcBlob *ret);
+
+/* Reads a symlink's target without following it. -EINVAL if it is not a symlink. */
+int sdc_tree_readlink(SdcTree *t, const char *path, char **ret);
+
+/* The names in a directory (symlinks followed), sorted, NULL-terminated; free with strv_free(). */
+int sdc_tree_list(SdcTree *t, const char *path, char ***ret);
+
+/* Convenience: 1 if path exists (following symlinks), 0 if not, negative errno on other errors. */
+int sdc_tree_exists(SdcTree *t, const char *path);

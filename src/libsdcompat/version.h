@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* systemd versions as they are found in the wild:
+ *   "219", "219-78.el7_9.9", "252.39-1~deb12u2", "257.13", "258~rc2", "v261", "258-rc2",
+ *   "systemd 252 (252.39-1~deb12u2)" (the first line of `systemd --version`).
+ * Ordering: upstream major, then pre-releases before the release, then the stable point
+ * release, then the distribution's revision (dpkg's ordering; RHEL dist tags such as ".el7_9"
+ * are dropped first so that "78.el7_9.2" compares as "78.2"). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum SdcDistroFamily {
+        SDC_DISTRO_NONE,   /* no distribution revision */
+        SDC_DISTRO_DEBIAN, /* "-1~deb12u2", "-7+deb11u5", "-1~bpo12+1", "-1" */
+        SDC_DISTRO_RHEL,   /* "-78.el7_9.9" */
+        SDC_DISTRO_OTHER,
+} SdcDistroFamily;
+
+typedef struct SdcVersion {
+        unsigned major;     /* 252 */
+        unsigned point;     /* 39 in 252.39; 0 if none */
+        bool has_point;
+        unsigned rc;        /* 2 in 258~rc2; 0 for a release */
+        bool prerelease;    /* ~rcN, -rcN, ~devel */
+        char revision[64];  /* distribution revision as written: "1~deb12u2", "78.el7_9.9"; "" if none */
+        char release[64];   /* revision normalised for comparison: "78.9" for "78.el7_9.9" */
+        SdcDistroFamily family;
+        char text[128];     /* the version as parsed, e.g. "252.39-1~deb12u2" */
+} SdcVersion;
+
+/* Parses s into *ret. -EINVAL if s holds no systemd version. */
+int sdc_version_parse(const char *s, SdcVersion *ret);
+
+/* <0, 0, >0 like strcmp. Revisions are compared only when both sides have one of the same family;
+ * otherwise a missing revision sorts first. */
+int sdc_version_compare(const SdcVersion *a, const SdcVersion *b);
+
+/* dpkg's version-part comparison (letters < non-letters, '~' before everything, digits numeric). */
+int sdc_verrevcmp(const char *a, const char *b);
+
+const char *sdc_distro_family_to_string(SdcDistroFamily f);

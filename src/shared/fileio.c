@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "macro.h"
+
+int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        for (;;) {
+                ssize_t n;
+
+                if (allocated - size < 4096 + 1) {
+                        size_t want = MAX(allocated * 2, (size_t) 8192);
+                        char *p;
+
+                        if (want > max_size + 4097)
+                                want = max_size + 4097;
+                        if (want <= allocated)
+                                return -EFBIG;
+                        p = realloc(buf, want);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                        allocated = want;
+                }
+                n = read(fd, buf + size, allocated - size - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (size > max_size)
+                        return -EFBIG;
+        }
+
+        buf[size] = 0;
+        if (ret_size)
+                *ret_size = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, unsigned mode) {
+        _cleanup_free_ char *tmp = NULL, *dir = NULL;
+        _cleanup_close_ int fd = -1, dfd = -1;
+        const char *slash;
+        const uint8_t *p = data;
+        int r;
+
+        if (asprintf(&tmp, "%s.sdcompat-tmp-%u", path, (unsigned) getpid()) < 0)
+                return -ENOMEM;
+
+        fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto fail;
+                }
+                p += n;
+                size -= (size_t) n;
+        }
+        if (fsync(fd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        fd = safe_close(fd);
+
+        if (renameat(dir_fd, tmp, dir_fd, path) < 0) {
+                r = -errno;
+                goto fail;
+        }
+
+        /* Make the rename itself durable. */
+        slash = strrchr(path, '/');
+        dir = slash ? strndup(path, (size_t) (slash - path) + (slash == path)) : strdup(".");
+        if (!dir)
+                return -ENOMEM;
+        dfd = openat(dir_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void) fsync(dfd);
+        return 0;
+
+fail:
+        (void) unlinkat(dir_fd, tmp, 0);
+        return r;
+}
+
+int parse_size(const char *s, uint64_t *ret) {
+        unsigned long long v;
+        char *end;
+        unsigned shift = 0;
+
+        if (isempty(s) || s[0] == '-')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0)
+                return -errno;
+        if (end == s)
+                return -EINVAL;
+        switch (*end) {
+        case 0: break;
+        case 'K': shift = 10; break;
+        case 'M': shift = 20; break;
+        case 'G': shift = 30; break;
+        case 'T': shift = 40; break;
+        default: return -EINVAL;
+        }
+        if (*end && end[1] != 0)
+                return -EINVAL;
+        if (shift && v > (UINT64_MAX >> shift))
+                return -ERANGE;
+        *ret = (uint64_t) v << shift;
+        return 0;
+}

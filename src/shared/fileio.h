@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reads a whole (small) file relative to dir_fd into a NUL-terminated buffer. -EFBIG if it is
+ * larger than max_size. Used for /proc files and configuration, never for images. */
+int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_size);
+
+/* Writes data to dir_fd/path atomically: a temporary file in the same directory, fsync, rename,
+ * fsync of the directory. The file is either the old one or the complete new one. */
+int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, unsigned mode);
+
+/* Parses "123", "4K", "1M", "2G" (binary multiples) into bytes. -EINVAL / -ERANGE. */
+int parse_size(const char *s, uint64_t *ret);

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "strv.h"
+
+char **strv_free(char **l) {
+        if (!l)
+                return NULL;
+        for (char **s = l; *s; s++)
+                free(*s);
+        free(l);
+        return NULL;
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+
+        while (l && l[n])
+                n++;
+        return n;
+}
+
+int strv_consume(char ***l, char *s) {
+        size_t n = strv_length(*l);
+        char **c;
+
+        if (!s)
+                return -ENOMEM;
+        c = realloc(*l, sizeof(char *) * (n + 2));
+        if (!c) {
+                free(s);
+                return -ENOMEM;
+        }
+        c[n] = s;
+        c[n + 1] = NULL;
+        *l = c;
+        return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        return strv_consume(l, strdup(s));
+}
+
+bool strv_contains(char *const *l, const char *s) {
+        STRV_FOREACH(i, l)
+                if (streq(*i, s))
+                        return true;
+        return false;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+void strv_sort(char **l) {
+        size_t n = strv_length(l);
+
+        if (n > 1)
+                qsort(l, n, sizeof(char *), cmp_str);
+}
