@@ -33,8 +33,14 @@ typedef struct SdcTreeOps {
 struct SdcTree {
         const SdcTreeOps *ops;
         char *description;
-        void *backend; /* the backend's own state */
+        void *backend;        /* the backend's own state */
+        const SdcImage *image; /* the image backend's image, NULL for directories */
 };
 
 /* For backends: allocate the common part. */
 int sdc_tree_new(const SdcTreeOps *ops, const char *description, void *backend, SdcTree **ret);
+
+/* Resolves path to a handle the caller releases with t->ops->release(). Used by backends that
+ * need resolution while they build themselves (the image backend, for the kernel's semantics of
+ * creating "a/b" through a symlink "a"). Never uses open_path. */
+int sdc_tree_resolve_node(SdcTree *t, const char *path, unsigned flags, SdcNode *ret, SdcStat *ret_stat);

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <string.h>
+
+#include "assess.h"
+#include "strv.h"
+
+static const char *const verdict_names[_SDC_VERDICT_MAX] = {
+        [SDC_VERDICT_SAFE] = "safe",
+        [SDC_VERDICT_AT_RISK] = "at-risk",
+        [SDC_VERDICT_BLOCKED] = "blocked",
+};
+
+const char *sdc_verdict_to_string(SdcVerdict v) {
+        return v >= 0 && v < _SDC_VERDICT_MAX ? verdict_names[v] : NULL;
+}
+
+SdcVerdict sdc_verdict_worst(SdcVerdict a, SdcVerdict b) {
+        static const int rank[_SDC_VERDICT_MAX] = {
+                [SDC_VERDICT_SAFE] = 0, [SDC_VERDICT_BLOCKED] = 1, [SDC_VERDICT_AT_RISK] = 2
+        };
+        return rank[a] >= rank[b] ? a : b;
+}
+
+static int set(SdcAssessment *a, SdcVerdict v, const char *fmt, ...) _printf_(3, 4);
+static int set(SdcAssessment *a, SdcVerdict v, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        a->verdict = v;
+        va_start(ap, fmt);
+        r = vasprintf(&a->reason, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                a->reason = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int sdc_assess_versions(const SdcTreeFacts *initrd, const SdcTreeFacts *root, SdcAssessment *ret) {
+        const SdcSystemdFacts *i = &initrd->systemd, *r = &root->systemd;
+
+        *ret = (SdcAssessment) {};
+        if (!initrd->runs_systemd)
+                return set(ret, SDC_VERDICT_SAFE,
+                           "no systemd in this initramfs: no state crosses switch-root, a version skew is harmless");
+        if (!i->has_version)
+                return set(ret, SDC_VERDICT_BLOCKED, "the initramfs runs systemd, but its version could not be determined");
+        if (!r->found)
+                return set(ret, SDC_VERDICT_AT_RISK,
+                           "the initramfs runs systemd %s, but the root has no systemd to hand its state to",
+                           i->version.text);
+        if (!r->has_version)
+                return set(ret, SDC_VERDICT_BLOCKED, "the root's systemd version could not be determined");
+        if (i->version.major == r->version.major)
+                return set(ret, SDC_VERDICT_SAFE, "same upstream systemd version (%u) in the initramfs and the root",
+                           i->version.major);
+        return set(ret, SDC_VERDICT_AT_RISK,
+                   "systemd versions differ: %s in the initramfs, %s on the root (%s); the hazard rules that say "
+                   "which breaks are not evaluated by this version of sdcompat-check",
+                   i->version.text, r->version.text, i->version.major < r->version.major ? "older initramfs" : "newer initramfs");
+}
+
+void sdc_assessment_done(SdcAssessment *a) {
+        free(a->reason);
+        a->reason = NULL;
+}
+
+static void strv_to_json(JsonWriter *w, const char *key, char **l) {
+        json_array_begin(w, key);
+        STRV_FOREACH(s, l)
+                json_string(w, NULL, *s);
+        json_array_end(w);
+}
+
+void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *f) {
+        const SdcSystemdFacts *s = &f->systemd;
+
+        json_object_begin(w, key);
+        json_string(w, "role", f->role == SDC_ROLE_INITRD ? "initrd" : "root");
+        json_bool(w, "runs_systemd", f->runs_systemd);
+        json_string(w, "init", f->init);
+        json_bool(w, "is_initrd", f->is_initrd);
+        json_object_begin(w, "os_release");
+        json_string(w, "path", f->os_release_path);
+        json_string(w, "id", f->os_id);
+        json_string(w, "version_id", f->os_version_id);
+        json_string(w, "pretty_name", f->os_pretty_name);
+        json_object_end(w);
+        json_string(w, "dracut_version", f->dracut_version);
+        strv_to_json(w, "kernel_versions", f->kernel_versions);
+
+        json_object_begin(w, "systemd");
+        json_bool(w, "found", s->found);
+        json_string(w, "binary", s->binary);
+        json_string(w, "version", s->has_version ? s->version.text : NULL);
+        if (s->has_version) {
+                json_uint(w, "upstream", s->version.major);
+                if (s->version.has_point)
+                        json_uint(w, "point", s->version.point);
+                else
+                        json_null(w, "point");
+                json_string(w, "revision", s->version.revision[0] ? s->version.revision : NULL);
+                json_string(w, "distro", sdc_distro_family_to_string(s->version.family));
+        }
+        json_string(w, "version_source", s->version_source);
+        json_string(w, "shared_library", s->shared_library);
+        json_string(w, "features", s->features);
+        json_string(w, "default_hierarchy", s->default_hierarchy);
+        json_string(w, "compiled_binary_path", s->compiled_binary_path);
+        json_object_end(w);
+
+        strv_to_json(w, "notes", f->notes);
+        json_object_end(w);
+}

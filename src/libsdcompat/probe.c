@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <string.h>
+
+#include "elf-reader.h"
+#include "envfile.h"
+#include "log.h"
+#include "probe.h"
+#include "strv.h"
+
+/* Generous bounds for files the probe reads whole; larger ones are not what they claim to be. */
+#define MAX_BINARY_SIZE  (UINT64_C(256) << 20)
+#define MAX_TEXT_SIZE    (UINT64_C(1) << 20)
+
+/* Where systemd's manager binary lives: merged or split /usr, in this order. */
+static const char *const binary_candidates[] = {
+        "/usr/lib/systemd/systemd",
+        "/lib/systemd/systemd",
+};
+
+static int add_note(SdcTreeFacts *f, const char *fmt, ...) _printf_(2, 3);
+static int add_note(SdcTreeFacts *f, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return strv_consume(&f->notes, s);
+}
+
+static bool is_digit(uint8_t c) {
+        return c >= '0' && c <= '9';
+}
+
+int sdc_probe_scan_version(const uint8_t *data, size_t size, SdcVersion *ret) {
+        static const char needle[] = "systemd ";
+        const uint8_t *p = data, *end = data + size;
+
+        while ((p = memmem(p, (size_t) (end - p), needle, STRLEN(needle)))) {
+                const uint8_t *q = p + STRLEN(needle), *digits = q;
+                char buf[128];
+                size_t n;
+
+                p += STRLEN(needle);
+                while (q < end && is_digit(*q) && q - digits < 6)
+                        q++;
+                if (q == digits || (q < end && is_digit(*q)))
+                        continue;
+                n = (size_t) (q - digits);
+                memcpy(buf, digits, n);
+                buf[n] = 0;
+
+                /* "%s" is where systemd puts the ANSI highlight (v250 and later). */
+                if (end - q >= 2 && q[0] == '%' && q[1] == 's')
+                        q += 2;
+                if (end - q >= 2 && q[0] == ' ' && q[1] == '(') {
+                        const uint8_t *v = q + 2, *close = memchr(v, ')', (size_t) MIN(end - v, 100));
+
+                        /* The parenthesised version is the full one when it starts with the
+                         * same major: "(252.39-1~deb12u2)"; git builds put other things there. */
+                        if (close && close - v > (ptrdiff_t) n && memcmp(v, buf, n) == 0 &&
+                            (v[n] == '.' || v[n] == '-' || v[n] == '~' || v[n] == ')')) {
+                                char full[128];
+                                size_t fl = (size_t) (close - v);
+
+                                memcpy(full, v, fl);
+                                full[fl] = 0;
+                                if (sdc_version_parse(full, ret) >= 0)
+                                        return 1;
+                        }
+                } else if (!(q < end && (*q == 0 || *q == '\n')))
+                        continue; /* "systemd 219" must end its string (v219: "systemd 219\n+PAM") */
+
+                if (sdc_version_parse(buf, ret) >= 0 && ret->major >= 180)
+                        return 1;
+        }
+        return 0;
+}
+
+int sdc_probe_scan_features(const uint8_t *data, size_t size, char **ret) {
+        static const char *const needles[] = { "+PAM +AUDIT", "+PAM -AUDIT", "-PAM +AUDIT", "-PAM -AUDIT" };
+
+        for (size_t i = 0; i < ELEMENTSOF(needles); i++) {
+                const uint8_t *p = memmem(data, size, needles[i], strlen(needles[i])), *e;
+
+                if (!p)
+                        continue;
+                e = memchr(p, 0, (size_t) (data + size - p));
+                if (!e)
+                        continue;
+                *ret = strndup((const char *) p, (size_t) (e - p));
+                return *ret ? 1 : -ENOMEM;
+        }
+        return 0;
+}
+
+/* NUL-delimited exact string: "/lib/systemd/systemd" must not match inside
+ * "/usr/lib/systemd/systemd". */
+static bool contains_cstring(const uint8_t *data, size_t size, const char *s) {
+        size_t l = strlen(s);
+
+        for (const uint8_t *p = data; (p = memmem(p, (size_t) (data + size - p), s, l + 1)); p++)
+                if (p == data || p[-1] == 0)
+                        return true;
+        return false;
+}
+
+static int read_os_release(SdcTree *t, SdcTreeFacts *f) {
+        static const char *const paths[] = { "/etc/os-release", "/usr/lib/os-release" };
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                SdcBlob b = {};
+                int r;
+
+                r = sdc_tree_read(t, paths[i], MAX_TEXT_SIZE, &b);
+                if (r == -ENOENT || r == -ENOTDIR)
+                        continue;
+                if (r < 0) {
+                        (void) add_note(f, "%s: cannot read: %s", paths[i], strerror(-r));
+                        continue;
+                }
+                (void) sdc_tree_resolve(t, paths[i], 0, &f->os_release_path, NULL);
+                (void) sdc_envfile_get((const char *) b.data, b.size, "ID", &f->os_id);
+                (void) sdc_envfile_get((const char *) b.data, b.size, "VERSION_ID", &f->os_version_id);
+                (void) sdc_envfile_get((const char *) b.data, b.size, "PRETTY_NAME", &f->os_pretty_name);
+                sdc_blob_done(&b);
+                return 0;
+        }
+        return 0;
+}
+
+/* dracut writes initrd-release with DRACUT_VERSION= (and VERSION="... dracut-NNN" in older
+ * releases). */
+static void read_initrd_release(SdcTree *t, SdcTreeFacts *f) {
+        SdcBlob b = {};
+        _cleanup_free_ char *version = NULL;
+        const char *d;
+
+        if (sdc_tree_read(t, "/etc/initrd-release", MAX_TEXT_SIZE, &b) < 0)
+                return;
+        f->is_initrd = true;
+        if (sdc_envfile_get((const char *) b.data, b.size, "DRACUT_VERSION", &f->dracut_version) < 0 &&
+            sdc_envfile_get((const char *) b.data, b.size, "VERSION", &version) >= 0 &&
+            (d = strstr(version, "dracut-")))
+                f->dracut_version = strndup(d + STRLEN("dracut-"), strcspn(d + STRLEN("dracut-"), " \t"));
+        sdc_blob_done(&b);
+}
+
+static void read_kernel_versions(SdcTree *t, SdcTreeFacts *f) {
+        if (sdc_tree_list(t, "/usr/lib/modules", &f->kernel_versions) < 0 &&
+            sdc_tree_list(t, "/lib/modules", &f->kernel_versions) < 0)
+                f->kernel_versions = NULL;
+}
+
+/* Finds libsystemd-shared-NNN.so the way the dynamic loader would: the binary's RUNPATH
+ * ($ORIGIN expanded) first, then the places distributions use. */
+static int find_shared_library(SdcTree *t, const SdcElfInfo *elf, SdcSystemdFacts *s, char **ret_path) {
+        _cleanup_strv_free_ char **dirs = NULL;
+        const char *soname = NULL;
+        _cleanup_free_ char *origin = NULL;
+        char *slash;
+        int r;
+
+        STRV_FOREACH(n, elf->needed)
+                if (strneq(*n, "libsystemd-shared-", STRLEN("libsystemd-shared-"))) {
+                        soname = *n;
+                        s->shared_major = (unsigned) strtoul(*n + STRLEN("libsystemd-shared-"), NULL, 10);
+                        break;
+                }
+        if (!soname)
+                return 0;
+
+        origin = strdup(s->binary);
+        if (!origin)
+                return -ENOMEM;
+        slash = strrchr(origin, '/');
+        if (slash)
+                *slash = 0;
+        if (elf->runpath) {
+                _cleanup_free_ char *copy = strdup(elf->runpath);
+                char *save = NULL;
+
+                if (!copy)
+                        return -ENOMEM;
+                for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                        if (strneq(d, "$ORIGIN", 7)) {
+                                char *x;
+                                if (asprintf(&x, "%s%s", origin, d + 7) < 0)
+                                        return -ENOMEM;
+                                r = strv_consume(&dirs, x);
+                        } else
+                                r = strv_extend(&dirs, d);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        {
+                static const char *const fallback[] = {
+                        "/usr/lib/systemd", "/lib/systemd", "/usr/lib64/systemd", "/usr/lib/x86_64-linux-gnu/systemd",
+                        "/usr/lib/aarch64-linux-gnu/systemd",
+                };
+                for (size_t i = 0; i < ELEMENTSOF(fallback); i++) {
+                        r = strv_extend(&dirs, fallback[i]);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        STRV_FOREACH(d, dirs) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/%s", *d, soname) < 0)
+                        return -ENOMEM;
+                r = sdc_tree_resolve(t, p, 0, ret_path, NULL);
+                if (r >= 0)
+                        return 1;
+        }
+        return 0;
+}
+
+static void set_version(SdcSystemdFacts *s, const SdcVersion *v, const char *what, const char *where) {
+        /* Keep the most precise: one with a distribution revision beats a bare major. */
+        if (s->has_version && (s->version.revision[0] || !v->revision[0]))
+                return;
+        s->version = *v;
+        s->has_version = true;
+        free(s->version_source);
+        if (asprintf(&s->version_source, "%s %s", what, where) < 0)
+                s->version_source = NULL;
+}
+
+static void scan_blob(SdcSystemdFacts *s, const SdcBlob *b, const char *path) {
+        SdcVersion v;
+
+        if (sdc_probe_scan_version(b->data, b->size, &v) > 0)
+                set_version(s, &v, "version string in", path);
+        if (!s->features && sdc_probe_scan_features(b->data, b->size, &s->features) > 0) {
+                const char *h = strstr(s->features, "default-hierarchy=");
+                if (h)
+                        s->default_hierarchy = strndup(h + STRLEN("default-hierarchy="),
+                                                       strcspn(h + STRLEN("default-hierarchy="), " \n"));
+        }
+}
+
+static int probe_systemd(SdcTree *t, SdcTreeFacts *f) {
+        SdcSystemdFacts *s = &f->systemd;
+        SdcElfInfo elf = {};
+        SdcBlob bin = {}, lib = {};
+        _cleanup_free_ char *libpath = NULL;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(binary_candidates) && !s->binary; i++) {
+                SdcStat st;
+                if (sdc_tree_resolve(t, binary_candidates[i], 0, &s->binary, &st) >= 0 &&
+                    st.type != SDC_NODE_REGULAR) {
+                        free(s->binary);
+                        s->binary = NULL;
+                }
+        }
+        if (!s->binary)
+                return 0;
+
+        r = sdc_tree_read(t, s->binary, MAX_BINARY_SIZE, &bin);
+        if (r < 0) {
+                (void) add_note(f, "%s: cannot read: %s", s->binary, strerror(-r));
+                return 0;
+        }
+        if (sdc_elf_parse(bin.data, bin.size, &elf) < 0) {
+                (void) add_note(f, "%s: not an ELF binary", s->binary);
+                sdc_blob_done(&bin);
+                return 0;
+        }
+        s->found = true;
+
+        /* The distribution's own record first: the package note names the exact build. */
+        if (elf.package_note) {
+                _cleanup_free_ char *name = NULL, *version = NULL;
+                SdcVersion v;
+
+                if (sdc_elf_note_field(elf.package_note, "name", &name) >= 0 && strstr(name, "systemd") &&
+                    sdc_elf_note_field(elf.package_note, "version", &version) >= 0 &&
+                    sdc_version_parse(version, &v) >= 0)
+                        set_version(s, &v, "package note of", s->binary);
+        }
+
+        scan_blob(s, &bin, s->binary);
+        if (contains_cstring(bin.data, bin.size, "/usr/lib/systemd/systemd"))
+                s->compiled_binary_path = strdup("/usr/lib/systemd/systemd");
+        else if (contains_cstring(bin.data, bin.size, "/lib/systemd/systemd"))
+                s->compiled_binary_path = strdup("/lib/systemd/systemd");
+
+        r = find_shared_library(t, &elf, s, &libpath);
+        if (r > 0) {
+                s->shared_library = strdup(libpath);
+                if (sdc_tree_read(t, libpath, MAX_BINARY_SIZE, &lib) >= 0) {
+                        scan_blob(s, &lib, libpath);
+                        sdc_blob_done(&lib);
+                }
+        } else if (s->shared_major > 0)
+                (void) add_note(f, "libsystemd-shared-%u.so, which %s needs, was not found", s->shared_major,
+                                s->binary);
+
+        if (!s->has_version && s->shared_major > 0) {
+                char buf[16];
+                SdcVersion v;
+
+                (void) snprintf(buf, sizeof(buf), "%u", s->shared_major);
+                if (sdc_version_parse(buf, &v) >= 0)
+                        set_version(s, &v, "library name", libpath ?: "libsystemd-shared");
+        }
+        if (!s->has_version)
+                (void) add_note(f, "%s: no systemd version found in the binary or its library", s->binary);
+
+        sdc_elf_info_done(&elf);
+        sdc_blob_done(&bin);
+        return 0;
+}
+
+static void probe_init(SdcTree *t, SdcTreeFacts *f) {
+        const char *init = f->role == SDC_ROLE_INITRD ? "/init" : "/sbin/init";
+        SdcBlob b = {};
+        SdcStat st;
+        int r;
+
+        r = sdc_tree_resolve(t, init, 0, &f->init, &st);
+        if (r < 0) {
+                if (f->role == SDC_ROLE_INITRD)
+                        (void) add_note(f, "%s: %s: the kernel will not run an init from this image", init,
+                                        strerror(-r));
+                return;
+        }
+        if (st.type != SDC_NODE_REGULAR)
+                return;
+        if (f->systemd.binary && streq(f->init, f->systemd.binary)) {
+                f->runs_systemd = true;
+                return;
+        }
+        if (sdc_tree_read(t, f->init, MAX_BINARY_SIZE, &b) >= 0) {
+                f->init_is_script = b.size >= 2 && b.data[0] == '#' && b.data[1] == '!';
+                sdc_blob_done(&b);
+        }
+}
+
+int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret) {
+        SdcTreeFacts f = { .role = role };
+        int r;
+
+        r = sdc_tree_exists(t, "/");
+        if (r < 0)
+                return r;
+
+        (void) read_os_release(t, &f);
+        read_initrd_release(t, &f);
+        read_kernel_versions(t, &f);
+        r = probe_systemd(t, &f);
+        if (r < 0) {
+                sdc_tree_facts_done(&f);
+                return r;
+        }
+        probe_init(t, &f);
+        *ret = f;
+        return 0;
+}
+
+void sdc_tree_facts_done(SdcTreeFacts *f) {
+        SdcSystemdFacts *s = &f->systemd;
+
+        free(s->binary);
+        free(s->shared_library);
+        free(s->version_source);
+        free(s->features);
+        free(s->default_hierarchy);
+        free(s->compiled_binary_path);
+        free(f->os_release_path);
+        free(f->os_id);
+        free(f->os_version_id);
+        free(f->os_pretty_name);
+        free(f->init);
+        free(f->dracut_version);
+        strv_free(f->kernel_versions);
+        strv_free(f->notes);
+        *f = (SdcTreeFacts) {};
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What a tree holds of systemd, found the same way in an initramfs image, a staging directory
+ * and a mounted /sysroot: the one probe that record, negotiate, check and inject share. */
+
+#include <stdbool.h>
+
+#include "tree.h"
+#include "version.h"
+
+typedef enum SdcTreeRole {
+        SDC_ROLE_ROOT,   /* a root file system: its init is /sbin/init */
+        SDC_ROLE_INITRD, /* an initramfs: the kernel runs /init */
+} SdcTreeRole;
+
+typedef struct SdcSystemdFacts {
+        bool found;                 /* a systemd manager binary exists */
+        char *binary;               /* canonical path in the tree: "/usr/lib/systemd/systemd" */
+        char *shared_library;       /* canonical path of libsystemd-shared-NNN.so, if found */
+        unsigned shared_major;      /* NNN of libsystemd-shared-NNN.so (0 if unknown) */
+        bool has_version;
+        SdcVersion version;         /* the most precise version found */
+        char *version_source;       /* where the version came from, for the operator */
+        char *features;             /* "+PAM +AUDIT ... default-hierarchy=unified" */
+        char *default_hierarchy;    /* "unified", "hybrid", "legacy"; NULL if not in the features */
+        char *compiled_binary_path; /* SYSTEMD_BINARY_PATH compiled into the binary: what PID 1
+                                     * execs after switch-root ("/lib/systemd/systemd" on split-usr
+                                     * builds); NULL if not found */
+} SdcSystemdFacts;
+
+typedef struct SdcTreeFacts {
+        SdcTreeRole role;
+        SdcSystemdFacts systemd;
+        char *os_release_path;      /* canonical path of the os-release file read */
+        char *os_id, *os_version_id, *os_pretty_name;
+        bool is_initrd;             /* /etc/initrd-release exists */
+        char *init;                 /* what /init (initrd) or /sbin/init (root) resolves to */
+        bool init_is_script;
+        bool runs_systemd;          /* the tree's init is the systemd manager */
+        char *dracut_version;       /* from the initrd-release dracut writes; NULL if not dracut */
+        char **kernel_versions;     /* directories in /usr/lib/modules */
+        char **notes;               /* non-fatal findings worth showing ("libsystemd-shared not found") */
+} SdcTreeFacts;
+
+/* Probes t. Only errors that make the tree unreadable are returned; everything else that is
+ * missing is a fact (found=false, NULL fields) or a note. */
+int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret);
+void sdc_tree_facts_done(SdcTreeFacts *f);
+
+/* Scans a binary's bytes for the version string systemd prints with --version, in the forms
+ * used from v219 to today: "systemd 219\n+PAM ...", "systemd 247 (247.3-7+deb11u5)",
+ * "%ssystemd 254%s (254.26-1~bpo12+1)". Returns 1 and fills *ret if found, 0 if not. */
+int sdc_probe_scan_version(const uint8_t *data, size_t size, SdcVersion *ret);
+/* Scans for the compile-time feature string ("+PAM +AUDIT ..."). 1 if found, 0 if not. */
+int sdc_probe_scan_features(const uint8_t *data, size_t size, char **ret);

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A directory treated as a root: /sysroot at boot, / or a staging tree for the checker.
+ *
+ * Whole paths go through openat2(RESOLVE_IN_ROOT) where the kernel has it (5.6+); on older kernels
+ * (ENOSYS), or when asked (SDC_TREE_NO_OPENAT2), tree.c walks component by component through
+ * child(), which opens each entry with O_PATH|O_NOFOLLOW relative to its parent's descriptor.
+ * Either way nothing outside the root is ever opened.
+ *
+ * Regular files and directories are reopened for reading with O_NOFOLLOW|O_NONBLOCK and checked
+ * to be the same inode as the O_PATH handle; device nodes and FIFOs are never opened, so probing
+ * a hostile tree cannot block or trigger a device's side effects. */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#if HAVE_OPENAT2_H
+#include <linux/openat2.h>
+#endif
+
+#include "strv.h"
+#include "tree-internal.h"
+
+typedef struct DirTree {
+        int root_fd;
+        bool no_openat2;
+} DirTree;
+
+static SdcNodeType type_from_mode(mode_t m) {
+        if (S_ISREG(m))
+                return SDC_NODE_REGULAR;
+        if (S_ISDIR(m))
+                return SDC_NODE_DIRECTORY;
+        if (S_ISLNK(m))
+                return SDC_NODE_SYMLINK;
+        return SDC_NODE_OTHER;
+}
+
+static void stat_from_struct(const struct stat *st, SdcStat *ret) {
+        *ret = (SdcStat) {
+                .type = type_from_mode(st->st_mode),
+                .mode = st->st_mode,
+                .size = (uint64_t) st->st_size,
+        };
+}
+
+/* Upgrades an O_PATH descriptor of a regular file or directory to a readable one: reopen the
+ * same name relative to the same parent, and make sure it is still the same inode. */
+static int upgrade_fd(int *fd, const struct stat *st, int (*reopen)(void *ctx, int flags), void *ctx) {
+        struct stat st2;
+        int nfd;
+
+        if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+                return 0;
+        nfd = reopen(ctx, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+                                  (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0));
+        if (nfd < 0)
+                return errno == EACCES || errno == EPERM ? 0 : -errno; /* keep O_PATH; reads will say EACCES */
+        if (fstat(nfd, &st2) < 0) {
+                safe_close(nfd);
+                return -errno;
+        }
+        if (st2.st_dev != st->st_dev || st2.st_ino != st->st_ino) {
+                safe_close(nfd);
+                return -ESTALE; /* replaced while we looked: refuse rather than guess */
+        }
+        safe_close(*fd);
+        *fd = nfd;
+        return 0;
+}
+
+static int dir_root(SdcTree *t, SdcNode *ret) {
+        DirTree *d = t->backend;
+        int fd = fcntl(d->root_fd, F_DUPFD_CLOEXEC, 3);
+
+        if (fd < 0)
+                return -errno;
+        ret->fd = fd;
+        return 0;
+}
+
+typedef struct ChildCtx {
+        int dir_fd;
+        const char *name;
+} ChildCtx;
+
+static int reopen_child(void *ctx, int flags) {
+        ChildCtx *c = ctx;
+        return openat(c->dir_fd, c->name, flags);
+}
+
+static int dir_child(SdcTree *t, const SdcNode *dir, const char *name, SdcNode *ret, SdcStat *ret_stat) {
+        _cleanup_close_ int fd = -1;
+        ChildCtx ctx = { .dir_fd = dir->fd, .name = name };
+        struct stat st;
+        int r;
+
+        fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        r = upgrade_fd(&fd, &st, reopen_child, &ctx);
+        if (r < 0)
+                return r;
+        stat_from_struct(&st, ret_stat);
+        ret->fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int dir_readlink(SdcTree *t, const SdcNode *n, char **ret) {
+        char buf[PATH_MAX];
+        ssize_t l;
+
+        /* An O_PATH|O_NOFOLLOW descriptor of a symlink with an empty name reads the link itself. */
+        l = readlinkat(n->fd, "", buf, sizeof(buf));
+        if (l < 0)
+                return -errno;
+        if ((size_t) l >= sizeof(buf))
+                return -ENAMETOOLONG;
+        *ret = strndup(buf, (size_t) l);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int dir_read(SdcTree *t, const SdcNode *n, uint64_t max_size, SdcBlob *ret) {
+        struct stat st;
+        void *p;
+
+        if (fstat(n->fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if ((uint64_t) st.st_size > max_size || (uint64_t) st.st_size > SIZE_MAX)
+                return -EFBIG;
+        if (st.st_size == 0) {
+                *ret = (SdcBlob) { .data = (const uint8_t *) "", .size = 0 };
+                return 0;
+        }
+        p = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, n->fd, 0);
+        if (p == MAP_FAILED)
+                return errno == EBADF ? -EACCES : -errno; /* an O_PATH fd we could not upgrade */
+        *ret = (SdcBlob) { .data = p, .size = (size_t) st.st_size, .map = p, .map_size = (size_t) st.st_size };
+        return 0;
+}
+
+static int dir_list(SdcTree *t, const SdcNode *n, char ***ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        struct dirent *de;
+        DIR *d;
+        int fd, r = 0;
+
+        fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                r = errno == EBADF ? -EACCES : -errno;
+                safe_close(fd);
+                return r;
+        }
+        rewinddir(d);
+        while ((errno = 0, de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                r = strv_extend(&names, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        if (r == 0 && errno != 0)
+                r = -errno;
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (!names) {
+                names = calloc(1, sizeof(char *));
+                if (!names)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+static void dir_release(SdcTree *t, SdcNode *n) {
+        n->fd = safe_close(n->fd);
+}
+
+static void dir_free(SdcTree *t) {
+        DirTree *d = t->backend;
+
+        if (!d)
+                return;
+        safe_close(d->root_fd);
+        free(d);
+}
+
+#if defined(SYS_openat2) && HAVE_OPENAT2_H
+typedef struct Openat2Ctx {
+        int root_fd;
+        const char *path;
+        unsigned flags;
+} Openat2Ctx;
+
+static int do_openat2(int root_fd, const char *path, int oflags) {
+        struct open_how how = {
+                .flags = (uint64_t) oflags,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        return (int) syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+}
+
+static int reopen_path(void *ctx, int flags) {
+        Openat2Ctx *c = ctx;
+        return do_openat2(c->root_fd, c->path, flags);
+}
+
+static int dir_open_path(SdcTree *t, const char *path, unsigned flags, SdcNode *ret, SdcStat *ret_stat) {
+        DirTree *d = t->backend;
+        _cleanup_close_ int fd = -1;
+        Openat2Ctx ctx = { .root_fd = d->root_fd, .path = path };
+        struct stat st;
+        int r;
+
+        if (d->no_openat2)
+                return -EOPNOTSUPP;
+        /* O_NOFOLLOW would make a trailing-slash path ("dir/") fail on a symlink to a directory;
+         * tree.c handles that case, so leave it to the walk. */
+        if ((flags & SDC_RESOLVE_NOFOLLOW) && path[0] && path[strlen(path) - 1] == '/')
+                return -EOPNOTSUPP;
+
+        fd = do_openat2(d->root_fd, path,
+                        O_PATH | O_CLOEXEC | ((flags & SDC_RESOLVE_NOFOLLOW) ? O_NOFOLLOW : 0));
+        if (fd < 0) {
+                /* ENOSYS: kernel < 5.6. EAGAIN: a concurrent rename made the kernel give up.
+                 * E2BIG/EINVAL: a kernel that does not know these resolve flags. The walk
+                 * answers all of them. */
+                if (errno == ENOSYS || errno == E2BIG || errno == EINVAL) {
+                        d->no_openat2 = true;
+                        return -EOPNOTSUPP;
+                }
+                if (errno == EAGAIN || errno == EXDEV)
+                        return -EOPNOTSUPP;
+                return -errno;
+        }
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        r = upgrade_fd(&fd, &st, reopen_path, &ctx);
+        if (r < 0)
+                return r;
+        stat_from_struct(&st, ret_stat);
+        ret->fd = TAKE_FD(fd);
+        return 0;
+}
+#else
+static int dir_open_path(SdcTree *t, const char *path, unsigned flags, SdcNode *ret, SdcStat *ret_stat) {
+        return -EOPNOTSUPP;
+}
+#endif
+
+static const SdcTreeOps dir_ops = {
+        .root = dir_root,
+        .child = dir_child,
+        .readlink = dir_readlink,
+        .read = dir_read,
+        .list = dir_list,
+        .release = dir_release,
+        .free = dir_free,
+        .open_path = dir_open_path,
+};
+
+int sdc_tree_open_dir(int dir_fd, const char *path, unsigned flags, SdcTree **ret) {
+        _cleanup_close_ int fd = -1;
+        DirTree *d;
+        int r;
+
+        fd = openat(dir_fd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->root_fd = TAKE_FD(fd);
+        d->no_openat2 = flags & SDC_TREE_NO_OPENAT2;
+
+        r = sdc_tree_new(&dir_ops, path, d, ret);
+        if (r < 0) {
+                safe_close(d->root_fd);
+                free(d);
+                return r;
+        }
+        return 0;
+}

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sdcompat-check: preflight for a host. Every boot entry's initramfs × this root × its command
+ * line → what the initramfs's systemd hands over at switch-root, and whether that is safe.
+ * The tool only parses options, calls the library and prints; see sdcompat-check(8). */
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "assess.h"
+#include "bootentry.h"
+#include "fileio.h"
+#include "json.h"
+#include "log.h"
+#include "probe.h"
+#include "strv.h"
+#include "tree.h"
+
+/* Documented in sdcompat-check(8); tools consume them. */
+enum {
+        EXIT_SAFE = 0,    /* no risk found (also: no initramfs on this host) */
+        EXIT_AT_RISK = 1, /* at least one entry is at risk */
+        EXIT_BLOCKED = 2, /* could not check (and nothing was found at risk), or usage error */
+};
+
+static const char *arg_image = NULL;
+static const char *arg_root = "/";
+static const char *arg_cmdline = NULL;
+static const char *arg_boot_dir = "/boot";
+static bool arg_json = false;
+static SdcImageLimits arg_limits = {
+        .max_unpacked = SDC_IMAGE_DEFAULT_MAX_UNPACKED,
+        .max_entries = SDC_IMAGE_DEFAULT_MAX_ENTRIES,
+};
+
+typedef struct EntryResult {
+        const SdcBootEntry *entry;
+        char *cmdline;
+        SdcTree *tree; /* NULL if the image could not be read */
+        SdcTreeFacts facts;
+        bool have_facts;
+        SdcImageError error;
+        char *error_text;
+        SdcAssessment assessment;
+} EntryResult;
+
+static void help(void) {
+        printf("%s [OPTIONS...]\n\n"
+               "Checks whether each boot entry's initramfs can hand over safely to this root's systemd.\n\n"
+               "  -h --help                 Show this help\n"
+               "     --version              Show the version\n"
+               "     --image=FILE           Check this initramfs image instead of the boot entries\n"
+               "     --root=DIR             The root file system to check against (default: /)\n"
+               "     --cmdline=STRING       Kernel command line to assume (default: the entry's, else\n"
+               "                            /proc/cmdline)\n"
+               "     --boot-dir=DIR         Where to look for boot entries (default: /boot)\n"
+               "     --json                 Print one JSON document (schema in sdcompat-check(8))\n"
+               "     --max-unpacked=SIZE    Refuse images that unpack to more than SIZE (default: 4G)\n"
+               "\nExit status: 0 no risk found, 1 at risk, 2 could not check.\n",
+               program_invocation_short_name);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_IMAGE, ARG_ROOT, ARG_CMDLINE, ARG_BOOT_DIR, ARG_JSON, ARG_MAX_UNPACKED };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "image", required_argument, NULL, ARG_IMAGE },
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "cmdline", required_argument, NULL, ARG_CMDLINE },
+                { "boot-dir", required_argument, NULL, ARG_BOOT_DIR },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "max-unpacked", required_argument, NULL, ARG_MAX_UNPACKED },
+                {}
+        };
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': help(); return 0;
+                case ARG_VERSION: printf("sdcompat-check %s\n", PACKAGE_VERSION); return 0;
+                case ARG_IMAGE: arg_image = optarg; break;
+                case ARG_ROOT: arg_root = optarg; break;
+                case ARG_CMDLINE: arg_cmdline = optarg; break;
+                case ARG_BOOT_DIR: arg_boot_dir = optarg; break;
+                case ARG_JSON: arg_json = true; break;
+                case ARG_MAX_UNPACKED:
+                        r = parse_size(optarg, &arg_limits.max_unpacked);
+                        if (r < 0 || arg_limits.max_unpacked == 0)
+                                return log_error_errno(r < 0 ? r : EINVAL, "Invalid --max-unpacked=%s", optarg);
+                        break;
+                case '?': return -EINVAL;
+                default: abort();
+                }
+        if (optind < argc)
+                return log_error_errno(EINVAL, "Unexpected argument: %s (see --help)", argv[optind]);
+        return 1;
+}
+
+static char *running_cmdline(void) {
+        _cleanup_free_ char *s = NULL;
+
+        if (read_full_file_at(AT_FDCWD, "/proc/cmdline", 1 << 16, &s, NULL) < 0)
+                return NULL;
+        s[strcspn(s, "\n")] = 0;
+        return TAKE_PTR(s);
+}
+
+static void check_entry(EntryResult *res, const SdcTreeFacts *root) {
+        const SdcBootEntry *e = res->entry;
+        int r;
+
+        r = sdc_tree_open_image(AT_FDCWD, e->image, &arg_limits, &res->tree, &res->error);
+        if (r < 0) {
+                if (res->error.message[0])
+                        r = asprintf(&res->error_text, "%s: at byte %" PRIu64 ": %s", e->image, res->error.offset,
+                                     res->error.message);
+                else
+                        r = asprintf(&res->error_text, "%s: %s", e->image, strerror(-r));
+                if (r < 0)
+                        res->error_text = NULL;
+                res->assessment.verdict = SDC_VERDICT_BLOCKED;
+                res->assessment.reason = res->error_text ? strdup(res->error_text) : NULL;
+                return;
+        }
+        r = sdc_probe_tree(res->tree, SDC_ROLE_INITRD, &res->facts);
+        if (r < 0) {
+                res->assessment.verdict = SDC_VERDICT_BLOCKED;
+                if (asprintf(&res->assessment.reason, "%s: cannot probe: %s", e->image, strerror(-r)) < 0)
+                        res->assessment.reason = NULL;
+                return;
+        }
+        res->have_facts = true;
+        if (sdc_assess_versions(&res->facts, root, &res->assessment) < 0)
+                res->assessment.verdict = SDC_VERDICT_BLOCKED;
+}
+
+static const char *systemd_text(const SdcTreeFacts *f, bool initrd) {
+        if (initrd && !f->runs_systemd)
+                return "no systemd in this initramfs";
+        if (!f->systemd.found)
+                return "no systemd found";
+        return f->systemd.has_version ? f->systemd.version.text : "systemd (version unknown)";
+}
+
+static void print_segments(const SdcImage *img) {
+        size_t n = sdc_image_n_segments(img);
+        uint64_t unpacked = 0;
+
+        printf("  image:          %" PRIu64 " bytes, %zu segment%s:", sdc_image_file_size(img), n, n == 1 ? "" : "s");
+        for (size_t i = 0; i < n; i++) {
+                const SdcImageSegment *s = sdc_image_segment(img, i);
+                printf("%s %s", i ? "," : "", sdc_compression_to_string(s->compression));
+                unpacked += s->unpacked;
+        }
+        printf(" (%.1f MiB unpacked)\n", (double) unpacked / (1 << 20));
+}
+
+static void print_facts_text(const char *label, const SdcTreeFacts *f, bool initrd) {
+        const SdcSystemdFacts *s = &f->systemd;
+
+        printf("  %-15s %s\n", label, systemd_text(f, initrd));
+        if (s->found && (!initrd || f->runs_systemd)) {
+                if (s->version_source)
+                        printf("  %-15s from %s\n", "", s->version_source);
+                if (s->default_hierarchy)
+                        printf("  %-15s default-hierarchy=%s\n", "", s->default_hierarchy);
+                if (initrd && s->compiled_binary_path)
+                        printf("  %-15s execs %s after switch-root\n", "", s->compiled_binary_path);
+        }
+        STRV_FOREACH(n, f->notes)
+                printf("  %-15s note: %s\n", "", *n);
+}
+
+static void print_text(const SdcTreeFacts *root, EntryResult *res, size_t n, SdcVerdict overall) {
+        printf("root %s: %s%s%s\n", arg_root, systemd_text(root, false), root->os_pretty_name ? ", " : "",
+               root->os_pretty_name ?: "");
+        STRV_FOREACH(note, root->notes)
+                printf("  note: %s\n", *note);
+        for (size_t i = 0; i < n; i++) {
+                const SdcBootEntry *e = res[i].entry;
+
+                printf("\n%s\n", e->image);
+                if (e->kernel)
+                        printf("  %-15s %s\n", "kernel:", e->kernel);
+                printf("  %-15s %s\n", "command line:",
+                       arg_cmdline ? "--cmdline" : e->cmdline_source ?: "/proc/cmdline (the running one)");
+                if (res[i].tree)
+                        print_segments(sdc_tree_image(res[i].tree));
+                if (res[i].have_facts) {
+                        if (res[i].facts.dracut_version)
+                                printf("  %-15s dracut %s\n", "built by:", res[i].facts.dracut_version);
+                        print_facts_text("initrd systemd:", &res[i].facts, true);
+                }
+                printf("  %-15s %s: %s\n", "verdict:", sdc_verdict_to_string(res[i].assessment.verdict),
+                       strna(res[i].assessment.reason));
+        }
+        printf("\n%zu entr%s checked: %s\n", n, n == 1 ? "y" : "ies", sdc_verdict_to_string(overall));
+}
+
+static void print_json(const SdcTreeFacts *root, EntryResult *res, size_t n, SdcVerdict overall, int status) {
+        JsonWriter w;
+
+        json_init(&w, stdout, true);
+        json_object_begin(&w, NULL);
+        json_uint(&w, "schema_version", 1);
+        json_string(&w, "sdcompat_version", PACKAGE_VERSION);
+        json_object_begin(&w, "root");
+        json_string(&w, "path", arg_root);
+        sdc_tree_facts_to_json(&w, "facts", root);
+        json_object_end(&w);
+        json_array_begin(&w, "entries");
+        for (size_t i = 0; i < n; i++) {
+                const SdcBootEntry *e = res[i].entry;
+
+                json_object_begin(&w, NULL);
+                json_string(&w, "id", e->id);
+                json_string(&w, "kernel", e->kernel);
+                json_string(&w, "image", e->image);
+                json_string(&w, "cmdline", res[i].cmdline);
+                json_string(&w, "cmdline_source", arg_cmdline ? "option" : e->cmdline_source ?: "/proc/cmdline");
+                if (res[i].tree) {
+                        const SdcImage *img = sdc_tree_image(res[i].tree);
+
+                        json_object_begin(&w, "image_info");
+                        json_uint(&w, "size", sdc_image_file_size(img));
+                        json_array_begin(&w, "segments");
+                        for (size_t k = 0; k < sdc_image_n_segments(img); k++) {
+                                const SdcImageSegment *s = sdc_image_segment(img, k);
+                                json_object_begin(&w, NULL);
+                                json_uint(&w, "offset", s->offset);
+                                json_uint(&w, "length", s->length);
+                                json_string(&w, "compression", sdc_compression_to_string(s->compression));
+                                json_uint(&w, "unpacked", s->unpacked);
+                                json_uint(&w, "entries", s->entries);
+                                json_object_end(&w);
+                        }
+                        json_array_end(&w);
+                        json_object_end(&w);
+                } else
+                        json_null(&w, "image_info");
+                if (res[i].have_facts)
+                        sdc_tree_facts_to_json(&w, "initrd", &res[i].facts);
+                else
+                        json_null(&w, "initrd");
+                json_string(&w, "verdict", sdc_verdict_to_string(res[i].assessment.verdict));
+                json_string(&w, "reason", res[i].assessment.reason);
+                if (res[i].error_text) {
+                        json_object_begin(&w, "error");
+                        json_uint(&w, "offset", res[i].error.offset);
+                        json_string(&w, "message", res[i].error_text);
+                        json_object_end(&w);
+                } else
+                        json_null(&w, "error");
+                json_object_end(&w);
+        }
+        json_array_end(&w);
+        json_string(&w, "verdict", sdc_verdict_to_string(overall));
+        json_int(&w, "exit_status", status);
+        json_object_end(&w);
+        json_finish(&w);
+}
+
+static int run(void) {
+        _cleanup_(sdc_tree_freep) SdcTree *root_tree = NULL;
+        _cleanup_free_ char *proc_cmdline = NULL;
+        SdcTreeFacts root = {};
+        SdcBootEntry single = {}, *entries = NULL;
+        EntryResult *res = NULL;
+        SdcVerdict overall = SDC_VERDICT_SAFE;
+        int n, r, status;
+
+        r = sdc_tree_open_dir(AT_FDCWD, arg_root, 0, &root_tree);
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot open root directory: %m", arg_root);
+                return EXIT_BLOCKED;
+        }
+        r = sdc_probe_tree(root_tree, SDC_ROLE_ROOT, &root);
+        if (r < 0) {
+                log_error_errno(r, "%s: cannot probe the root: %m", arg_root);
+                return EXIT_BLOCKED;
+        }
+
+        if (arg_image) {
+                single = (SdcBootEntry) { .id = (char *) arg_image, .image = (char *) arg_image };
+                entries = &single;
+                n = 1;
+        } else {
+                n = sdc_boot_entries_find(arg_boot_dir, &entries);
+                if (n == -ENOENT || n == 0) {
+                        if (arg_json)
+                                print_json(&root, NULL, 0, SDC_VERDICT_SAFE, EXIT_SAFE);
+                        else
+                                printf("No initramfs images found in %s: nothing crosses switch-root on this host.\n",
+                                       arg_boot_dir);
+                        sdc_tree_facts_done(&root);
+                        return EXIT_SAFE;
+                }
+                if (n < 0) {
+                        log_error_errno(n, "%s: cannot look for boot entries: %m", arg_boot_dir);
+                        sdc_tree_facts_done(&root);
+                        return EXIT_BLOCKED;
+                }
+        }
+
+        if (!arg_cmdline)
+                proc_cmdline = running_cmdline();
+        res = calloc((size_t) n, sizeof(EntryResult));
+        if (!res) {
+                log_oom();
+                return EXIT_BLOCKED;
+        }
+        for (int i = 0; i < n; i++) {
+                res[i].entry = &entries[i];
+                res[i].cmdline = strdup(arg_cmdline ?: entries[i].cmdline ?: proc_cmdline ?: "");
+                check_entry(&res[i], &root);
+                overall = i == 0 ? res[i].assessment.verdict : sdc_verdict_worst(overall, res[i].assessment.verdict);
+                if (res[i].error_text && !arg_json)
+                        log_error("%s", res[i].error_text);
+        }
+        status = overall == SDC_VERDICT_AT_RISK ? EXIT_AT_RISK : overall == SDC_VERDICT_BLOCKED ? EXIT_BLOCKED : EXIT_SAFE;
+
+        if (arg_json)
+                print_json(&root, res, (size_t) n, overall, status);
+        else
+                print_text(&root, res, (size_t) n, overall);
+
+        for (int i = 0; i < n; i++) {
+                free(res[i].cmdline);
+                free(res[i].error_text);
+                sdc_assessment_done(&res[i].assessment);
+                sdc_tree_facts_done(&res[i].facts);
+                sdc_tree_free(res[i].tree);
+        }
+        free(res);
+        if (entries != &single)
+                sdc_boot_entries_free(entries, (size_t) n);
+        sdc_tree_facts_done(&root);
+        return status;
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        log_set_prefix(program_invocation_short_name);
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EXIT_BLOCKED : EXIT_SAFE;
+        return run();
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# sdcompat-check and sdcompat-probe on trees and images built from real Debian packages
+# (tests/fixtures/build): the versions found must be exactly the packages' versions.
+
+load helpers
+
+setup() {
+        require_fixtures
+}
+
+@test "every tree fixture: the probe finds the packaged systemd version" {
+        local n=0
+        for name in $(fixtures_where kind tree); do
+                want=$(fixture "$name" systemd_version)
+                run "$probe" "$(fixture_path "$name")"
+                [ "$status" -eq 0 ] || { echo "$name: exit $status: $output"; return 1; }
+                got=$(json .systemd.version)
+                [ "$got" = "$want" ] || { echo "$name: found '$got', package says '$want'"; return 1; }
+                [ "$(json .systemd.binary)" != null ]
+                n=$((n + 1))
+        done
+        [ "$n" -ge 5 ] # bullseye, bookworm, bookworm-backports, trixie, sid
+}
+
+@test "every image fixture: systemd or its absence, as packed" {
+        local root n=0
+        root=$(fixture_path "$(fixtures_where kind tree | head -n1)")
+        for name in $(fixtures_where kind image); do
+                case "$name" in hostile-*) continue ;; esac
+                want=$(fixture "$name" systemd_version)
+                runs=$(fixture "$name" runs_systemd)
+                run "$check" --image "$(fixture_path "$name")" --root "$root" --json
+                [ "$status" -ne 2 ] || { echo "$name: could not check: $output"; return 1; }
+                if [ "$runs" = yes ]; then
+                        [ "$(json '.entries[0].initrd.runs_systemd')" = true ] || { echo "$name: runs_systemd"; return 1; }
+                        got=$(json '.entries[0].initrd.systemd.version')
+                        [ "$got" = "$want" ] || { echo "$name: found '$got', package says '$want'"; return 1; }
+                else
+                        [ "$(json '.entries[0].initrd.runs_systemd')" = false ] || { echo "$name: runs_systemd"; return 1; }
+                        [ "$(json '.entries[0].verdict')" = safe ]
+                fi
+                n=$((n + 1))
+        done
+        [ "$n" -ge 8 ]
+}
+
+@test "images in every compression give the same facts" {
+        local ref="" n=0
+        for name in $(fixtures_where suite bookworm); do
+                [ "$(fixture "$name" builder)" = cpio ] || continue
+                run "$check" --image "$(fixture_path "$name")" --json
+                [ "$status" -ne 2 ] || { echo "$name: $output"; return 1; }
+                facts=$(json '.entries[0].initrd.systemd | {version, binary, default_hierarchy, compiled_binary_path}')
+                [ -z "$ref" ] && ref=$facts
+                [ "$facts" = "$ref" ] || { echo "$name differs: $facts vs $ref"; return 1; }
+                n=$((n + 1))
+        done
+        [ "$n" -ge 6 ] # none, gzip, xz, lzma, zstd, lz4, bzip2
+}
+
+@test "dracut images of each suite: the exact systemd version, dracut's version, systemd as /init" {
+        local n=0
+        for name in $(fixtures_where builder dracut); do
+                [ "$(fixture "$name" runs_systemd)" = yes ] || continue
+                want=$(fixture "$name" systemd_version)
+                run "$check" --image "$(fixture_path "$name")" --json
+                [ "$status" -ne 2 ] || { echo "$name: $output"; return 1; }
+                [ "$(json '.entries[0].initrd.systemd.version')" = "$want" ] || { echo "$name: $output"; return 1; }
+                [ "$(json '.entries[0].initrd.dracut_version')" != null ]
+                [ "$(json '.entries[0].initrd.is_initrd')" = true ]
+                n=$((n + 1))
+        done
+        [ "$n" -ge 2 ]
+}
+
+@test "an initramfs-tools image has no systemd, and is safe against any root" {
+        local name
+        name=$(fixtures_where builder initramfs-tools | head -n1)
+        [ -n "$name" ]
+        run "$check" --image "$(fixture_path "$name")"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"no systemd in this initramfs"* ]]
+        [[ "$output" == *"verdict:"*"safe"* ]]
+}
+
+@test "an older initramfs against a newer root is at risk (exit 1), the same version is safe (exit 0)" {
+        local old new
+        old=$(fixtures_where builder dracut | while read -r n; do [ "$(fixture "$n" suite)" = bookworm ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"; done | head -n1)
+        [ -n "$old" ]
+        run "$check" --image "$(fixture_path "$old")" --root "$(fixture_path tree-sid)"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"at-risk"* ]]
+        run "$check" --image "$(fixture_path "$old")" --root "$(fixture_path tree-bookworm)"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"verdict:"*"safe"* ]]
+}
+
+@test "boot entries: BLS options line and a Debian-style image, each with its own command line" {
+        local boot="$BATS_TEST_TMPDIR/boot" img
+        img=$(fixture_path "$(fixtures_where builder dracut | head -n1)")
+        mkdir -p "$boot/loader/entries"
+        cp "$img" "$boot/initramfs-6.1.0-test.img"
+        cp "$img" "$boot/initrd.img-6.1.0-other"
+        cp "$img" "$boot/initramfs-6.1.0-testkdump.img"
+        printf 'title Test\nversion 6.1.0-test\nlinux /vmlinuz-6.1.0-test\ninitrd /initramfs-6.1.0-test.img\noptions root=LABEL=r quiet\noptions systemd.unified_cgroup_hierarchy=0\n' \
+                >"$boot/loader/entries/test.conf"
+        run "$check" --boot-dir "$boot" --root "$(fixture_path tree-bookworm)" --json
+        [ "$status" -ne 2 ]
+        [ "$(json '.entries | length')" = 2 ] # the kdump image is not a boot entry
+        [ "$(json '.entries[0].id')" = test ]
+        [ "$(json '.entries[0].kernel')" = 6.1.0-test ]
+        [ "$(json '.entries[0].cmdline')" = "root=LABEL=r quiet systemd.unified_cgroup_hierarchy=0" ]
+        [ "$(json '.entries[0].cmdline_source')" = "$boot/loader/entries/test.conf" ]
+        [ "$(json '.entries[1].id')" = initrd.img-6.1.0-other ]
+        [ "$(json '.entries[1].kernel')" = 6.1.0-other ]
+        [ "$(json '.entries[1].cmdline_source')" = /proc/cmdline ]
+}
+
+@test "JSON output parses and carries the documented fields" {
+        run "$check" --image "$(fixture_path "$(fixtures_where builder dracut | head -n1)")" --root "$(fixture_path tree-trixie)" --json
+        [ "$status" -ne 2 ]
+        [ "$(json .schema_version)" = 1 ]
+        for f in id kernel image cmdline cmdline_source image_info initrd verdict reason error; do
+                [ "$(json ".entries[0] | has(\"$f\")")" = true ] || { echo "missing $f"; return 1; }
+        done
+        [ "$(json '.root.facts.systemd.upstream')" = 257 ]
+        [ "$(json '.entries[0].image_info.segments[0].compression')" != null ]
+}

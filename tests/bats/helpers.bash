@@ -1,0 +1,42 @@
+# Shared by the bats files: where the built programs and the fixtures are.
+# SDCOMPAT_BUILD: a meson build directory (default: build-tests/gcc, as scripts/run-tests makes).
+# SDCOMPAT_FIXTURES: what tests/fixtures/build made (default: /var/tmp/sdcompat-fixtures).
+
+top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+build=${SDCOMPAT_BUILD:-$top/build-tests/gcc}
+fixtures=${SDCOMPAT_FIXTURES:-/var/tmp/sdcompat-fixtures}
+check="$build/sdcompat-check"
+probe="$build/sdcompat-probe"
+
+require_fixtures() {
+        [ -f "$fixtures/index.tsv" ] || {
+                echo "no fixtures in $fixtures: run tests/fixtures/build first" >&2
+                return 1
+        }
+}
+
+# fixture NAME COLUMN: one field of index.tsv, by the column's header name.
+fixture() {
+        awk -F'\t' -v name="$1" -v col="$2" '
+                NR == 1 { for (i = 1; i <= NF; i++) idx[$i] = i; next }
+                $idx["name"] == name { print $idx[col]; found = 1; exit }
+                END { if (!found) exit 1 }' "$fixtures/index.tsv"
+}
+
+# fixtures_where COLUMN VALUE: the names of the fixtures whose COLUMN equals VALUE.
+fixtures_where() {
+        awk -F'\t' -v col="$1" -v val="$2" '
+                NR == 1 { for (i = 1; i <= NF; i++) idx[$i] = i; next }
+                $idx[col] == val { print $idx["name"] }' "$fixtures/index.tsv"
+}
+
+fixture_path() {
+        local p
+        p=$(fixture "$1" path) || { echo "fixture $1 is not in $fixtures/index.tsv" >&2; return 1; }
+        case "$p" in /*) echo "$p" ;; *) echo "$fixtures/$p" ;; esac
+}
+
+# json EXPR: evaluates a jq expression on $output.
+json() {
+        jq -r "$1" <<<"$output"
+}

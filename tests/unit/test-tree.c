@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Trees: every path stays inside the root, for both directory resolvers (openat2 and the manual
+ * walk) and for images, and images follow the kernel's override semantics. */
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "strv.h"
+#include "tests.h"
+#include "tree.h"
+
+static char root[PATH_MAX];
+static char outside[PATH_MAX];
+
+static void xsymlink(const char *target, const char *rel) {
+        char p[PATH_MAX * 2];
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        ASSERT_EQ(symlink(target, p), 0);
+}
+
+static void xfile(const char *rel, const char *content) {
+        char p[PATH_MAX * 2];
+        FILE *f;
+
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        f = fopen(p, "we");
+        ASSERT_TRUE(f);
+        fputs(content, f);
+        fclose(f);
+}
+
+static void xdir(const char *rel) {
+        char p[PATH_MAX * 2];
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        ASSERT_EQ(mkdir(p, 0755), 0);
+}
+
+/* A root that tries every way out. The host file `outside` must never be reachable. */
+static void make_hostile_root(void) {
+        snprintf(root, sizeof(root), "/tmp/sdcompat-test-tree-XXXXXX");
+        ASSERT_TRUE(mkdtemp(root));
+        snprintf(outside, sizeof(outside), "%s-outside", root);
+        FILE *f = fopen(outside, "we");
+        ASSERT_TRUE(f);
+        fputs("OUTSIDE", f);
+        fclose(f);
+
+        xdir("usr");
+        xdir("usr/lib");
+        xdir("usr/lib/systemd");
+        xfile("usr/lib/systemd/systemd", "INSIDE");
+        xsymlink("usr/lib", "lib");                          /* merged /usr */
+        xsymlink("/", "etc");                                /* etc -> / */
+        xsymlink("../../../../../../../../..", "dotdot");     /* climbs far above the root */
+        xsymlink(outside, "abs-out");                        /* absolute path of a host file */
+        xsymlink("../../../../../../../../.." "/tmp", "rel-out-dir");
+        xsymlink("loop-b", "loop-a");
+        xsymlink("loop-a", "loop-b");
+        xsymlink("self", "self");
+        xsymlink("chain2", "chain1");
+        xsymlink("/lib/systemd/systemd", "chain2");          /* through lib -> usr/lib */
+        xsymlink("usr/lib/systemd/systemd", "file-link");
+        xsymlink("", "empty-link");
+}
+
+static void check_resolver(unsigned flags) {
+        SdcTree *t = NULL;
+        char *canon = NULL;
+        SdcStat st;
+        SdcBlob b = {};
+        char **names = NULL;
+        char outside_in_tree[PATH_MAX * 2];
+
+        ASSERT_EQ(sdc_tree_open_dir(AT_FDCWD, root, flags, &t), 0);
+
+        /* Plain and merged-/usr paths. */
+        ASSERT_EQ(sdc_tree_resolve(t, "/lib/systemd/systemd", 0, &canon, &st), 0);
+        ASSERT_STREQ(canon, "/usr/lib/systemd/systemd");
+        ASSERT_EQ(st.type, SDC_NODE_REGULAR);
+        free(canon);
+
+        /* Absolute symlink chains are relative to the root. */
+        ASSERT_EQ(sdc_tree_resolve(t, "chain1", 0, &canon, NULL), 0);
+        ASSERT_STREQ(canon, "/usr/lib/systemd/systemd");
+        free(canon);
+        ASSERT_EQ(sdc_tree_read(t, "/chain1", 1024, &b), 0);
+        ASSERT_EQ(b.size, 6);
+        ASSERT_TRUE(memcmp(b.data, "INSIDE", 6) == 0);
+        sdc_blob_done(&b);
+
+        /* etc -> / : /etc/etc/etc/usr is /usr. */
+        ASSERT_EQ(sdc_tree_resolve(t, "/etc/etc/etc/usr/lib/systemd/systemd", 0, &canon, NULL), 0);
+        ASSERT_STREQ(canon, "/usr/lib/systemd/systemd");
+        free(canon);
+
+        /* ".." is clamped at the root, in the path and in symlink targets. */
+        ASSERT_EQ(sdc_tree_resolve(t, "/../../../../usr/../../usr/lib", 0, &canon, NULL), 0);
+        ASSERT_STREQ(canon, "/usr/lib");
+        free(canon);
+        ASSERT_EQ(sdc_tree_resolve(t, "dotdot", 0, &canon, &st), 0);
+        ASSERT_STREQ(canon, "/");
+        ASSERT_EQ(st.type, SDC_NODE_DIRECTORY);
+        free(canon);
+        ASSERT_EQ(sdc_tree_read(t, "dotdot/usr/lib/systemd/systemd", 1024, &b), 0);
+        sdc_blob_done(&b);
+
+        /* A symlink to a host file resolves inside the root, where it does not exist. */
+        ASSERT_EQ(sdc_tree_read(t, "/abs-out", 1024, &b), -ENOENT);
+        ASSERT_EQ(sdc_tree_resolve(t, "/abs-out", 0, NULL, NULL), -ENOENT);
+        ASSERT_EQ(sdc_tree_exists(t, "abs-out"), 0);
+        /* ... and once the same path exists inside the root, that is what is read. */
+        snprintf(outside_in_tree, sizeof(outside_in_tree), "%s%s", root, outside);
+        ASSERT_EQ(sdc_tree_exists(t, "/rel-out-dir"), 1);
+        ASSERT_EQ(sdc_tree_resolve(t, "/rel-out-dir", 0, &canon, NULL), -ENOENT); /* no /tmp inside */
+        ASSERT_EQ(sdc_tree_read(t, "/etc/../../abs-out", 1024, &b), -ENOENT);
+
+        /* Loops. */
+        ASSERT_EQ(sdc_tree_resolve(t, "loop-a", 0, NULL, NULL), -ELOOP);
+        ASSERT_EQ(sdc_tree_read(t, "/self", 1024, &b), -ELOOP);
+        ASSERT_EQ(sdc_tree_exists(t, "self"), 0);
+
+        /* Not following the last component. */
+        ASSERT_EQ(sdc_tree_resolve(t, "/loop-a", SDC_RESOLVE_NOFOLLOW, &canon, &st), 0);
+        ASSERT_STREQ(canon, "/loop-a");
+        ASSERT_EQ(st.type, SDC_NODE_SYMLINK);
+        free(canon);
+        ASSERT_EQ(sdc_tree_readlink(t, "/chain2", &canon), 0);
+        ASSERT_STREQ(canon, "/lib/systemd/systemd");
+        free(canon);
+        ASSERT_EQ(sdc_tree_readlink(t, "/usr", &canon), -EINVAL);
+
+        /* A file is not a directory, with or without a trailing slash. */
+        ASSERT_EQ(sdc_tree_resolve(t, "/file-link/", 0, NULL, NULL), -ENOTDIR);
+        ASSERT_EQ(sdc_tree_resolve(t, "/usr/lib/systemd/systemd/x", 0, NULL, NULL), -ENOTDIR);
+        ASSERT_EQ(sdc_tree_read(t, "/usr", 1024, &b), -EISDIR);
+        ASSERT_EQ(sdc_tree_read(t, "/usr/lib/systemd/systemd", 3, &b), -EFBIG);
+        ASSERT_EQ(sdc_tree_resolve(t, "/empty-link", 0, NULL, NULL), -ENOENT);
+
+        /* Listing follows symlinks and sorts. */
+        ASSERT_EQ(sdc_tree_list(t, "/lib", &names), 0);
+        ASSERT_EQ(strv_length(names), 1);
+        ASSERT_STREQ(names[0], "systemd");
+        strv_free(names);
+        ASSERT_EQ(sdc_tree_list(t, "/", &names), 0);
+        ASSERT_STREQ(names[0], "abs-out");
+        strv_free(names);
+
+        sdc_tree_free(t);
+}
+
+static int run(const char *cmd) {
+        int r = system(cmd);
+        return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+/* Two archives made by the system's cpio, the second overriding the first the way the kernel
+ * applies them. */
+static void test_image_overrides(void) {
+        char dir[PATH_MAX], cmd[PATH_MAX * 4], img[PATH_MAX];
+        SdcImageLimits limits = { SDC_IMAGE_DEFAULT_MAX_UNPACKED, SDC_IMAGE_DEFAULT_MAX_ENTRIES };
+        SdcImageError err = {};
+        SdcTree *t = NULL;
+        SdcBlob b = {};
+        SdcStat st;
+        char *canon = NULL;
+
+        snprintf(dir, sizeof(dir), "/tmp/sdcompat-test-img-XXXXXX");
+        ASSERT_TRUE(mkdtemp(dir));
+        snprintf(img, sizeof(img), "%s.img", dir);
+        snprintf(cmd, sizeof(cmd),
+                 "set -e; command -v cpio >/dev/null || { echo 'cpio is required (apt-get install cpio)' >&2; exit 1; }; "
+                 "cd %s && mkdir -p a/usr/lib b/lib a/gone && ln -s usr/lib a/lib && echo 1 > a/usr/lib/one && "
+                 "echo old > a/f && ln -s f a/link && echo x > a/gone/x && "
+                 "echo new > b/f && echo 2 > b/lib/two && mkdir b/link && echo y > b/gone && "
+                 "(cd a && printf '%%s\\n' usr usr/lib usr/lib/one lib f link gone gone/x | cpio --quiet -o -H newc) > %s && "
+                 "(cd b && printf '%%s\\n' f lib lib/two link gone | cpio --quiet -o -H newc) >> %s",
+                 dir, img, img);
+        ASSERT_EQ(run(cmd), 0);
+
+        ASSERT_EQ(sdc_tree_open_image(AT_FDCWD, img, &limits, &t, &err), 0);
+        /* A later regular file replaces the earlier one. */
+        ASSERT_EQ(sdc_tree_read(t, "/f", 1024, &b), 0);
+        ASSERT_EQ(b.size, 4);
+        ASSERT_TRUE(memcmp(b.data, "new\n", 4) == 0);
+        sdc_blob_done(&b);
+        /* A directory entry does not replace the symlink lib -> usr/lib, and lib/two goes
+         * through it. */
+        ASSERT_EQ(sdc_tree_resolve(t, "/lib", SDC_RESOLVE_NOFOLLOW, NULL, &st), 0);
+        ASSERT_EQ(st.type, SDC_NODE_SYMLINK);
+        ASSERT_EQ(sdc_tree_resolve(t, "/lib/two", 0, &canon, NULL), 0);
+        ASSERT_STREQ(canon, "/usr/lib/two");
+        free(canon);
+        ASSERT_EQ(sdc_tree_exists(t, "/usr/lib/one"), 1);
+        /* mkdir over an existing symlink fails: "link" stays a symlink to f. */
+        ASSERT_EQ(sdc_tree_resolve(t, "/link", SDC_RESOLVE_NOFOLLOW, NULL, &st), 0);
+        ASSERT_EQ(st.type, SDC_NODE_SYMLINK);
+        /* A file cannot replace a non-empty directory. */
+        ASSERT_EQ(sdc_tree_resolve(t, "/gone", 0, NULL, &st), 0);
+        ASSERT_EQ(st.type, SDC_NODE_DIRECTORY);
+        ASSERT_EQ(sdc_tree_exists(t, "/gone/x"), 1);
+        /* Escapes stay inside an image too. */
+        ASSERT_EQ(sdc_tree_resolve(t, "/../../lib/../f", 0, &canon, NULL), 0);
+        ASSERT_STREQ(canon, "/f");
+        free(canon);
+        ASSERT_TRUE(sdc_tree_image(t) != NULL);
+        sdc_tree_free(t);
+
+        snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, img);
+        ASSERT_EQ(run(cmd), 0);
+}
+
+static void test_openat2_resolver(void) {
+        check_resolver(0);
+}
+
+static void test_manual_walk(void) {
+        check_resolver(SDC_TREE_NO_OPENAT2);
+}
+
+int main(void) {
+        char cmd[PATH_MAX * 3];
+
+        make_hostile_root();
+        TEST(test_openat2_resolver);
+        TEST(test_manual_walk);
+        TEST(test_image_overrides);
+
+        snprintf(cmd, sizeof(cmd), "rm -rf %s %s", root, outside);
+        ASSERT_EQ(run(cmd), 0);
+        return 0;
+}
