@@ -13,7 +13,7 @@
 #include "tree.h"
 
 static char root[PATH_MAX];
-static char outside[PATH_MAX];
+static char outside[PATH_MAX + 16];
 
 static void xsymlink(const char *target, const char *rel) {
         char p[PATH_MAX * 2];
@@ -159,7 +159,7 @@ static int run(const char *cmd) {
 /* Two archives made by the system's cpio, the second overriding the first the way the kernel
  * applies them. */
 static void test_image_overrides(void) {
-        char dir[PATH_MAX], cmd[PATH_MAX * 4], img[PATH_MAX];
+        char dir[PATH_MAX], cmd[PATH_MAX * 4], img[PATH_MAX + 8];
         SdcImageLimits limits = { SDC_IMAGE_DEFAULT_MAX_UNPACKED, SDC_IMAGE_DEFAULT_MAX_ENTRIES };
         SdcImageError err = {};
         SdcTree *t = NULL;
