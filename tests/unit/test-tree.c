@@ -72,7 +72,6 @@ static void check_resolver(unsigned flags) {
         SdcStat st;
         SdcBlob b = {};
         char **names = NULL;
-        char outside_in_tree[PATH_MAX * 2];
 
         ASSERT_EQ(sdc_tree_open_dir(AT_FDCWD, root, flags, &t), 0);
 
@@ -111,8 +110,7 @@ static void check_resolver(unsigned flags) {
         ASSERT_EQ(sdc_tree_read(t, "/abs-out", 1024, &b), -ENOENT);
         ASSERT_EQ(sdc_tree_resolve(t, "/abs-out", 0, NULL, NULL), -ENOENT);
         ASSERT_EQ(sdc_tree_exists(t, "abs-out"), 0);
-        /* ... and once the same path exists inside the root, that is what is read. */
-        snprintf(outside_in_tree, sizeof(outside_in_tree), "%s%s", root, outside);
+        /* A relative climb far above the root lands at the root's own /tmp, which does not exist. */
         ASSERT_EQ(sdc_tree_exists(t, "/rel-out-dir"), 1);
         ASSERT_EQ(sdc_tree_resolve(t, "/rel-out-dir", 0, &canon, NULL), -ENOENT); /* no /tmp inside */
         ASSERT_EQ(sdc_tree_read(t, "/etc/../../abs-out", 1024, &b), -ENOENT);
