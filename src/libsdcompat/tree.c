@@ -223,8 +223,11 @@ static int walk(Walk *w, const char *path, unsigned flags, SdcStat *ret_stat) {
 static int resolve_node(SdcTree *t, const char *path, unsigned flags, SdcNode *ret, SdcStat *ret_stat,
                         char **ret_canonical, bool allow_fast_path) {
         _cleanup_free_ Walk *w = NULL;
+        SdcStat st;
         int r;
 
+        if (!ret_stat)
+                ret_stat = &st; /* backends always report what they found */
         if (allow_fast_path && !ret_canonical && t->ops->open_path) {
                 r = t->ops->open_path(t, path, flags, ret, ret_stat);
                 if (r != -EOPNOTSUPP)
