@@ -107,20 +107,20 @@ static int walk_push(Walk *w, SdcNode n, const char *name, size_t len) {
         return 0;
 }
 
-/* Replaces the pending queue (*pending, from offset *pos) with target + "/" + rest. */
+/* Replaces the pending queue (*pending, from offset *pos) with target + rest. rest is empty or
+ * starts with the '/' that followed the symlink's name, so a trailing slash is kept. */
 static int splice_symlink(char **pending, size_t *pos, const char *target) {
         const char *rest = *pending + *pos;
         size_t tl = strlen(target), rl = strlen(rest);
         char *n;
 
-        if (tl + 1 + rl + 1 > WALK_MAX_PENDING)
+        if (tl + rl + 1 > WALK_MAX_PENDING)
                 return -ENAMETOOLONG;
-        n = malloc(tl + 1 + rl + 1);
+        n = malloc(tl + rl + 1);
         if (!n)
                 return -ENOMEM;
         memcpy(n, target, tl);
-        n[tl] = '/';
-        memcpy(n + tl + 1, rest, rl + 1);
+        memcpy(n + tl, rest, rl + 1);
         free(*pending);
         *pending = n;
         *pos = 0;
