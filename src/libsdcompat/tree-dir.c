@@ -213,13 +213,18 @@ static int do_openat2(int root_fd, const char *path, int oflags) {
 
 static int reopen_path(void *ctx, int flags) {
         Openat2Ctx *c = ctx;
+
+        /* The whole path is resolved again, so its last component is followed exactly as the
+         * O_PATH open did; the inode comparison in upgrade_fd() catches a swap in between. */
+        if (!(c->flags & SDC_RESOLVE_NOFOLLOW))
+                flags &= ~O_NOFOLLOW;
         return do_openat2(c->root_fd, c->path, flags);
 }
 
 static int dir_open_path(SdcTree *t, const char *path, unsigned flags, SdcNode *ret, SdcStat *ret_stat) {
         DirTree *d = t->backend;
         _cleanup_close_ int fd = -1;
-        Openat2Ctx ctx = { .root_fd = d->root_fd, .path = path };
+        Openat2Ctx ctx = { .root_fd = d->root_fd, .path = path, .flags = flags };
         struct stat st;
         int r;
 
