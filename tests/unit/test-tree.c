@@ -110,7 +110,7 @@ static void check_resolver(unsigned flags) {
         ASSERT_EQ(sdc_tree_resolve(t, "/abs-out", 0, NULL, NULL), -ENOENT);
         ASSERT_EQ(sdc_tree_exists(t, "abs-out"), 0);
         /* A relative climb far above the root lands at the root's own /tmp, which does not exist. */
-        ASSERT_EQ(sdc_tree_exists(t, "/rel-out-dir"), 1);
+        ASSERT_EQ(sdc_tree_exists(t, "/rel-out-dir"), 0);
         ASSERT_EQ(sdc_tree_resolve(t, "/rel-out-dir", 0, &canon, NULL), -ENOENT); /* no /tmp inside */
         ASSERT_EQ(sdc_tree_read(t, "/etc/../../abs-out", 1024, &b), -ENOENT);
 
