@@ -74,8 +74,12 @@ static int upgrade_fd(int *fd, const struct stat *st, int (*reopen)(void *ctx, i
 
 static int dir_root(SdcTree *t, SdcNode *ret) {
         DirTree *d = t->backend;
-        int fd = fcntl(d->root_fd, F_DUPFD_CLOEXEC, 3);
+        int fd;
 
+        /* A readable descriptor, so that the root itself can be listed; O_PATH if not allowed. */
+        fd = openat(d->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 && (errno == EACCES || errno == EPERM))
+                fd = fcntl(d->root_fd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return -errno;
         ret->fd = fd;
