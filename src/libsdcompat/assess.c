@@ -90,6 +90,18 @@ void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *
         json_object_end(w);
         json_string(w, "dracut_version", f->dracut_version);
         strv_to_json(w, "kernel_versions", f->kernel_versions);
+        if (f->role == SDC_ROLE_ROOT) {
+                if (f->usr_separate >= 0)
+                        json_bool(w, "usr_separate", f->usr_separate);
+                else
+                        json_null(w, "usr_separate");
+        } else {
+                json_string(w, "switch_root_exec", f->switch_root_exec);
+                if (f->switch_root_via_systemctl >= 0)
+                        json_bool(w, "switch_root_via_systemctl", f->switch_root_via_systemctl);
+                else
+                        json_null(w, "switch_root_via_systemctl");
+        }
 
         json_object_begin(w, "systemd");
         json_bool(w, "found", s->found);

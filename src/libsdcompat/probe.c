@@ -32,6 +32,11 @@ static int add_note(SdcTreeFacts *f, const char *fmt, ...) {
         return strv_consume(&f->notes, s);
 }
 
+static bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && streq(s + a - b, suffix);
+}
+
 static bool is_digit(uint8_t c) {
         return c >= '0' && c <= '9';
 }
@@ -318,6 +323,107 @@ static int probe_systemd(SdcTree *t, SdcTreeFacts *f) {
         return 0;
 }
 
+/* A separate /usr in the root's fstab: systemd ≥ 257 refuses to start on an empty /usr, so an
+ * initramfs that does not mount it matters (H8). Read by hand, not with libmount: the probe runs in
+ * the static initramfs programs, and Debian ships no static libmount. */
+static void read_fstab(SdcTree *t, SdcTreeFacts *f) {
+        SdcBlob b = {};
+        const char *p, *end;
+
+        f->usr_separate = -1;
+        if (sdc_tree_read(t, "/etc/fstab", MAX_TEXT_SIZE, &b) < 0)
+                return;
+        f->usr_separate = 0;
+        for (p = (const char *) b.data, end = p + b.size; p < end;) {
+                const char *eol = memchr(p, '\n', (size_t) (end - p)) ?: end;
+                char line[1024], spec[512], dir[512];
+                size_t l = MIN((size_t) (eol - p), sizeof(line) - 1);
+
+                memcpy(line, p, l);
+                line[l] = 0;
+                p = eol + 1;
+                if (sscanf(line, " %511s %511s", spec, dir) == 2 && spec[0] != '#' &&
+                    (streq(dir, "/usr") || streq(dir, "/usr/"))) {
+                        f->usr_separate = 1;
+                        break;
+                }
+        }
+        sdc_blob_done(&b);
+}
+
+/* Applies one unit file's ExecStart= lines: an empty assignment resets the list. */
+static void apply_exec_start(SdcTree *t, const char *path, char **exec) {
+        SdcBlob b = {};
+        const char *p, *end;
+
+        if (sdc_tree_read(t, path, MAX_TEXT_SIZE, &b) < 0)
+                return;
+        for (p = (const char *) b.data, end = p + b.size; p < end;) {
+                const char *eol = memchr(p, '\n', (size_t) (end - p)) ?: end, *v;
+                size_t l = (size_t) (eol - p);
+
+                v = p + strspn(p, " \t");
+                if ((size_t) (v - p) < l && strneq(v, "ExecStart", 9)) {
+                        v += 9;
+                        v += strspn(v, " \t");
+                        if (*v == '=') {
+                                v++;
+                                v += strspn(v, " \t");
+                                free(*exec);
+                                *exec = v < eol ? strndup(v, (size_t) (eol - v)) : NULL;
+                        }
+                }
+                p = eol + 1;
+        }
+        sdc_blob_done(&b);
+}
+
+/* How initrd-switch-root.service runs switch-root, with drop-ins applied in systemd's order
+ * (/usr/lib, then /run, then /etc; a unit file in /etc or /run replaces the vendor one). */
+static void probe_switch_root_unit(SdcTree *t, SdcTreeFacts *f) {
+        static const char *const dirs[] = { "/usr/lib/systemd/system", "/lib/systemd/system",
+                                             "/run/systemd/system", "/etc/systemd/system" };
+        char *exec = NULL, *argv0;
+        const char *cmd;
+        size_t n;
+
+        f->switch_root_via_systemctl = -1;
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                char path[256];
+                char **dropins = NULL;
+
+                (void) snprintf(path, sizeof(path), "%s/initrd-switch-root.service", dirs[i]);
+                if (sdc_tree_exists(t, path) > 0) {
+                        free(exec);
+                        exec = NULL;
+                        apply_exec_start(t, path, &exec);
+                }
+                (void) snprintf(path, sizeof(path), "%s/initrd-switch-root.service.d", dirs[i]);
+                if (sdc_tree_list(t, path, &dropins) < 0)
+                        continue;
+                STRV_FOREACH(d, dropins) {
+                        char dp[512];
+                        if (!endswith(*d, ".conf"))
+                                continue;
+                        (void) snprintf(dp, sizeof(dp), "%s/%s", path, *d);
+                        apply_exec_start(t, dp, &exec);
+                }
+                strv_free(dropins);
+        }
+        if (!exec)
+                return;
+        f->switch_root_exec = exec;
+
+        /* "-@+!:" prefixes; with '@' the second word is argv[0], the first is what runs. */
+        cmd = exec + strspn(exec, "-@+!:");
+        n = strcspn(cmd, " \t");
+        argv0 = strndup(cmd, n);
+        if (!argv0)
+                return;
+        f->switch_root_via_systemctl = streq(argv0, "systemctl") || endswith(argv0, "/systemctl");
+        free(argv0);
+}
+
 static void probe_init(SdcTree *t, SdcTreeFacts *f) {
         const char *init = f->role == SDC_ROLE_INITRD ? "/init" : "/sbin/init";
         SdcBlob b = {};
@@ -344,7 +450,7 @@ static void probe_init(SdcTree *t, SdcTreeFacts *f) {
 }
 
 int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret) {
-        SdcTreeFacts f = { .role = role };
+        SdcTreeFacts f = { .role = role, .usr_separate = -1, .switch_root_via_systemctl = -1 };
         int r;
 
         r = sdc_tree_exists(t, "/");
@@ -360,6 +466,10 @@ int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret) {
                 return r;
         }
         probe_init(t, &f);
+        if (role == SDC_ROLE_ROOT)
+                read_fstab(t, &f);
+        else if (f.runs_systemd)
+                probe_switch_root_unit(t, &f);
         *ret = f;
         return 0;
 }
@@ -379,6 +489,7 @@ void sdc_tree_facts_done(SdcTreeFacts *f) {
         free(f->os_pretty_name);
         free(f->init);
         free(f->dracut_version);
+        free(f->switch_root_exec);
         strv_free(f->kernel_versions);
         strv_free(f->notes);
         *f = (SdcTreeFacts) {};

@@ -40,6 +40,12 @@ typedef struct SdcTreeFacts {
         bool runs_systemd;          /* the tree's init is the systemd manager */
         char *dracut_version;       /* from the initrd-release dracut writes; NULL if not dracut */
         char **kernel_versions;     /* directories in /usr/lib/modules */
+        int usr_separate;           /* root: /etc/fstab mounts /usr (1), does not (0), no fstab (-1) */
+        char *switch_root_exec;     /* initrd: the first ExecStart= of initrd-switch-root.service,
+                                     * drop-ins applied; NULL if the unit is not there */
+        int switch_root_via_systemctl; /* 1: that command is systemctl itself (which protects
+                                     * itself from PID 1's SIGTERM spree since v233); 0: another
+                                     * program (a shell) runs it; -1: unknown */
         char **notes;               /* non-fatal findings worth showing ("libsystemd-shared not found") */
 } SdcTreeFacts;
 
