@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The facts about one handoff: an initramfs's systemd, a root's systemd, and the kernel command
+ * line they boot with, including what follows from them (which cgroup hierarchy the initramfs's
+ * systemd will mount, whether the kernel passes init words that stop systemd's option parsing).
+ * Rules are evaluated over these facts only: no I/O, so check and negotiate feed the same engine
+ * from an image or from the running initramfs. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "probe.h"
+#include "tree.h"
+#include "version.h"
+
+typedef enum SdcTri {
+        SDC_TRI_UNKNOWN = -1,
+        SDC_TRI_NO = 0,
+        SDC_TRI_YES = 1,
+} SdcTri;
+
+typedef enum SdcCgroupMode {
+        SDC_CGROUP_UNKNOWN,
+        SDC_CGROUP_LEGACY,  /* cgroup v1 only (tmpfs on /sys/fs/cgroup) */
+        SDC_CGROUP_HYBRID,  /* v1 controllers plus cgroup2 for systemd (tmpfs on /sys/fs/cgroup) */
+        SDC_CGROUP_UNIFIED, /* cgroup2 on /sys/fs/cgroup */
+        _SDC_CGROUP_MAX,
+} SdcCgroupMode;
+
+typedef struct SdcPairFacts {
+        SdcTri initrd_systemd;
+        bool has_initrd_version;
+        SdcVersion initrd_version;
+        SdcTri initrd_switch_root_via_systemctl;
+        SdcCgroupMode initrd_cgroup;
+        const char *initrd_cgroup_reason; /* static string: why that mode */
+        SdcTri root_systemd;
+        bool has_root_version;
+        SdcVersion root_version;
+        SdcTri root_usr_separate;
+        SdcTri root_os_release;
+        SdcTri root_has_binary_path; /* the root has the initramfs's compiled SYSTEMD_BINARY_PATH */
+        bool has_kernel;
+        unsigned kernel_major, kernel_minor;
+        char **cmdline_words; /* owned */
+        size_t cmdline_dashdash; /* index of the first word after "--"; SIZE_MAX if none */
+        SdcTri init_args_break_parsing;
+} SdcPairFacts;
+
+/* root_tree may be NULL (then root_has_binary_path is unknown); kernel and cmdline may be NULL. */
+int sdc_pair_facts_build(
+        const SdcTreeFacts *initrd, const SdcTreeFacts *root, SdcTree *root_tree, const char *cmdline,
+        const char *kernel, SdcPairFacts *ret);
+void sdc_pair_facts_done(SdcPairFacts *f);
+
+/* The hierarchy systemd of version v (with compile-time default `default_hierarchy`, may be NULL)
+ * mounts at boot with this command line, following cg_is_unified_wanted()/cg_is_hybrid_wanted()
+ * of each era. */
+SdcCgroupMode sdc_cgroup_mode_for(const SdcVersion *v, const char *default_hierarchy, char *const *words,
+                                  size_t dashdash, const char **ret_reason);
+const char *sdc_cgroup_mode_to_string(SdcCgroupMode m);
