@@ -38,33 +38,89 @@ static int set(SdcAssessment *a, SdcVerdict v, const char *fmt, ...) {
         return 0;
 }
 
-int sdc_assess_versions(const SdcTreeFacts *initrd, const SdcTreeFacts *root, SdcAssessment *ret) {
-        const SdcSystemdFacts *i = &initrd->systemd, *r = &root->systemd;
+static bool serious(const SdcFinding *f) {
+        return f->rule->severity >= SDC_SEVERITY_DEGRADED;
+}
+
+/* "SDC-H1, SDC-H4" for the findings of one match kind. */
+static char *list_ids(const SdcAssessment *a, SdcMatch m) {
+        char *s = NULL;
+
+        for (size_t i = 0; i < a->n_findings; i++) {
+                char *n;
+                if (a->findings[i].match != m || !serious(&a->findings[i]))
+                        continue;
+                if (asprintf(&n, "%s%s%s (%s)", s ?: "", s ? ", " : "", a->findings[i].rule->id,
+                             m == SDC_MATCH_UNKNOWN ? a->findings[i].unknown_fact :
+                                                      sdc_severity_to_string(a->findings[i].rule->severity)) < 0) {
+                        free(s);
+                        return NULL;
+                }
+                free(s);
+                s = n;
+        }
+        return s;
+}
+
+int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, SdcAssessment *ret) {
+        _cleanup_free_ char *yes = NULL, *unknown = NULL;
+        SdcAssessment a = {};
+        int r;
 
         *ret = (SdcAssessment) {};
-        if (!initrd->runs_systemd)
+        if (f->initrd_systemd == SDC_TRI_NO)
                 return set(ret, SDC_VERDICT_SAFE,
                            "no systemd in this initramfs: no state crosses switch-root, a version skew is harmless");
-        if (!i->has_version)
-                return set(ret, SDC_VERDICT_BLOCKED, "the initramfs runs systemd, but its version could not be determined");
-        if (!r->found)
-                return set(ret, SDC_VERDICT_AT_RISK,
-                           "the initramfs runs systemd %s, but the root has no systemd to hand its state to",
-                           i->version.text);
-        if (!r->has_version)
-                return set(ret, SDC_VERDICT_BLOCKED, "the root's systemd version could not be determined");
-        if (i->version.major == r->version.major)
-                return set(ret, SDC_VERDICT_SAFE, "same upstream systemd version (%u) in the initramfs and the root",
-                           i->version.major);
-        return set(ret, SDC_VERDICT_AT_RISK,
-                   "systemd versions differ: %s in the initramfs, %s on the root (%s); the hazard rules that say "
-                   "which breaks are not evaluated by this version of sdcompat-check",
-                   i->version.text, r->version.text, i->version.major < r->version.major ? "older initramfs" : "newer initramfs");
+        if (rules->n_rules == 0)
+                return set(ret, SDC_VERDICT_BLOCKED, "no hazard rules are loaded, so nothing can be judged");
+
+        r = sdc_rules_evaluate(rules, f, &a.findings, &a.n_findings);
+        if (r < 0)
+                return r;
+        yes = list_ids(&a, SDC_MATCH_YES);
+        unknown = list_ids(&a, SDC_MATCH_UNKNOWN);
+        if (yes)
+                r = set(&a, SDC_VERDICT_AT_RISK, "hazards apply: %s", yes);
+        else if (unknown)
+                r = set(&a, SDC_VERDICT_BLOCKED, "could not decide, a fact is unknown: %s", unknown);
+        else if (f->has_initrd_version && f->has_root_version && f->initrd_version.major != f->root_version.major)
+                r = set(&a, SDC_VERDICT_SAFE, "systemd %s in the initramfs, %s on the root: no known hazard applies",
+                        f->initrd_version.text, f->root_version.text);
+        else
+                r = set(&a, SDC_VERDICT_SAFE, "same upstream systemd version in the initramfs and the root");
+        if (r < 0) {
+                sdc_assessment_done(&a);
+                return r;
+        }
+        *ret = a;
+        return 0;
+}
+
+void sdc_findings_to_json(JsonWriter *w, const char *key, const SdcAssessment *a) {
+        json_array_begin(w, key);
+        for (size_t i = 0; i < a->n_findings; i++) {
+                const SdcFinding *fd = &a->findings[i];
+                const SdcRule *r = fd->rule;
+
+                json_object_begin(w, NULL);
+                json_string(w, "id", r->id);
+                json_string(w, "hazard", r->hazard);
+                json_string(w, "title", r->title);
+                json_string(w, "severity", sdc_severity_to_string(r->severity));
+                json_string(w, "action", sdc_action_to_string(r->action));
+                json_string(w, "match", fd->match == SDC_MATCH_YES ? "yes" : "unknown");
+                json_string(w, "unknown_fact", fd->unknown_fact);
+                json_string(w, "remedy", r->remedy);
+                json_string(w, "rule_file", r->path);
+                json_object_end(w);
+        }
+        json_array_end(w);
 }
 
 void sdc_assessment_done(SdcAssessment *a) {
         free(a->reason);
-        a->reason = NULL;
+        free(a->findings);
+        *a = (SdcAssessment) {};
 }
 
 static void strv_to_json(JsonWriter *w, const char *key, char **l) {

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The verdict on one initramfs × root pair. Until the hazard rules exist this judges from the
- * versions alone; the rules engine will refine "at-risk" into specific hazards and add
- * "protected". check and negotiate both ask this, never their own logic. */
+/* The verdict on one initramfs × root pair from the hazard rules that apply to it. check and
+ * negotiate both ask this, never their own logic. */
 
 #include "json.h"
+#include "pairfacts.h"
 #include "probe.h"
+#include "rules.h"
 
 typedef enum SdcVerdict {
         SDC_VERDICT_SAFE,
@@ -17,10 +18,15 @@ typedef enum SdcVerdict {
 
 typedef struct SdcAssessment {
         SdcVerdict verdict;
-        char *reason; /* one sentence for the operator */
+        char *reason;         /* one sentence for the operator */
+        SdcFinding *findings; /* rules that apply (match YES) or could not be decided (UNKNOWN) */
+        size_t n_findings;
 } SdcAssessment;
 
-int sdc_assess_versions(const SdcTreeFacts *initrd, const SdcTreeFacts *root, SdcAssessment *ret);
+/* safe: no rule of severity degraded or boot-fails applies (cosmetic ones are listed);
+ * at-risk: at least one does; blocked: none does, but one could not be decided, or no rules are
+ * loaded at all. A pair whose initramfs runs no systemd is safe: no state crosses switch-root. */
+int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *facts, SdcAssessment *ret);
 void sdc_assessment_done(SdcAssessment *a);
 const char *sdc_verdict_to_string(SdcVerdict v);
 /* The more severe of two verdicts for a summary: at-risk > blocked > safe. */
@@ -28,3 +34,5 @@ SdcVerdict sdc_verdict_worst(SdcVerdict a, SdcVerdict b);
 
 /* Writes facts as a JSON object named key (see sdcompat-check(8) for the schema). */
 void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *f);
+/* The findings as a JSON array named key. */
+void sdc_findings_to_json(JsonWriter *w, const char *key, const SdcAssessment *a);

@@ -735,6 +735,12 @@ SdcRuleSet *sdc_rules_free(SdcRuleSet *s) {
         return NULL;
 }
 
+void sdc_rule_print_conditions(const SdcRule *r, FILE *f, const char *indent) {
+        for (size_t i = 0; i < r->n_conditions; i++)
+                STRV_FOREACH(line, r->conditions[i].lines)
+                        fprintf(f, "%s%s=%s\n", indent, keys[r->conditions[i].key].name, *line);
+}
+
 const SdcRule *sdc_rules_find(const SdcRuleSet *s, const char *id) {
         for (size_t i = 0; i < s->n_rules; i++)
                 if (streq(s->rules[i].id, id))

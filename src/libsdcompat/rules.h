@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "pairfacts.h"
 
@@ -94,6 +95,9 @@ const SdcRule *sdc_rules_find(const SdcRuleSet *s, const char *id);
 SdcMatch sdc_rule_evaluate(const SdcRule *r, const SdcPairFacts *f, const char **ret_unknown_fact);
 /* Findings for the rules that match or cannot be decided, in file-name order. */
 int sdc_rules_evaluate(const SdcRuleSet *s, const SdcPairFacts *f, SdcFinding **ret, size_t *ret_n);
+
+/* Writes the rule's [Match] conditions as KEY=VALUE lines, each prefixed with indent. */
+void sdc_rule_print_conditions(const SdcRule *r, FILE *f, const char *indent);
 
 const char *sdc_severity_to_string(SdcSeverity s);
 SdcSeverity sdc_severity_from_string(const char *s);

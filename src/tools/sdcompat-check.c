@@ -13,7 +13,9 @@
 #include "fileio.h"
 #include "json.h"
 #include "log.h"
+#include "pairfacts.h"
 #include "probe.h"
+#include "rules.h"
 #include "strv.h"
 #include "tree.h"
 
@@ -29,6 +31,8 @@ static const char *arg_root = "/";
 static const char *arg_cmdline = NULL;
 static const char *arg_boot_dir = "/boot";
 static bool arg_json = false;
+static const char *arg_rules_path = SDC_RULES_DIRS_DEFAULT;
+static const char *arg_explain = NULL;
 static SdcImageLimits arg_limits = {
         .max_unpacked = SDC_IMAGE_DEFAULT_MAX_UNPACKED,
         .max_entries = SDC_IMAGE_DEFAULT_MAX_ENTRIES,
@@ -40,6 +44,8 @@ typedef struct EntryResult {
         SdcTree *tree; /* NULL if the image could not be read */
         SdcTreeFacts facts;
         bool have_facts;
+        SdcPairFacts pair;
+        bool have_pair;
         SdcImageError error;
         char *error_text;
         SdcAssessment assessment;
@@ -57,12 +63,25 @@ static void help(void) {
                "     --boot-dir=DIR         Where to look for boot entries (default: /boot)\n"
                "     --json                 Print one JSON document (schema in sdcompat-check(8))\n"
                "     --max-unpacked=SIZE    Refuse images that unpack to more than SIZE (default: 4G)\n"
+               "     --rules-path=DIRS      Colon-separated rule directories, highest precedence first\n"
+               "                            (default: " SDC_RULES_DIRS_DEFAULT ")\n"
+               "     --explain=ID           Explain one hazard rule (e.g. SDC-H1) and exit\n"
                "\nExit status: 0 no risk found, 1 at risk, 2 could not check.\n",
                program_invocation_short_name);
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_IMAGE, ARG_ROOT, ARG_CMDLINE, ARG_BOOT_DIR, ARG_JSON, ARG_MAX_UNPACKED };
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_IMAGE,
+                ARG_ROOT,
+                ARG_CMDLINE,
+                ARG_BOOT_DIR,
+                ARG_JSON,
+                ARG_MAX_UNPACKED,
+                ARG_RULES_PATH,
+                ARG_EXPLAIN,
+        };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -72,6 +91,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "boot-dir", required_argument, NULL, ARG_BOOT_DIR },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "max-unpacked", required_argument, NULL, ARG_MAX_UNPACKED },
+                { "rules-path", required_argument, NULL, ARG_RULES_PATH },
+                { "explain", required_argument, NULL, ARG_EXPLAIN },
                 {}
         };
         int c, r;
@@ -90,6 +111,8 @@ static int parse_argv(int argc, char *argv[]) {
                         if (r < 0 || arg_limits.max_unpacked == 0)
                                 return log_error_errno(r < 0 ? r : EINVAL, "Invalid --max-unpacked=%s", optarg);
                         break;
+                case ARG_RULES_PATH: arg_rules_path = optarg; break;
+                case ARG_EXPLAIN: arg_explain = optarg; break;
                 case '?': return -EINVAL;
                 default: abort();
                 }
@@ -107,8 +130,9 @@ static char *running_cmdline(void) {
         return TAKE_PTR(s);
 }
 
-static void check_entry(EntryResult *res, const SdcTreeFacts *root) {
+static void check_entry(EntryResult *res, const SdcTreeFacts *root, SdcTree *root_tree, const SdcRuleSet *rules) {
         const SdcBootEntry *e = res->entry;
+        const char *kernel = e->kernel;
         int r;
 
         r = sdc_tree_open_image(AT_FDCWD, e->image, &arg_limits, &res->tree, &res->error);
@@ -132,8 +156,19 @@ static void check_entry(EntryResult *res, const SdcTreeFacts *root) {
                 return;
         }
         res->have_facts = true;
-        if (sdc_assess_versions(&res->facts, root, &res->assessment) < 0)
+        /* For a lone image the kernel is the one it carries modules for, if just one. */
+        if (!kernel && strv_length(res->facts.kernel_versions) == 1)
+                kernel = res->facts.kernel_versions[0];
+        r = sdc_pair_facts_build(&res->facts, root, root_tree, res->cmdline, kernel, &res->pair);
+        if (r >= 0) {
+                res->have_pair = true;
+                r = sdc_assess(rules, &res->pair, &res->assessment);
+        }
+        if (r < 0) {
                 res->assessment.verdict = SDC_VERDICT_BLOCKED;
+                if (asprintf(&res->assessment.reason, "cannot evaluate the rules: %s", strerror(-r)) < 0)
+                        res->assessment.reason = NULL;
+        }
 }
 
 static const char *systemd_text(const SdcTreeFacts *f, bool initrd) {
@@ -193,13 +228,26 @@ static void print_text(const SdcTreeFacts *root, EntryResult *res, size_t n, Sdc
                                 printf("  %-15s dracut %s\n", "built by:", res[i].facts.dracut_version);
                         print_facts_text("initrd systemd:", &res[i].facts, true);
                 }
+                if (res[i].have_pair && res[i].pair.initrd_systemd == SDC_TRI_YES)
+                        printf("  %-15s %s (%s)\n", "initrd cgroup:", sdc_cgroup_mode_to_string(res[i].pair.initrd_cgroup),
+                               res[i].pair.initrd_cgroup_reason);
+                for (size_t k = 0; k < res[i].assessment.n_findings; k++) {
+                        const SdcFinding *fd = &res[i].assessment.findings[k];
+                        printf("  %-15s %s (%s%s%s): %s\n", k == 0 ? "hazards:" : "", fd->rule->id,
+                               sdc_severity_to_string(fd->rule->severity),
+                               fd->match == SDC_MATCH_UNKNOWN ? ", undecided: unknown " : "",
+                               fd->match == SDC_MATCH_UNKNOWN ? fd->unknown_fact : "", fd->rule->title);
+                }
                 printf("  %-15s %s: %s\n", "verdict:", sdc_verdict_to_string(res[i].assessment.verdict),
                        strna(res[i].assessment.reason));
         }
         printf("\n%zu entr%s checked: %s\n", n, n == 1 ? "y" : "ies", sdc_verdict_to_string(overall));
+        if (overall == SDC_VERDICT_AT_RISK)
+                printf("'sdcompat-check --explain=ID' says what each hazard does and what to do about it.\n");
 }
 
-static void print_json(const SdcTreeFacts *root, EntryResult *res, size_t n, SdcVerdict overall, int status) {
+static void print_json(const SdcTreeFacts *root, const SdcRuleSet *rules, EntryResult *res, size_t n,
+                       SdcVerdict overall, int status) {
         JsonWriter w;
 
         json_init(&w, stdout, true);
@@ -209,6 +257,20 @@ static void print_json(const SdcTreeFacts *root, EntryResult *res, size_t n, Sdc
         json_object_begin(&w, "root");
         json_string(&w, "path", arg_root);
         sdc_tree_facts_to_json(&w, "facts", root);
+        json_object_end(&w);
+        json_object_begin(&w, "rules");
+        json_string(&w, "path", arg_rules_path);
+        json_uint(&w, "loaded", rules ? rules->n_rules : 0);
+        json_array_begin(&w, "errors");
+        if (rules)
+                STRV_FOREACH(e, rules->errors)
+                        json_string(&w, NULL, *e);
+        json_array_end(&w);
+        json_array_begin(&w, "masked");
+        if (rules)
+                STRV_FOREACH(e, rules->masked)
+                        json_string(&w, NULL, *e);
+        json_array_end(&w);
         json_object_end(&w);
         json_array_begin(&w, "entries");
         for (size_t i = 0; i < n; i++) {
@@ -244,6 +306,14 @@ static void print_json(const SdcTreeFacts *root, EntryResult *res, size_t n, Sdc
                         sdc_tree_facts_to_json(&w, "initrd", &res[i].facts);
                 else
                         json_null(&w, "initrd");
+                if (res[i].have_pair) {
+                        json_object_begin(&w, "cgroup");
+                        json_string(&w, "initrd_mode", sdc_cgroup_mode_to_string(res[i].pair.initrd_cgroup));
+                        json_string(&w, "reason", res[i].pair.initrd_cgroup_reason);
+                        json_object_end(&w);
+                } else
+                        json_null(&w, "cgroup");
+                sdc_findings_to_json(&w, "hazards", &res[i].assessment);
                 json_string(&w, "verdict", sdc_verdict_to_string(res[i].assessment.verdict));
                 json_string(&w, "reason", res[i].assessment.reason);
                 if (res[i].error_text) {
@@ -262,7 +332,49 @@ static void print_json(const SdcTreeFacts *root, EntryResult *res, size_t n, Sdc
         json_finish(&w);
 }
 
+static int load_rules(SdcRuleSet **ret) {
+        int r = sdc_rules_load(arg_rules_path, ret);
+
+        if (r < 0)
+                return log_error_errno(r, "Cannot load hazard rules: %m");
+        STRV_FOREACH(e, (*ret)->errors)
+                log_warning("Rule not loaded: %s", *e);
+        if ((*ret)->n_rules == 0)
+                log_warning("No hazard rules found in %s: entries whose initramfs runs systemd cannot be judged.",
+                            arg_rules_path);
+        return 0;
+}
+
+static int explain(void) {
+        _cleanup_(sdc_rules_freep) SdcRuleSet *rules = NULL;
+        const SdcRule *r;
+
+        if (load_rules(&rules) < 0)
+                return EXIT_BLOCKED;
+        r = sdc_rules_find(rules, arg_explain);
+        if (!r) {
+                log_error("No rule with Id=%s in %s.", arg_explain, arg_rules_path);
+                return EXIT_BLOCKED;
+        }
+        printf("%s%s%s%s: %s\n\n", r->id, r->hazard ? " (hazard " : "", r->hazard ?: "", r->hazard ? ")" : "", r->title);
+        printf("Severity:             %s\n", sdc_severity_to_string(r->severity));
+        printf("sdcompat at boot:     %s\n", sdc_action_to_string(r->action));
+        printf("Applies when all of:\n");
+        sdc_rule_print_conditions(r, stdout, "    ");
+        if (r->description)
+                printf("\nWhat happens:\n%s\n", r->description);
+        printf("\nWithout sdcompat:\n%s\n", r->remedy);
+        if (r->references) {
+                printf("\nReferences:\n");
+                STRV_FOREACH(ref, r->references)
+                        printf("    %s\n", *ref);
+        }
+        printf("\nRule file: %s\n", r->path);
+        return EXIT_SAFE;
+}
+
 static int run(void) {
+        _cleanup_(sdc_rules_freep) SdcRuleSet *rules = NULL;
         _cleanup_(sdc_tree_freep) SdcTree *root_tree = NULL;
         _cleanup_free_ char *proc_cmdline = NULL;
         SdcTreeFacts root = {};
@@ -271,6 +383,8 @@ static int run(void) {
         SdcVerdict overall = SDC_VERDICT_SAFE;
         int n, r, status;
 
+        if (load_rules(&rules) < 0)
+                return EXIT_BLOCKED;
         r = sdc_tree_open_dir(AT_FDCWD, arg_root, 0, &root_tree);
         if (r < 0) {
                 log_error_errno(r, "%s: cannot open root directory: %m", arg_root);
@@ -290,7 +404,7 @@ static int run(void) {
                 n = sdc_boot_entries_find(arg_boot_dir, &entries);
                 if (n == -ENOENT || n == 0) {
                         if (arg_json)
-                                print_json(&root, NULL, 0, SDC_VERDICT_SAFE, EXIT_SAFE);
+                                print_json(&root, rules, NULL, 0, SDC_VERDICT_SAFE, EXIT_SAFE);
                         else
                                 printf("No initramfs images found in %s: nothing crosses switch-root on this host.\n",
                                        arg_boot_dir);
@@ -314,7 +428,7 @@ static int run(void) {
         for (int i = 0; i < n; i++) {
                 res[i].entry = &entries[i];
                 res[i].cmdline = strdup(arg_cmdline ?: entries[i].cmdline ?: proc_cmdline ?: "");
-                check_entry(&res[i], &root);
+                check_entry(&res[i], &root, root_tree, rules);
                 overall = i == 0 ? res[i].assessment.verdict : sdc_verdict_worst(overall, res[i].assessment.verdict);
                 if (res[i].error_text && !arg_json)
                         log_error("%s", res[i].error_text);
@@ -322,7 +436,7 @@ static int run(void) {
         status = overall == SDC_VERDICT_AT_RISK ? EXIT_AT_RISK : overall == SDC_VERDICT_BLOCKED ? EXIT_BLOCKED : EXIT_SAFE;
 
         if (arg_json)
-                print_json(&root, res, (size_t) n, overall, status);
+                print_json(&root, rules, res, (size_t) n, overall, status);
         else
                 print_text(&root, res, (size_t) n, overall);
 
@@ -330,6 +444,7 @@ static int run(void) {
                 free(res[i].cmdline);
                 free(res[i].error_text);
                 sdc_assessment_done(&res[i].assessment);
+                sdc_pair_facts_done(&res[i].pair);
                 sdc_tree_facts_done(&res[i].facts);
                 sdc_tree_free(res[i].tree);
         }
@@ -347,5 +462,5 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EXIT_BLOCKED : EXIT_SAFE;
-        return run();
+        return arg_explain ? explain() : run();
 }
