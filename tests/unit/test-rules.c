@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The shipped hazard rules (rules.d/), each shown to fire and not to fire on facts as real systems
+ * report them: Debian's and RHEL's version strings, real command lines. And the loader: vendor and
+ * admin directories, masks, broken overrides. */
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "rules.h"
+#include "strv.h"
+#include "tests.h"
+
+static SdcRuleSet *rules;
+
+/* Facts of a pair where nothing is wrong but the versions and the command line given. */
+static SdcPairFacts pair(const char *initrd, const char *root, const char *cmdline) {
+        SdcPairFacts f = {
+                .initrd_systemd = SDC_TRI_YES,
+                .initrd_switch_root_via_systemctl = SDC_TRI_YES,
+                .root_systemd = SDC_TRI_YES,
+                .root_usr_separate = SDC_TRI_NO,
+                .root_os_release = SDC_TRI_YES,
+                .root_has_binary_path = SDC_TRI_YES,
+                .init_args_break_parsing = SDC_TRI_NO,
+                .has_initrd_version = true,
+                .has_root_version = true,
+                .has_kernel = true,
+                .kernel_major = 6,
+                .kernel_minor = 1,
+        };
+
+        ASSERT_EQ(sdc_version_parse(initrd, &f.initrd_version), 0);
+        ASSERT_EQ(sdc_version_parse(root, &f.root_version), 0);
+        ASSERT_EQ(sdc_cmdline_split(cmdline ?: "", &f.cmdline_words, &f.cmdline_dashdash), 0);
+        /* Debian and RHEL 8/9 build with default-hierarchy=unified; RHEL 7 knows only v1. */
+        f.initrd_cgroup = sdc_cgroup_mode_for(&f.initrd_version, "unified", f.cmdline_words, f.cmdline_dashdash, NULL);
+        for (size_t i = f.cmdline_dashdash; f.cmdline_dashdash != SIZE_MAX && f.cmdline_words[i]; i++)
+                if (f.cmdline_words[i][0] == '-')
+                        f.init_args_break_parsing = SDC_TRI_YES;
+        return f;
+}
+
+static SdcMatch eval(const char *id, SdcPairFacts f) {
+        const SdcRule *r = sdc_rules_find(rules, id);
+        SdcMatch m;
+
+        if (!r) {
+                fprintf(stderr, "rule %s is not shipped\n", id);
+                abort();
+        }
+        m = sdc_rule_evaluate(r, &f, NULL);
+        sdc_pair_facts_done(&f);
+        return m;
+}
+
+#define FIRES(id, f)   ASSERT_EQ(eval(id, f), SDC_MATCH_YES)
+#define QUIET(id, f)   ASSERT_EQ(eval(id, f), SDC_MATCH_NO)
+#define UNKNOWN(id, f) ASSERT_EQ(eval(id, f), SDC_MATCH_UNKNOWN)
+
+static void test_h1(void) {
+        FIRES("SDC-H1", pair("219-67.el7_7.4", "219-73.el7_8.9", NULL)); /* RHEL 7.7 initrd, 7.8 root */
+        FIRES("SDC-H1", pair("219-67.el7", "239-78.el8", NULL));          /* RHEL 8 has no root-side hack */
+        FIRES("SDC-H1", pair("219-62.el7_6.9", "252.39-1~deb12u2", NULL));
+        QUIET("SDC-H1", pair("219-73.el7_8.9", "219-78.el7_9.3", NULL));  /* 219-70 protects itself */
+        QUIET("SDC-H1", pair("219-67.el7_7.4", "219-78.el7_9.9", NULL));  /* 219-78.2 root-side hack */
+        QUIET("SDC-H1", pair("219-67.el7_7.4", "219-67.el7_7.4", NULL));  /* SIGTERM still clean */
+        QUIET("SDC-H1", pair("247.3-7+deb11u5", "262.1-1", NULL));
+}
+
+static void test_h1_unit(void) {
+        SdcPairFacts f = pair("252.38-1~deb12u1", "257.13-1~deb13u1", NULL);
+
+        f.initrd_switch_root_via_systemctl = SDC_TRI_NO; /* a shell wraps systemctl */
+        FIRES("SDC-H1-UNIT", f);
+        QUIET("SDC-H1-UNIT", pair("252.38-1~deb12u1", "257.13-1~deb13u1", NULL));
+        f = pair("262.1-1", "247.3-7+deb11u5", NULL);
+        f.initrd_switch_root_via_systemctl = SDC_TRI_NO;
+        FIRES("SDC-H1-UNIT", f);
+        f = pair("262.1-1", "219-67.el7", NULL);
+        f.initrd_switch_root_via_systemctl = SDC_TRI_NO;
+        QUIET("SDC-H1-UNIT", f); /* RHEL 7.7's own exit rules still call SIGTERM clean */
+        f = pair("262.1-1", "262.1-1", NULL);
+        f.initrd_switch_root_via_systemctl = SDC_TRI_UNKNOWN;
+        UNKNOWN("SDC-H1-UNIT", f);
+}
+
+static void test_h2(void) {
+        const char *v1 = "quiet systemd.unified_cgroup_hierarchy=0";
+        const char *v1force = "systemd.unified_cgroup_hierarchy=0 SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1";
+
+        FIRES("SDC-H2A", pair("252.38-1~deb12u1", "262.1-1", v1));
+        FIRES("SDC-H2A", pair("247.3-7+deb11u5", "262.1-1", "systemd.unified_cgroup_hierarchy=no"));
+        FIRES("SDC-H2A", pair("219-78.el7_9.9", "258.1-1", NULL)); /* v219 mounts only v1 */
+        QUIET("SDC-H2A", pair("252.38-1~deb12u1", "262.1-1", NULL));
+        QUIET("SDC-H2A", pair("257.13-1~deb13u1", "262.1-1", v1)); /* 257 ignores it without FORCE */
+        QUIET("SDC-H2A", pair("252.38-1~deb12u1", "257.13-1~deb13u1", v1));
+
+        FIRES("SDC-H2B", pair("252.38-1~deb12u1", "256.7-1", v1));
+        QUIET("SDC-H2B", pair("252.38-1~deb12u1", "256.7-1", v1force));
+        QUIET("SDC-H2B", pair("252.38-1~deb12u1", "256.7-1", NULL));
+
+        FIRES("SDC-H2C", pair("252.38-1~deb12u1", "257.13-1~deb13u1", v1));
+        QUIET("SDC-H2C", pair("252.38-1~deb12u1", "257.13-1~deb13u1", v1force));
+        QUIET("SDC-H2C", pair("252.38-1~deb12u1", "257.13-1~deb13u1", NULL));
+
+        FIRES("SDC-H2D", pair("252.38-1~deb12u1", "219-78.el7_9.9", NULL));
+        QUIET("SDC-H2D", pair("252.38-1~deb12u1", "219-78.el7_9.9", v1));
+        QUIET("SDC-H2D", pair("252.38-1~deb12u1", "239-78.el8", NULL));
+}
+
+static void test_h3_h4(void) {
+        FIRES("SDC-H3", pair("247.3-7+deb11u5", "233", NULL));
+        FIRES("SDC-H3", pair("252.38-1~deb12u1", "234.11", NULL));
+        QUIET("SDC-H3", pair("247.3-7+deb11u5", "235", NULL));
+        QUIET("SDC-H3", pair("233", "234", NULL)); /* older initramfs */
+
+        FIRES("SDC-H4", pair("247.3-7+deb11u5", "252.38-1~deb12u1", NULL));
+        FIRES("SDC-H4", pair("219-78.el7_9.9", "239-78.el8", NULL));
+        QUIET("SDC-H4", pair("249.11", "252.38-1~deb12u1", NULL));
+        QUIET("SDC-H4", pair("252.38-1~deb12u1", "247.3-7+deb11u5", NULL));
+}
+
+static void test_h5(void) {
+        const char *tokens = "root=LABEL=root quiet -- hello --foo";
+
+        FIRES("SDC-H5", pair("252.5-2", "257.13-1~deb13u1", tokens));        /* Debian 12.0 */
+        FIRES("SDC-H5", pair("253.4", "254.26-1~bpo12+1", tokens));           /* upstream 253 */
+        FIRES("SDC-H5", pair("250.3-4.fc36", "254.26-1~bpo12+1", "ro --- quiet"));
+        QUIET("SDC-H5", pair("252.39-1~deb12u1", "257.13-1~deb13u1", tokens)); /* carries the fix */
+        QUIET("SDC-H5", pair("254.26-1~bpo12+1", "257.13-1~deb13u1", tokens));
+        QUIET("SDC-H5", pair("252.5-2", "257.13-1~deb13u1", "root=LABEL=root quiet"));
+}
+
+static void test_h6(void) {
+        SdcPairFacts f = pair("257.13-1~deb13u1", "252.38-1~deb12u1", NULL);
+
+        f.kernel_major = 6, f.kernel_minor = 12;
+        FIRES("SDC-H6", f);
+        QUIET("SDC-H6", pair("257.13-1~deb13u1", "252.38-1~deb12u1", NULL)); /* kernel 6.1 has no SO_PASSPIDFD */
+        f = pair("257.13-1~deb13u1", "262.1-1", NULL);
+        f.kernel_major = 6, f.kernel_minor = 12;
+        QUIET("SDC-H6", f);
+        f = pair("262.1-1", "254.26-1~bpo12+1", NULL);
+        f.has_kernel = false;
+        UNKNOWN("SDC-H6", f);
+}
+
+static void test_h7_h8(void) {
+        SdcPairFacts f = pair("247.3-7+deb11u5", "257.13-1~deb13u1", NULL);
+
+        f.root_has_binary_path = SDC_TRI_NO;
+        FIRES("SDC-H7", f);
+        QUIET("SDC-H7", pair("247.3-7+deb11u5", "257.13-1~deb13u1", NULL));
+
+        f = pair("252.38-1~deb12u1", "257.13-1~deb13u1", NULL);
+        f.root_usr_separate = SDC_TRI_YES;
+        FIRES("SDC-H8", f);
+        f = pair("252.38-1~deb12u1", "256.7-1", NULL);
+        f.root_usr_separate = SDC_TRI_YES;
+        QUIET("SDC-H8", f);
+        QUIET("SDC-H8", pair("252.38-1~deb12u1", "257.13-1~deb13u1", NULL));
+
+        f = pair("252.38-1~deb12u1", "257.13-1~deb13u1", NULL);
+        f.root_os_release = SDC_TRI_NO;
+        FIRES("SDC-H8-OSRELEASE", f);
+        QUIET("SDC-H8-OSRELEASE", pair("252.38-1~deb12u1", "257.13-1~deb13u1", NULL));
+}
+
+static void test_h9_h10(void) {
+        FIRES("SDC-H9", pair("257.13-1~deb13u1", "247.3-7+deb11u5", NULL));
+        QUIET("SDC-H9", pair("247.3-7+deb11u5", "257.13-1~deb13u1", NULL));
+        FIRES("SDC-H9-KEYED", pair("247.3-7+deb11u5", "245.4-4ubuntu3.24", NULL));
+        QUIET("SDC-H9-KEYED", pair("252.38-1~deb12u1", "247.3-7+deb11u5", NULL));
+
+        FIRES("SDC-H10", pair("252.38-1~deb12u1", "239-78.el8", NULL));
+        FIRES("SDC-H10", pair("247.3-7+deb11u5", "219-78.el7_9.9", NULL));
+        QUIET("SDC-H10", pair("252.38-1~deb12u1", "240", NULL));
+}
+
+static void test_no_systemd_in_initrd(void) {
+        /* An initramfs-tools image: no rule applies, whatever the versions say. */
+        for (size_t i = 0; i < rules->n_rules; i++) {
+                SdcPairFacts f = pair("247.3-7+deb11u5", "262.1-1", "systemd.unified_cgroup_hierarchy=0 -- -s");
+                f.initrd_systemd = SDC_TRI_NO;
+                f.root_os_release = SDC_TRI_NO;
+                f.root_has_binary_path = SDC_TRI_NO;
+                ASSERT_EQ(sdc_rule_evaluate(&rules->rules[i], &f, NULL), SDC_MATCH_NO);
+                sdc_pair_facts_done(&f);
+        }
+}
+
+static char tmp[PATH_MAX];
+
+static void write_file(const char *dir, const char *name, const char *content) {
+        char p[PATH_MAX * 2];
+        FILE *f;
+
+        snprintf(p, sizeof(p), "%s/%s/%s", tmp, dir, name);
+        f = fopen(p, "we");
+        ASSERT_TRUE(f);
+        fputs(content, f);
+        fclose(f);
+}
+
+static const char *const minimal =
+        "[Rule]\nId=SDC-T1\nTitle=test\nSeverity=degraded\nAction=none\nRemedy=none\n[Match]\nInitrdSystemd=yes\n";
+
+static void test_loader(void) {
+        char etc[PATH_MAX + 16], usr[PATH_MAX + 16], path[PATH_MAX * 3], link[PATH_MAX + 64];
+        SdcRuleSet *s = NULL;
+
+        snprintf(tmp, sizeof(tmp), "/tmp/sdcompat-test-rules-XXXXXX");
+        ASSERT_TRUE(mkdtemp(tmp));
+        snprintf(etc, sizeof(etc), "%s/etc", tmp);
+        snprintf(usr, sizeof(usr), "%s/usr", tmp);
+        ASSERT_EQ(mkdir(etc, 0755), 0);
+        ASSERT_EQ(mkdir(usr, 0755), 0);
+
+        write_file("usr", "10-a.rules", minimal);
+        write_file("usr", "20-b.rules",
+                   "[Rule]\nId=SDC-T2\nTitle=b\nSeverity=boot-fails\nAction=fresh\nRemedy=r\n[Match]\nRootVersion=>=258\n");
+        write_file("usr", "30-c.rules",
+                   "[Rule]\nId=SDC-T3\nTitle=c\nSeverity=cosmetic\nAction=none\nRemedy=r\n[Match]\nSkew=same\n");
+        /* An admin override that changes the severity, a broken override, a mask. */
+        write_file("etc", "10-a.rules",
+                   "[Rule]\nId=SDC-T1\nTitle=admin\nSeverity=cosmetic\nAction=none\nRemedy=r\n[Match]\nInitrdSystemd=yes\n");
+        write_file("etc", "20-b.rules", "[Rule]\nId=SDC-T2\nSeverity=sometimes\n");
+        snprintf(link, sizeof(link), "%s/30-c.rules", etc);
+        ASSERT_EQ(symlink("/dev/null", link), 0);
+        /* A new admin rule that reuses a shipped Id is refused. */
+        write_file("etc", "40-dup.rules", minimal);
+
+        snprintf(path, sizeof(path), "%s:%s", etc, usr);
+        ASSERT_EQ(sdc_rules_load(path, &s), 0);
+        ASSERT_EQ(s->n_rules, 2);
+        ASSERT_STREQ(sdc_rules_find(s, "SDC-T1")->title, "admin");
+        ASSERT_EQ(sdc_rules_find(s, "SDC-T1")->severity, SDC_SEVERITY_COSMETIC);
+        /* The broken override did not disable the shipped rule. */
+        ASSERT_TRUE(sdc_rules_find(s, "SDC-T2") != NULL);
+        ASSERT_TRUE(strstr(sdc_rules_find(s, "SDC-T2")->path, "/usr/20-b.rules") != NULL);
+        ASSERT_TRUE(sdc_rules_find(s, "SDC-T3") == NULL);
+        ASSERT_TRUE(strv_contains(s->masked, "30-c.rules"));
+        ASSERT_EQ(strv_length(s->errors), 2);
+        ASSERT_TRUE(strstr(s->errors[0], "etc/20-b.rules:3: Severity=sometimes") != NULL);
+        ASSERT_TRUE(strstr(s->errors[1], "Id=SDC-T1 is already defined") != NULL);
+        sdc_rules_free(s);
+
+        snprintf(path, sizeof(path), "rm -rf %s", tmp);
+        ASSERT_EQ(system(path), 0);
+}
+
+static void test_parse_errors(void) {
+        static const struct {
+                const char *text, *error;
+        } cases[] = {
+                { "Id=SDC-X\n", "x.rules:1: Id= outside of a section" },
+                { "[Rule]\n[Nope]\n", "x.rules:2: unknown section [Nope]" },
+                { "[Rule]\nId=h1\n", "x.rules:2: Id=h1: must be SDC-" },
+                { "[Rule]\nAction=reboot\n", "x.rules:2: Action=reboot: not an action" },
+                { "[Match]\nInitrdVersion=~233\n", "x.rules:2: InitrdVersion=~233: invalid value" },
+                { "[Match]\nInitrdCgroup=v1\n", "x.rules:2: InitrdCgroup=v1: invalid value" },
+                { "[Match]\nKernelVersion=>=6\n", "x.rules:2: KernelVersion=>=6: invalid value" },
+                { "[Match]\nInitrdSystemd=maybe\n", "x.rules:2: InitrdSystemd=maybe: invalid value" },
+                { "[Match]\nRootFlavour=x\n", "x.rules:2: unknown condition RootFlavour=" },
+                { "[Rule]\nnonsense\n", "x.rules:2: expected KEY=VALUE" },
+                { "[Rule]\nId=SDC-X\nTitle=t\n", "x.rules: a rule needs Id=, Title=, Severity=" },
+                { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nRemedy=r\n", "needs a [Match] section" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                SdcRule r = {};
+                char *error = NULL;
+
+                ASSERT_EQ(sdc_rule_parse("x.rules", cases[i].text, strlen(cases[i].text), &r, &error), -EBADMSG);
+                if (!strstr(error, cases[i].error)) {
+                        fprintf(stderr, "case %zu: '%s' does not contain '%s'\n", i, error, cases[i].error);
+                        abort();
+                }
+                free(error);
+        }
+        {
+                SdcRule r = {};
+                char *error = NULL;
+                ASSERT_EQ(sdc_rule_parse("x.rules", "[Rule]\0x", 8, &r, &error), -EBADMSG);
+                free(error);
+        }
+}
+
+int main(void) {
+        char dirs[PATH_MAX];
+        const char *src = getenv("SDCOMPAT_SOURCE_ROOT");
+
+        ASSERT_TRUE(src);
+        snprintf(dirs, sizeof(dirs), "%s/rules.d", src);
+        ASSERT_EQ(sdc_rules_load(dirs, &rules), 0);
+        STRV_FOREACH(e, rules->errors)
+                fprintf(stderr, "shipped rule does not load: %s\n", *e);
+        ASSERT_EQ(strv_length(rules->errors), 0);
+        ASSERT_TRUE(rules->n_rules >= 15);
+
+        TEST(test_h1);
+        TEST(test_h1_unit);
+        TEST(test_h2);
+        TEST(test_h3_h4);
+        TEST(test_h5);
+        TEST(test_h6);
+        TEST(test_h7_h8);
+        TEST(test_h9_h10);
+        TEST(test_no_systemd_in_initrd);
+        TEST(test_loader);
+        TEST(test_parse_errors);
+        sdc_rules_free(rules);
+        return 0;
+}
