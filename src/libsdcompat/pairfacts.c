@@ -84,7 +84,7 @@ SdcCgroupMode sdc_cgroup_mode_for(const SdcVersion *v, const char *default_hiera
  * stops systemd's getopt before it reaches --deserialize when an initramfs puts the kernel's words
  * first (v250–v253, H5). Words before "--" are counted only when they look like options: "quiet"
  * and friends are consumed by the kernel. */
-static SdcTri init_args_break(char *const *words, size_t dashdash) {
+SdcTri sdc_init_args_break_parsing(char *const *words, size_t dashdash) {
         size_t n = strv_length(words);
 
         for (size_t i = 0; i < n; i++) {
@@ -125,7 +125,7 @@ int sdc_pair_facts_build(
         r = sdc_cmdline_split(cmdline ?: "", &f.cmdline_words, &f.cmdline_dashdash);
         if (r < 0)
                 return r;
-        f.init_args_break_parsing = init_args_break(f.cmdline_words, f.cmdline_dashdash);
+        f.init_args_break_parsing = sdc_init_args_break_parsing(f.cmdline_words, f.cmdline_dashdash);
 
         f.initrd_cgroup = SDC_CGROUP_UNKNOWN;
         f.initrd_cgroup_reason = "the initramfs's systemd version is unknown";

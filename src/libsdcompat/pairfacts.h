@@ -60,3 +60,6 @@ void sdc_pair_facts_done(SdcPairFacts *f);
 SdcCgroupMode sdc_cgroup_mode_for(const SdcVersion *v, const char *default_hierarchy, char *const *words,
                                   size_t dashdash, const char **ret_reason);
 const char *sdc_cgroup_mode_to_string(SdcCgroupMode m);
+
+/* Whether the kernel hands init a word that stops systemd's option parsing (see pairfacts.c). */
+SdcTri sdc_init_args_break_parsing(char *const *words, size_t dashdash);

@@ -38,9 +38,7 @@ static SdcPairFacts pair(const char *initrd, const char *root, const char *cmdli
         ASSERT_EQ(sdc_cmdline_split(cmdline ?: "", &f.cmdline_words, &f.cmdline_dashdash), 0);
         /* Debian and RHEL 8/9 build with default-hierarchy=unified; RHEL 7 knows only v1. */
         f.initrd_cgroup = sdc_cgroup_mode_for(&f.initrd_version, "unified", f.cmdline_words, f.cmdline_dashdash, NULL);
-        for (size_t i = f.cmdline_dashdash; f.cmdline_dashdash != SIZE_MAX && f.cmdline_words[i]; i++)
-                if (f.cmdline_words[i][0] == '-')
-                        f.init_args_break_parsing = SDC_TRI_YES;
+        f.init_args_break_parsing = sdc_init_args_break_parsing(f.cmdline_words, f.cmdline_dashdash);
         return f;
 }
 
