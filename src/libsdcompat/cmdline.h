@@ -10,7 +10,12 @@
  *   - double AND single quotes group, anywhere in a word, and are removed: foo="a b" is the one
  *     word `foo=a b`, 'x y' is `x y` (the kernel itself knows only double quotes);
  *   - an unterminated quote runs to the end of the line (RELAX);
- *   - backslashes are ordinary characters (RETAIN_ESCAPE): no escapes at all.
+ *   - backslashes are ordinary characters (RETAIN_ESCAPE): no escapes at all, as in the kernel.
+ *     This is systemd v249 and later (systemd PR #19232). Older systemd took a backslash as an
+ *     escape ("a\x20b" read as "ax20b"; bullseye's v247 does, test-cmdline.c shows it), and
+ *     much older ones (v219's FOREACH_WORD_QUOTED) grouped quotes only at the start of a word:
+ *     a command line with backslashes or mid-word quotes can read differently to an initrd's
+ *     systemd and the root's. This function gives the v249+ reading.
  *
  * "--": the kernel stops parsing its own parameters at the first "--" word and hands the rest to
  * init as argv. systemd, however, reads /proc/cmdline, not its argv, and does NOT stop at "--":
