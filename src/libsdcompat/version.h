@@ -30,14 +30,19 @@ typedef struct SdcVersion {
         char text[128];     /* the version as parsed, e.g. "252.39-1~deb12u2" */
 } SdcVersion;
 
-/* Parses s into *ret. -EINVAL if s holds no systemd version. */
+/* Parses s into *ret. -EINVAL if s holds no systemd version. Surrounding whitespace is ignored;
+ * longer than 255 bytes, or a number above 99999, is junk. In the "systemd N (...)" form the
+ * parenthesised version is used when it parses and has major N, else N alone. text is the version
+ * without a leading "v" or the "systemd N (...)" wrapping. */
 int sdc_version_parse(const char *s, SdcVersion *ret);
 
-/* <0, 0, >0 like strcmp. Revisions are compared only when both sides have one of the same family;
- * otherwise a missing revision sorts first. */
+/* <0, 0, >0 like strcmp. A missing revision sorts first. Two revisions (their release fields) are
+ * compared only when both are of the same family, or when either is written bare numeric ("70",
+ * "78.2": a boundary as rules write it); otherwise they compare equal. */
 int sdc_version_compare(const SdcVersion *a, const SdcVersion *b);
 
-/* dpkg's version-part comparison (letters < non-letters, '~' before everything, digits numeric). */
+/* dpkg's version-part comparison (letters < non-letters, '~' before everything, digits numeric).
+ * Returns -1, 0 or 1; NULL counts as "". */
 int sdc_verrevcmp(const char *a, const char *b);
 
 const char *sdc_distro_family_to_string(SdcDistroFamily f);

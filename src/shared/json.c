@@ -78,9 +78,9 @@ static void indent(JsonWriter *w) {
 
 static void prefix(JsonWriter *w, const char *key) {
         if (w->depth > 0) {
-                if (w->need_comma[w->depth])
+                if (w->need_comma)
                         fputc(',', w->f);
-                w->need_comma[w->depth] = true;
+                w->need_comma = true;
                 indent(w);
         }
         if (key) {
@@ -92,19 +92,20 @@ static void prefix(JsonWriter *w, const char *key) {
 static void open_container(JsonWriter *w, const char *key, char c) {
         prefix(w, key);
         fputc(c, w->f);
-        if (w->depth + 1 < JSON_MAX_DEPTH)
-                w->depth++;
-        w->need_comma[w->depth] = false;
+        w->depth++;
+        w->need_comma = false;
 }
 
 static void close_container(JsonWriter *w, char c) {
-        bool had = w->need_comma[w->depth];
+        bool had = w->need_comma;
 
         if (w->depth > 0)
                 w->depth--;
         if (had)
                 indent(w);
         fputc(c, w->f);
+        /* This container was an item of its parent (prefix() counted it there). */
+        w->need_comma = true;
 }
 
 void json_object_begin(JsonWriter *w, const char *key) {

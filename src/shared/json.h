@@ -10,13 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define JSON_MAX_DEPTH 32
-
+/* No depth limit and no per-level state: a container, once closed, is always an item of its
+ * parent, so the parent needs a comma before its next item whatever the depth. */
 typedef struct JsonWriter {
         FILE *f;
         bool pretty;
         unsigned depth;
-        bool need_comma[JSON_MAX_DEPTH];
+        bool need_comma; /* the current container already holds an item */
 } JsonWriter;
 
 void json_init(JsonWriter *w, FILE *f, bool pretty);
