@@ -4,7 +4,7 @@
 load helpers
 
 @test "--help names every option and the exit codes" {
-        run "$check" --help
+        run check --help
         [ "$status" -eq 0 ]
         for opt in --image --root --cmdline --boot-dir --json --max-unpacked; do
                 [[ "$output" == *"$opt"* ]]
@@ -13,38 +13,38 @@ load helpers
 }
 
 @test "--version prints the version" {
-        run "$check" --version
+        run check --version
         [ "$status" -eq 0 ]
         [[ "$output" == "sdcompat-check "[0-9]* ]]
 }
 
 @test "an unknown option is a usage error with exit 2" {
-        run "$check" --no-such-option
+        run check --no-such-option
         [ "$status" -eq 2 ]
 }
 
 @test "a stray argument is a usage error with exit 2" {
-        run "$check" /boot/initrd.img
+        run check /boot/initrd.img
         [ "$status" -eq 2 ]
         [[ "$output" == *"Unexpected argument"* ]]
 }
 
 @test "a host without any initramfs says so and exits 0" {
         mkdir -p "$BATS_TEST_TMPDIR/boot"
-        run "$check" --boot-dir "$BATS_TEST_TMPDIR/boot"
+        run check --boot-dir "$BATS_TEST_TMPDIR/boot"
         [ "$status" -eq 0 ]
         [[ "$output" == *"No initramfs images found in $BATS_TEST_TMPDIR/boot"* ]]
 }
 
 @test "a host without /boot at all is the same" {
-        run "$check" --boot-dir "$BATS_TEST_TMPDIR/does-not-exist"
+        run check --boot-dir "$BATS_TEST_TMPDIR/does-not-exist"
         [ "$status" -eq 0 ]
         [[ "$output" == *"No initramfs images found"* ]]
 }
 
 @test "no initramfs, as JSON: an empty entry list" {
         mkdir -p "$BATS_TEST_TMPDIR/boot"
-        run "$check" --boot-dir "$BATS_TEST_TMPDIR/boot" --json
+        run check --boot-dir "$BATS_TEST_TMPDIR/boot" --json
         [ "$status" -eq 0 ]
         [ "$(json '.entries | length')" = 0 ]
         [ "$(json .verdict)" = safe ]
@@ -52,25 +52,25 @@ load helpers
 }
 
 @test "a missing image names the file and the reason, exit 2" {
-        run "$check" --image "$BATS_TEST_TMPDIR/nope.img"
+        run check --image "$BATS_TEST_TMPDIR/nope.img"
         [ "$status" -eq 2 ]
         [[ "$output" == *"$BATS_TEST_TMPDIR/nope.img"*"No such file or directory"* ]]
 }
 
 @test "a directory given as an image is refused clearly" {
-        run "$check" --image "$BATS_TEST_TMPDIR"
+        run check --image "$BATS_TEST_TMPDIR"
         [ "$status" -eq 2 ]
         [[ "$output" == *"$BATS_TEST_TMPDIR"* ]]
 }
 
 @test "an unreadable root is exit 2 with the path" {
-        run "$check" --root "$BATS_TEST_TMPDIR/no-root" --image /dev/null
+        run check --root "$BATS_TEST_TMPDIR/no-root" --image /dev/null
         [ "$status" -eq 2 ]
         [[ "$output" == *"no-root"* ]]
 }
 
 @test "--max-unpacked rejects nonsense" {
-        run "$check" --max-unpacked=lots --image /dev/null
+        run check --max-unpacked=lots --image /dev/null
         [ "$status" -eq 2 ]
         [[ "$output" == *"--max-unpacked=lots"* ]]
 }

@@ -9,7 +9,7 @@ setup() {
 }
 
 checkers() {
-        echo "$check"
+        echo "$build/sdcompat-check"
         asan=${SDCOMPAT_ASAN_BUILD:-$top/build-tests/asan}/sdcompat-check
         [ -x "$asan" ] && echo "$asan"
         return 0
@@ -20,7 +20,7 @@ checkers() {
         for name in $(awk -F'\t' 'NR > 1 && $1 ~ /^hostile-/ { print $1 }' "$fixtures/index.tsv"); do
                 img=$(fixture_path "$name")
                 for c in $(checkers); do
-                        run "$c" --image "$img" --json
+                        run "$c" --rules-path "$top/rules.d" --image "$img" --json
                         # 134 abort, 139 segfault, 1 from a sanitizer report: all crashes.
                         [ "$status" -eq 2 ] || [ "$status" -eq 0 ] || [ "$status" -eq 1 ] ||
                                 { echo "$name ($c): exit $status: $output"; return 1; }
@@ -40,7 +40,7 @@ checkers() {
         local name
         name=$(awk -F'\t' 'NR > 1 && $1 ~ /^hostile-trunc/ { print $1; exit }' "$fixtures/index.tsv")
         [ -n "$name" ]
-        run "$check" --image "$(fixture_path "$name")"
+        run check --image "$(fixture_path "$name")"
         [ "$status" -eq 2 ]
         [[ "$output" == *"at byte "* ]]
         [[ "$output" == *"truncated"* ]]
@@ -48,21 +48,21 @@ checkers() {
 
 @test "a text file is not an initramfs" {
         echo "hello world, not an image" >"$BATS_TEST_TMPDIR/text.img"
-        run "$check" --image "$BATS_TEST_TMPDIR/text.img"
+        run check --image "$BATS_TEST_TMPDIR/text.img"
         [ "$status" -eq 2 ]
         [[ "$output" == *"$BATS_TEST_TMPDIR/text.img: at byte 0:"* ]]
 }
 
 @test "an empty file is refused" {
         : >"$BATS_TEST_TMPDIR/empty.img"
-        run "$check" --image "$BATS_TEST_TMPDIR/empty.img"
+        run check --image "$BATS_TEST_TMPDIR/empty.img"
         [ "$status" -eq 2 ]
         [[ "$output" == *"empty.img"* ]]
 }
 
 @test "the unpacked-size cap stops a large image with a clear message" {
         img=$(fixture_path "$(fixtures_where builder dracut | head -n1)")
-        run "$check" --image "$img" --max-unpacked=64K
+        run check --image "$img" --max-unpacked=64K
         [ "$status" -eq 2 ]
         [[ "$output" == *"limit"* ]]
 }

@@ -29,7 +29,7 @@ setup() {
                 case "$name" in hostile-*) continue ;; esac
                 want=$(fixture "$name" systemd_version)
                 runs=$(fixture "$name" runs_systemd)
-                run "$check" --image "$(fixture_path "$name")" --root "$root" --json
+                run check --image "$(fixture_path "$name")" --root "$root" --json
                 [ "$status" -ne 2 ] || { echo "$name: could not check: $output"; return 1; }
                 if [ "$runs" = yes ]; then
                         [ "$(json '.entries[0].initrd.runs_systemd')" = true ] || { echo "$name: runs_systemd"; return 1; }
@@ -48,7 +48,7 @@ setup() {
         local ref="" n=0
         for name in $(fixtures_where suite bookworm); do
                 [ "$(fixture "$name" builder)" = cpio ] || continue
-                run "$check" --image "$(fixture_path "$name")" --json
+                run check --image "$(fixture_path "$name")" --json
                 [ "$status" -ne 2 ] || { echo "$name: $output"; return 1; }
                 facts=$(json '.entries[0].initrd.systemd | {version, binary, default_hierarchy, compiled_binary_path}')
                 [ -z "$ref" ] && ref=$facts
@@ -63,7 +63,7 @@ setup() {
         for name in $(fixtures_where builder dracut); do
                 [ "$(fixture "$name" runs_systemd)" = yes ] || continue
                 want=$(fixture "$name" systemd_version)
-                run "$check" --image "$(fixture_path "$name")" --json
+                run check --image "$(fixture_path "$name")" --json
                 [ "$status" -ne 2 ] || { echo "$name: $output"; return 1; }
                 [ "$(json '.entries[0].initrd.systemd.version')" = "$want" ] || { echo "$name: $output"; return 1; }
                 [ "$(json '.entries[0].initrd.dracut_version')" != null ]
@@ -77,22 +77,61 @@ setup() {
         local name
         name=$(fixtures_where builder initramfs-tools | head -n1)
         [ -n "$name" ]
-        run "$check" --image "$(fixture_path "$name")"
+        run check --image "$(fixture_path "$name")"
         [ "$status" -eq 0 ]
         [[ "$output" == *"no systemd in this initramfs"* ]]
         [[ "$output" == *"verdict:"*"safe"* ]]
 }
 
-@test "an older initramfs against a newer root is at risk (exit 1), the same version is safe (exit 0)" {
-        local old new
-        old=$(fixtures_where builder dracut | while read -r n; do [ "$(fixture "$n" suite)" = bookworm ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"; done | head -n1)
-        [ -n "$old" ]
-        run "$check" --image "$(fixture_path "$old")" --root "$(fixture_path tree-sid)"
+# dracut_of SUITE: the name of that suite's systemd-based dracut fixture.
+dracut_of() {
+        fixtures_where builder dracut | while read -r n; do
+                [ "$(fixture "$n" suite)" = "$1" ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
+        done | head -n1
+}
+
+@test "bullseye's initramfs (247) on a sid root: H4 applies, at risk, exit 1" {
+        local img
+        img=$(dracut_of bullseye)
+        [ -n "$img" ] || skip "no bullseye dracut fixture in this fixture set"
+        run check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" --cmdline "root=LABEL=root" --json
         [ "$status" -eq 1 ]
-        [[ "$output" == *"at-risk"* ]]
-        run "$check" --image "$(fixture_path "$old")" --root "$(fixture_path tree-bookworm)"
+        [ "$(json '.entries[0].verdict')" = at-risk ]
+        [ "$(json '[.entries[0].hazards[].id] | index("SDC-H4") != null')" = true ]
+}
+
+@test "bookworm's initramfs on its own root is safe, exit 0" {
+        local img
+        img=$(dracut_of bookworm)
+        [ -n "$img" ]
+        run check --image "$(fixture_path "$img")" --root "$(fixture_path tree-bookworm)" --cmdline "root=LABEL=root quiet"
         [ "$status" -eq 0 ]
         [[ "$output" == *"verdict:"*"safe"* ]]
+}
+
+@test "bookworm's initramfs on a sid root: safe by default, H2A with systemd.unified_cgroup_hierarchy=0" {
+        local img
+        img=$(dracut_of bookworm)
+        [ -n "$img" ]
+        run check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" --cmdline "root=LABEL=root" --json
+        [ "$status" -eq 0 ]
+        [ "$(json '.entries[0].cgroup.initrd_mode')" = unified ]
+        run check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" \
+                --cmdline "root=LABEL=root systemd.unified_cgroup_hierarchy=0" --json
+        [ "$status" -eq 1 ]
+        [ "$(json '.entries[0].cgroup.initrd_mode')" = legacy ]
+        [ "$(json '.entries[0].hazards[] | select(.id == "SDC-H2A") | .severity')" = boot-fails ]
+        [ "$(json '.entries[0].hazards[] | select(.id == "SDC-H2A") | .action')" = cgroup-convert ]
+}
+
+@test "the text output names the hazard and points at --explain" {
+        local img
+        img=$(dracut_of bookworm)
+        run check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" \
+                --cmdline "systemd.unified_cgroup_hierarchy=0"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"SDC-H2A (boot-fails)"* ]]
+        [[ "$output" == *"--explain"* ]]
 }
 
 @test "boot entries: BLS options line and a Debian-style image, each with its own command line" {
@@ -104,7 +143,7 @@ setup() {
         cp "$img" "$boot/initramfs-6.1.0-testkdump.img"
         printf 'title Test\nversion 6.1.0-test\nlinux /vmlinuz-6.1.0-test\ninitrd /initramfs-6.1.0-test.img\noptions root=LABEL=r quiet\noptions systemd.unified_cgroup_hierarchy=0\n' \
                 >"$boot/loader/entries/test.conf"
-        run "$check" --boot-dir "$boot" --root "$(fixture_path tree-bookworm)" --json
+        run check --boot-dir "$boot" --root "$(fixture_path tree-bookworm)" --json
         [ "$status" -ne 2 ]
         [ "$(json '.entries | length')" = 2 ] # the kdump image is not a boot entry
         [ "$(json '.entries[0].id')" = test ]
@@ -117,7 +156,7 @@ setup() {
 }
 
 @test "JSON output parses and carries the documented fields" {
-        run "$check" --image "$(fixture_path "$(fixtures_where builder dracut | head -n1)")" --root "$(fixture_path tree-trixie)" --json
+        run check --image "$(fixture_path "$(fixtures_where builder dracut | head -n1)")" --root "$(fixture_path tree-trixie)" --json
         [ "$status" -ne 2 ]
         [ "$(json .schema_version)" = 1 ]
         for f in id kernel image cmdline cmdline_source image_info initrd verdict reason error; do

@@ -5,8 +5,12 @@
 top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 build=${SDCOMPAT_BUILD:-$top/build-tests/gcc}
 fixtures=${SDCOMPAT_FIXTURES:-/var/tmp/sdcompat-fixtures}
-check="$build/sdcompat-check"
 probe="$build/sdcompat-probe"
+
+# sdcompat-check with the rules of this source tree (an uninstalled build finds none otherwise).
+check() {
+        "$build/sdcompat-check" --rules-path "${SDCOMPAT_TEST_RULES:-$top/rules.d}" "$@"
+}
 
 require_fixtures() {
         [ -f "$fixtures/index.tsv" ] || {
