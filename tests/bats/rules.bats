@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
 # The hazard rules as an operator handles them: --explain, admin overrides and masks, broken files.
 
 load helpers
@@ -44,8 +45,9 @@ load helpers
         mkdir -p "$etc"
         ln -s /dev/null "$etc/20-sdc-h2a-cgroup-v1-v258.rules"
         printf '[Rule]\nId=SDC-H2B\nSeverity=often\n' >"$etc/21-sdc-h2b-cgroup-v1-v256.rules"
-        SDCOMPAT_TEST_RULES="$etc:$top/rules.d" run check --image "$(fixture_path "$img")" \
+        SDCOMPAT_TEST_RULES="$etc:$top/rules.d" run --separate-stderr check --image "$(fixture_path "$img")" \
                 --root "$(fixture_path tree-sid)" --cmdline "systemd.unified_cgroup_hierarchy=0" --json
+        [[ "$stderr" == *"Rule not loaded: $etc/21-sdc-h2b-cgroup-v1-v256.rules:3"* ]]
         # H2A is masked: nothing else applies to 252 -> 262 here.
         [ "$status" -eq 0 ]
         [ "$(json '.rules.masked[0]')" = 20-sdc-h2a-cgroup-v1-v258.rules ]
