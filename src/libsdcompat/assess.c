@@ -144,6 +144,7 @@ void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *
         json_string(w, "version_id", f->os_version_id);
         json_string(w, "pretty_name", f->os_pretty_name);
         json_object_end(w);
+        json_bool(w, "built_by_dracut", f->built_by_dracut);
         json_string(w, "dracut_version", f->dracut_version);
         strv_to_json(w, "kernel_versions", f->kernel_versions);
         if (f->role == SDC_ROLE_ROOT) {

@@ -137,6 +137,12 @@ int sdc_pair_facts_build(
                 r = sdc_tree_exists(root_tree, initrd->systemd.compiled_binary_path);
                 f.root_has_binary_path = r < 0 ? SDC_TRI_UNKNOWN : r ? SDC_TRI_YES : SDC_TRI_NO;
         }
+        /* No fstab entry for /usr (or no fstab): /usr is part of the root, unless the command line
+         * names a /usr file system itself (mount.usr=, as image-based systems do). */
+        if (f.root_usr_separate != SDC_TRI_YES)
+                f.root_usr_separate = sdc_cmdline_get(f.cmdline_words, "mount.usr", NULL) > 0 ? SDC_TRI_YES :
+                                      f.root_usr_separate == SDC_TRI_UNKNOWN           ? SDC_TRI_NO :
+                                                                                         f.root_usr_separate;
         if (kernel && sscanf(kernel, "%u.%u", &f.kernel_major, &f.kernel_minor) == 2)
                 f.has_kernel = true;
 

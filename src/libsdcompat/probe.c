@@ -77,6 +77,21 @@ int sdc_probe_scan_version(const uint8_t *data, size_t size, SdcVersion *ret) {
                                 if (sdc_version_parse(full, ret) >= 0)
                                         return 1;
                         }
+                } else if (q < end && (*q == '.' || *q == '-' || *q == '~')) {
+                        /* "systemd 262.1-1 running in %ssystem mode": the full version, then a space;
+                         * the form PID 1's start-up message takes in builds without the
+                         * parenthesised string (Debian's 262). */
+                        const uint8_t *v = digits, *sp = memchr(q, ' ', (size_t) MIN(end - q, 100));
+                        char full[128];
+
+                        if (sp && sp - v < (ptrdiff_t) sizeof(full) && (size_t) (end - sp) > STRLEN(" running in") &&
+                            memcmp(sp, " running in", STRLEN(" running in")) == 0) {
+                                memcpy(full, v, (size_t) (sp - v));
+                                full[sp - v] = 0;
+                                if (sdc_version_parse(full, ret) >= 0)
+                                        return 1;
+                        }
+                        continue;
                 } else if (!(q < end && (*q == 0 || *q == '\n')))
                         continue; /* "systemd 219" must end its string (v219: "systemd 219\n+PAM") */
 
@@ -97,6 +112,8 @@ int sdc_probe_scan_features(const uint8_t *data, size_t size, char **ret) {
                 e = memchr(p, 0, (size_t) (data + size - p));
                 if (!e)
                         continue;
+                /* Inside "running in system mode (+PAM ... )" the list ends at the parenthesis. */
+                e = p + strcspn((const char *) p, ")\n");
                 *ret = strndup((const char *) p, (size_t) (e - p));
                 return *ret ? 1 : -ENOMEM;
         }
@@ -148,10 +165,17 @@ static void read_initrd_release(SdcTree *t, SdcTreeFacts *f) {
         if (sdc_tree_read(t, "/etc/initrd-release", MAX_TEXT_SIZE, &b) < 0)
                 return;
         f->is_initrd = true;
-        if (sdc_envfile_get((const char *) b.data, b.size, "DRACUT_VERSION", &f->dracut_version) < 0 &&
-            sdc_envfile_get((const char *) b.data, b.size, "VERSION", &version) >= 0 &&
-            (d = strstr(version, "dracut-")))
+        if (sdc_envfile_get((const char *) b.data, b.size, "VERSION", &version) >= 0 && (d = strstr(version, "dracut-")))
+                f->built_by_dracut = true;
+        if (sdc_envfile_get((const char *) b.data, b.size, "DRACUT_VERSION", &f->dracut_version) >= 0)
+                f->built_by_dracut = true;
+        else if (d)
                 f->dracut_version = strndup(d + STRLEN("dracut-"), strcspn(d + STRLEN("dracut-"), " \t"));
+        /* Debian's dracut 051 writes DRACUT_VERSION="": built by dracut, version not recorded. */
+        if (f->dracut_version && f->dracut_version[0] == 0) {
+                free(f->dracut_version);
+                f->dracut_version = NULL;
+        }
         sdc_blob_done(&b);
 }
 

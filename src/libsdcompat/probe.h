@@ -38,7 +38,8 @@ typedef struct SdcTreeFacts {
         char *init;                 /* what /init (initrd) or /sbin/init (root) resolves to */
         bool init_is_script;
         bool runs_systemd;          /* the tree's init is the systemd manager */
-        char *dracut_version;       /* from the initrd-release dracut writes; NULL if not dracut */
+        bool built_by_dracut;       /* the initrd-release says dracut made this image */
+        char *dracut_version;       /* from that initrd-release; NULL if not recorded */
         char **kernel_versions;     /* directories in /usr/lib/modules */
         int usr_separate;           /* root: /etc/fstab mounts /usr (1), does not (0), no fstab (-1) */
         char *switch_root_exec;     /* initrd: the first ExecStart= of initrd-switch-root.service,

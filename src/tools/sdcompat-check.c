@@ -224,8 +224,9 @@ static void print_text(const SdcTreeFacts *root, EntryResult *res, size_t n, Sdc
                 if (res[i].tree)
                         print_segments(sdc_tree_image(res[i].tree));
                 if (res[i].have_facts) {
-                        if (res[i].facts.dracut_version)
-                                printf("  %-15s dracut %s\n", "built by:", res[i].facts.dracut_version);
+                        if (res[i].facts.built_by_dracut)
+                                printf("  %-15s dracut %s\n", "built by:",
+                                       res[i].facts.dracut_version ?: "(version not recorded in the image)");
                         print_facts_text("initrd systemd:", &res[i].facts, true);
                 }
                 if (res[i].have_pair && res[i].pair.initrd_systemd == SDC_TRI_YES)
