@@ -160,7 +160,7 @@ static int read_os_release(SdcTree *t, SdcTreeFacts *f) {
 static void read_initrd_release(SdcTree *t, SdcTreeFacts *f) {
         SdcBlob b = {};
         _cleanup_free_ char *version = NULL;
-        const char *d;
+        const char *d = NULL;
 
         if (sdc_tree_read(t, "/etc/initrd-release", MAX_TEXT_SIZE, &b) < 0)
                 return;
