@@ -30,7 +30,9 @@ setup() {
                 want=$(fixture "$name" systemd_version)
                 runs=$(fixture "$name" runs_systemd)
                 run check --image "$(fixture_path "$name")" --root "$root" --json
-                [ "$status" -ne 2 ] || { echo "$name: could not check: $output"; return 1; }
+                # Images packed by hand carry no initrd-switch-root.service, so a rule about it can
+                # stay undecided (exit 2): the image itself must still have been read.
+                [ "$(json '.entries[0].error')" = null ] || { echo "$name: $output"; return 1; }
                 if [ "$runs" = yes ]; then
                         [ "$(json '.entries[0].initrd.runs_systemd')" = true ] || { echo "$name: runs_systemd"; return 1; }
                         got=$(json '.entries[0].initrd.systemd.version')
@@ -49,7 +51,7 @@ setup() {
         for name in $(fixtures_where suite bookworm); do
                 [ "$(fixture "$name" builder)" = cpio ] || continue
                 run check --image "$(fixture_path "$name")" --json
-                [ "$status" -ne 2 ] || { echo "$name: $output"; return 1; }
+                [ "$(json '.entries[0].error')" = null ] || { echo "$name: $output"; return 1; }
                 facts=$(json '.entries[0].initrd.systemd | {version, binary, default_hierarchy, compiled_binary_path}')
                 [ -z "$ref" ] && ref=$facts
                 [ "$facts" = "$ref" ] || { echo "$name differs: $facts vs $ref"; return 1; }
