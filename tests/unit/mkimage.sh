@@ -11,6 +11,7 @@
 # OUTDIR/{tree,small,early}.list       their entries, in archive order
 # OUTDIR/{newc,crc}.cpio[.gz|.xz|.lzma|.zst|.lz4l|.lz4|.bz2]  the tree, in both cpio formats
 # OUTDIR/small.cpio[.gz|...]           the small tree (newc), in every compression
+# OUTDIR/small-crc.cpio                the small tree, crc format
 # OUTDIR/early.cpio, early.cpio.gz     an early-microcode-style uncompressed archive, and gzipped
 # OUTDIR/junk-inside.cpio.gz       newc.cpio followed by non-cpio bytes, then gzipped
 # OUTDIR/cut-inside.cpio.gz        the first half of newc.cpio, gzipped
@@ -78,6 +79,7 @@ pack "$tree" newc "$out/tree.list" "$out/newc.cpio"
 pack "$tree" crc "$out/tree.list" "$out/crc.cpio"
 pack "$early" newc "$out/early.list" "$out/early.cpio"
 pack "$small" newc "$out/small.list" "$out/small.cpio"
+pack "$small" crc "$out/small.list" "$out/small-crc.cpio"
 
 [ $cpio_only = 1 ] && exit 0
 
