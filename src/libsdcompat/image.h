@@ -4,7 +4,13 @@
 /* Walks an initramfs image the way the kernel's unpack_to_rootfs() does: a sequence of segments,
  * each an uncompressed cpio archive (such as early microcode) or a compressed stream of cpio
  * archives, separated by zero padding. Every cpio entry is handed to a callback in order, so the
- * caller can apply "later entries override earlier ones". Nothing is written to disk. */
+ * caller can apply "later entries override earlier ones". Nothing is written to disk.
+ *
+ * Segments: an uncompressed segment is one cpio archive, up to its TRAILER!!! (or to whatever is
+ * not a cpio header); a compressed segment is one stream (one gzip member, one xz stream, one zstd
+ * frame, ...) with all the archives inside it. image.c lists where this reader is stricter than the
+ * kernel (truncated uncompressed archives, impossible name lengths are errors) and why. It also
+ * reads the LZ4 frame format, which the kernel cannot unpack, so such an image can be inspected. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,8 +21,9 @@
 
 /* Bounds on hostile input; documented in sdcompat-check(8). */
 typedef struct SdcImageLimits {
-        uint64_t max_unpacked; /* total decompressed bytes of all segments */
-        uint64_t max_entries;  /* cpio entries over the whole image */
+        uint64_t max_unpacked; /* total decompressed bytes of all compressed segments (uncompressed
+                                * ones are the file itself, already bounded by its size) */
+        uint64_t max_entries;  /* cpio entries over the whole image, trailers excluded */
 } SdcImageLimits;
 
 #define SDC_IMAGE_DEFAULT_MAX_UNPACKED (UINT64_C(4) << 30) /* 4 GiB */
@@ -37,6 +44,8 @@ typedef struct SdcImageError {
         char message[256];         /* human readable, without the file name */
 } SdcImageError;
 
+/* e->offset is where the entry's header is: in an uncompressed segment its byte in the file, in a
+ * compressed one its offset in that segment's unpacked data. */
 typedef int (*SdcImageEntryFn)(const SdcCpioEntry *e, unsigned segment, void *userdata);
 
 typedef struct SdcImage SdcImage;

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* xz and legacy .lzma through liblzma, decoded straight into the output window. */
+
+#include <errno.h>
+#include <lzma.h>
+
+#include "decompress.h"
+#include "log.h"
+#include "macro.h"
+
+/* The decoder's memory is dominated by the LZMA dictionary the stream asks for. The largest preset
+ * (xz -9) uses 64 MiB; dracut, mkinitcpio and the kernel's own usr/gen_initramfs use 1-8 MiB. The
+ * kernel sets no limit, but a hostile header may ask for 1.5 GiB, so streams that need more than
+ * this are refused (-EBADMSG) instead of allocated. */
+#define XZ_MEMLIMIT ((uint64_t) 256 << 20)
+
+static int run_decoder(lzma_stream *s, const char *what, const uint8_t *in, size_t in_len, SdcOutbuf *out,
+                       size_t *ret_consumed) {
+        lzma_ret r;
+
+        s->next_in = in;
+        s->avail_in = in_len;
+        s->next_out = out->data + out->size;
+        s->avail_out = out->capacity - out->size;
+
+        /* Without LZMA_CONCATENATED the decoder stops at the end of the first stream, exactly where
+         * the kernel's unxz/unlzma stop; whatever follows is the image walker's. LZMA_FINISH: all the
+         * input there is, is here. liblzma answers LZMA_BUF_ERROR once it can make no progress, so
+         * this loop ends. */
+        do
+                r = lzma_code(s, LZMA_FINISH);
+        while (r == LZMA_OK);
+
+        switch (r) {
+        case LZMA_STREAM_END:
+                out->size += (size_t) s->total_out;
+                *ret_consumed = (size_t) s->total_in;
+                return 0;
+        case LZMA_BUF_ERROR:
+                if (s->avail_out == 0)
+                        return -EFBIG;
+                return -ENODATA; /* the input ended inside the stream */
+        case LZMA_MEM_ERROR:
+                return -ENOMEM;
+        case LZMA_MEMLIMIT_ERROR:
+                log_debug("%s stream needs %" PRIu64 " bytes of memory to decode, more than the limit of %" PRIu64,
+                          what, lzma_memusage(s), XZ_MEMLIMIT);
+                return -EBADMSG;
+        default: /* LZMA_FORMAT_ERROR, LZMA_OPTIONS_ERROR, LZMA_DATA_ERROR, ... */
+                return -EBADMSG;
+        }
+}
+
+int sdc_decompress_xz(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
+        lzma_stream s = LZMA_STREAM_INIT;
+        int r;
+
+        /* flags 0: an integrity check liblzma does not know is skipped rather than refused, as the
+         * kernel's xz_dec skips checks it was built without. */
+        if (lzma_stream_decoder(&s, XZ_MEMLIMIT, 0) != LZMA_OK)
+                return -ENOMEM;
+        r = run_decoder(&s, "xz", in, in_len, out, ret_consumed);
+        lzma_end(&s);
+        return r;
+}
+
+int sdc_decompress_lzma(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
+        lzma_stream s = LZMA_STREAM_INIT;
+        int r;
+
+        if (lzma_alone_decoder(&s, XZ_MEMLIMIT) != LZMA_OK)
+                return -ENOMEM;
+        r = run_decoder(&s, "lzma", in, in_len, out, ret_consumed);
+        lzma_end(&s);
+        return r;
+}

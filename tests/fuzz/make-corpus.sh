@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Seed corpus for fuzz-image, built by the real tools (tests/unit/mkimage.sh): the small images in
+# every compression and both cpio formats, and the concatenations dracut and bootloaders make.
+#
+#   make-corpus.sh CORPUSDIR
+set -eu
+
+corpus=${1:?usage: make-corpus.sh CORPUSDIR}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+sh "$here/../unit/mkimage.sh" "$work"
+mkdir -p "$corpus"
+
+for f in "$work"/small.cpio* "$work"/small-crc.cpio "$work"/early.cpio "$work"/early.cpio.gz; do
+        cp "$f" "$corpus/$(basename "$f")"
+done
+for c in gz xz lzma zst lz4l lz4 bz2; do
+        # early microcode + compressed main archive
+        cat "$work/early.cpio" "$work/small.cpio.$c" >"$corpus/early+small.$c"
+        # compressed, zero padding up to a multiple of 4 and 512 more, uncompressed
+        size=$(wc -c <"$work/small.cpio.$c")
+        { cat "$work/small.cpio.$c" && head -c $(((4 - size % 4) % 4 + 512)) /dev/zero &&
+                cat "$work/small-crc.cpio"; } >"$corpus/small.$c+pad+crc"
+done
+# two gzip members back to back
+cat "$work/early.cpio.gz" "$work/small.cpio.gz" >"$corpus/early.gz+small.gz"
+echo "$(ls "$corpus" | wc -l) seeds in $corpus"
