@@ -86,10 +86,12 @@ static int parse_line(const char *p, const char *end, char *out, const char **re
 int sdc_envfile_parse(const char *data, size_t size, SdcEnvfileFn fn, void *userdata, unsigned *ret_bad_line) {
         _cleanup_free_ char *buf = NULL;
         unsigned line = 0, bad_line = 0;
-        const char *p = data, *end = data + size;
+        const char *p, *end;
 
         if ((!data && size > 0) || !fn)
                 return -EINVAL;
+        p = data;
+        end = data ? data + size : data; /* no arithmetic on NULL */
 
         /* Key and value together are never longer than the line they came from. */
         buf = malloc(MIN(size, (size_t) SDC_ENVFILE_LINE_MAX) + 1);

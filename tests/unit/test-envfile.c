@@ -276,7 +276,6 @@ static void test_nul_and_size(void) {
 static void test_line_bound(void) {
         size_t n = SDC_ENVFILE_LINE_MAX;
         _cleanup_free_ char *text = malloc(n + 16);
-        _cleanup_free_ char *v = NULL;
         Collected c = {};
         unsigned bad = 0;
 
