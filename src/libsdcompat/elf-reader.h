@@ -22,6 +22,7 @@ typedef struct SdcElfInfo {
         char **needed;      /* DT_NEEDED, in order; NULL-terminated (may be NULL) */
         char *runpath;      /* DT_RUNPATH, else DT_RPATH; NULL if none */
         char *package_note; /* the FDO package metadata JSON, NULL if none */
+        uint64_t rodata_offset, rodata_size; /* the .rodata section in the file; size 0 if not found */
 } SdcElfInfo;
 
 /* -EBADMSG if data is not an ELF file or a structure it needs is out of bounds. */

@@ -41,16 +41,23 @@ static bool is_digit(uint8_t c) {
         return c >= '0' && c <= '9';
 }
 
-int sdc_probe_scan_version(const uint8_t *data, size_t size, SdcVersion *ret) {
-        static const char needle[] = "systemd ";
+int sdc_probe_scan_version_major(const uint8_t *data, size_t size, unsigned major, SdcVersion *ret) {
+        char needle[32];
         const uint8_t *p = data, *end = data + size;
+        size_t nl;
 
-        while ((p = memmem(p, (size_t) (end - p), needle, STRLEN(needle)))) {
-                const uint8_t *q = p + STRLEN(needle), *digits = q;
+        /* With the major known (libsystemd-shared-NNN.so), "systemd NNN" is a needle that hits
+         * almost only the version strings; without, every "systemd " is a candidate. */
+        nl = major > 0 ? (size_t) snprintf(needle, sizeof(needle), "systemd %u", major) :
+                         (size_t) snprintf(needle, sizeof(needle), "systemd ");
+        while ((p = memmem(p, (size_t) (end - p), needle, nl))) {
+                p += nl;
+                p -= major > 0 ? nl - STRLEN("systemd ") : 0;
+                const uint8_t *q = p, *digits = q;
                 char buf[128];
                 size_t n;
 
-                p += STRLEN(needle);
+                p++;
                 while (q < end && is_digit(*q) && q - digits < 6)
                         q++;
                 if (q == digits || (q < end && is_digit(*q)))
@@ -101,20 +108,25 @@ int sdc_probe_scan_version(const uint8_t *data, size_t size, SdcVersion *ret) {
         return 0;
 }
 
+int sdc_probe_scan_version(const uint8_t *data, size_t size, SdcVersion *ret) {
+        return sdc_probe_scan_version_major(data, size, 0, ret);
+}
+
 int sdc_probe_scan_features(const uint8_t *data, size_t size, char **ret) {
-        static const char *const needles[] = { "+PAM +AUDIT", "+PAM -AUDIT", "-PAM +AUDIT", "-PAM -AUDIT" };
+        /* "+PAM +AUDIT ..." or "-PAM -AUDIT ...": one search for the rare "PAM " and a look at
+         * its neighbours, rather than four passes over the data. */
+        for (const uint8_t *p = data; (p = memmem(p, (size_t) (data + size - p), "PAM ", 4)); p++) {
+                const uint8_t *start = p - 1, *e;
 
-        for (size_t i = 0; i < ELEMENTSOF(needles); i++) {
-                const uint8_t *p = memmem(data, size, needles[i], strlen(needles[i])), *e;
-
-                if (!p)
+                if (p == data || (*start != '+' && *start != '-') || (size_t) (data + size - p) < 10 ||
+                    (p[4] != '+' && p[4] != '-') || memcmp(p + 5, "AUDIT", 5) != 0)
                         continue;
-                e = memchr(p, 0, (size_t) (data + size - p));
+                e = memchr(start, 0, (size_t) (data + size - start));
                 if (!e)
                         continue;
                 /* Inside "running in system mode (+PAM ... )" the list ends at the parenthesis. */
-                e = p + strcspn((const char *) p, ")\n");
-                *ret = strndup((const char *) p, (size_t) (e - p));
+                e = start + strcspn((const char *) start, ")\n");
+                *ret = strndup((const char *) start, (size_t) (e - start));
                 return *ret ? 1 : -ENOMEM;
         }
         return 0;
@@ -260,12 +272,25 @@ static void set_version(SdcSystemdFacts *s, const SdcVersion *v, const char *wha
                 s->version_source = NULL;
 }
 
+/* Scans a binary's strings for the version and the feature list, where they are not known yet. */
 static void scan_blob(SdcSystemdFacts *s, const SdcBlob *b, const char *path) {
+        SdcElfInfo elf = {};
+        const uint8_t *data = b->data;
+        size_t size = b->size;
         SdcVersion v;
 
-        if (sdc_probe_scan_version(b->data, b->size, &v) > 0)
+        if (s->has_version && s->version.revision[0] && s->features)
+                return; /* nothing more to learn */
+        if (sdc_elf_parse(b->data, b->size, &elf) >= 0 && elf.rodata_size > 0) {
+                data = b->data + elf.rodata_offset;
+                size = (size_t) elf.rodata_size;
+        }
+        sdc_elf_info_done(&elf);
+
+        if (!(s->has_version && s->version.revision[0]) &&
+            sdc_probe_scan_version_major(data, size, s->shared_major, &v) > 0)
                 set_version(s, &v, "version string in", path);
-        if (!s->features && sdc_probe_scan_features(b->data, b->size, &s->features) > 0) {
+        if (!s->features && sdc_probe_scan_features(data, size, &s->features) > 0) {
                 const char *h = strstr(s->features, "default-hierarchy=");
                 if (h)
                         s->default_hierarchy = strndup(h + STRLEN("default-hierarchy="),
@@ -314,13 +339,22 @@ static int probe_systemd(SdcTree *t, SdcTreeFacts *f) {
                         set_version(s, &v, "package note of", s->binary);
         }
 
+        r = find_shared_library(t, &elf, s, &libpath); /* first: its name gives the major */
         scan_blob(s, &bin, s->binary);
-        if (contains_cstring(bin.data, bin.size, "/usr/lib/systemd/systemd"))
-                s->compiled_binary_path = strdup("/usr/lib/systemd/systemd");
-        else if (contains_cstring(bin.data, bin.size, "/lib/systemd/systemd"))
-                s->compiled_binary_path = strdup("/lib/systemd/systemd");
+        {
+                const uint8_t *ro = bin.data;
+                size_t rs = bin.size;
 
-        r = find_shared_library(t, &elf, s, &libpath);
+                if (elf.rodata_size > 0) {
+                        ro = bin.data + elf.rodata_offset;
+                        rs = (size_t) elf.rodata_size;
+                }
+                if (contains_cstring(ro, rs, "/usr/lib/systemd/systemd"))
+                        s->compiled_binary_path = strdup("/usr/lib/systemd/systemd");
+                else if (contains_cstring(ro, rs, "/lib/systemd/systemd"))
+                        s->compiled_binary_path = strdup("/lib/systemd/systemd");
+        }
+
         if (r > 0) {
                 s->shared_library = strdup(libpath);
                 if (sdc_tree_read(t, libpath, MAX_BINARY_SIZE, &lib) >= 0) {

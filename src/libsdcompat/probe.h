@@ -59,5 +59,7 @@ void sdc_tree_facts_done(SdcTreeFacts *f);
  * used from v219 to today: "systemd 219\n+PAM ...", "systemd 247 (247.3-7+deb11u5)",
  * "%ssystemd 254%s (254.26-1~bpo12+1)". Returns 1 and fills *ret if found, 0 if not. */
 int sdc_probe_scan_version(const uint8_t *data, size_t size, SdcVersion *ret);
+/* The same, looking only for major (if > 0): much faster on a large library. */
+int sdc_probe_scan_version_major(const uint8_t *data, size_t size, unsigned major, SdcVersion *ret);
 /* Scans for the compile-time feature string ("+PAM +AUDIT ..."). 1 if found, 0 if not. */
 int sdc_probe_scan_features(const uint8_t *data, size_t size, char **ret);

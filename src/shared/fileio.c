@@ -105,6 +105,24 @@ fail:
         return r;
 }
 
+int mkdir_p(const char *path, unsigned mode) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
 int parse_size(const char *s, uint64_t *ret) {
         unsigned long long v;
         char *end;

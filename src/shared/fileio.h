@@ -12,5 +12,8 @@ int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret,
  * fsync of the directory. The file is either the old one or the complete new one. */
 int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, unsigned mode);
 
+/* mkdir -p: creates path and its missing parents; existing directories are fine. */
+int mkdir_p(const char *path, unsigned mode);
+
 /* Parses "123", "4K", "1M", "2G" (binary multiples) into bytes. -EINVAL / -ERANGE. */
 int parse_size(const char *s, uint64_t *ret);

@@ -32,6 +32,7 @@
 #define strneq(a, b, n)  (strncmp((a), (b), (n)) == 0)
 #define isempty(s)       (!(s) || (s)[0] == '\0')
 #define strna(s)         ((s) ? (s) : "n/a")
+#define strempty(s)      ((s) ? (s) : "")
 #define yes_no(b)        ((b) ? "yes" : "no")
 
 /* Returns the pointer and NULLs the variable: used to hand ownership out of a _cleanup_ scope. */

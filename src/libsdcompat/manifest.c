@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "envfile.h"
+#include "manifest.h"
+
+/* v254 passes --deserialize first; v250–v253 put the kernel's words first (H5) unless the build
+ * carries the fix (Debian from 252.39, as the rules say); older ones pass only their own. */
+static const char *argv_style(const SdcVersion *v) {
+        if (v->major >= 254)
+                return "deserialize-first";
+        if (v->major >= 250) {
+                if (v->family == SDC_DISTRO_DEBIAN && v->major == 252 && v->point >= 39)
+                        return "deserialize-first";
+                return "kernel-args-first";
+        }
+        return "switched-root-first";
+}
+
+static int dup_or_null(char **dst, const char *s) {
+        *dst = NULL;
+        if (!s)
+                return 0;
+        *dst = strdup(s);
+        return *dst ? 0 : -ENOMEM;
+}
+
+int sdc_manifest_from_facts(const SdcTreeFacts *f, const char *kernel, const char *dracut_version, SdcManifest *ret) {
+        SdcManifest m = { .format = SDC_MANIFEST_VERSION, .switch_root_via_systemctl = -1 };
+        char now[32];
+        time_t t = time(NULL);
+        struct tm tm;
+
+        if (gmtime_r(&t, &tm))
+                (void) strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        else
+                strcpy(now, "unknown");
+
+        if (dup_or_null(&m.sdcompat_version, PACKAGE_VERSION) < 0 || dup_or_null(&m.build_time, now) < 0 ||
+            dup_or_null(&m.dracut_version, dracut_version ?: f->dracut_version) < 0 ||
+            dup_or_null(&m.kernel_version, kernel) < 0)
+                goto oom;
+        if (f->runs_systemd) {
+                if ((f->systemd.has_version && dup_or_null(&m.systemd_version, f->systemd.version.text) < 0) ||
+                    dup_or_null(&m.systemd_binary, f->systemd.binary) < 0 ||
+                    dup_or_null(&m.systemd_exec_path, f->systemd.compiled_binary_path) < 0 ||
+                    dup_or_null(&m.default_hierarchy, f->systemd.default_hierarchy) < 0 ||
+                    (f->systemd.has_version && dup_or_null(&m.switch_root_argv, argv_style(&f->systemd.version)) < 0))
+                        goto oom;
+                m.switch_root_via_systemctl = f->switch_root_via_systemctl;
+        }
+        sdc_manifest_set_implemented_actions(&m);
+        *ret = m;
+        return 0;
+oom:
+        sdc_manifest_done(&m);
+        return -ENOMEM;
+}
+
+void sdc_manifest_set_implemented_actions(SdcManifest *m) {
+        /* Grows with the boot-time components: the shim adds its transforms. */
+        m->actions[SDC_ACTION_NONE] = true;
+        m->actions[SDC_ACTION_DROPIN_SIGTERM_SUCCESS] = true;
+}
+
+static void put(FILE *f, const char *key, const char *value) {
+        if (!value)
+                return;
+        /* Values are written double-quoted with the characters os-release(5) escapes. */
+        fprintf(f, "%s=\"", key);
+        for (const char *p = value; *p; p++) {
+                if (strchr("\"\\`$", *p))
+                        fputc('\\', f);
+                fputc(*p == '\n' ? ' ' : *p, f);
+        }
+        fputs("\"\n", f);
+}
+
+int sdc_manifest_format(const SdcManifest *m, char **ret) {
+        char *buf = NULL, actions[512] = "";
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "# Written by sdcompat record when this initramfs was built; see sdcompat.manifest(5).\n");
+        fprintf(f, "SDCOMPAT_MANIFEST_VERSION=%u\n", m->format);
+        put(f, "SDCOMPAT_VERSION", m->sdcompat_version);
+        put(f, "BUILD_TIME", m->build_time);
+        fprintf(f, "INITRD_RUNS_SYSTEMD=%s\n", m->systemd_binary ? "yes" : "no");
+        put(f, "INITRD_SYSTEMD_VERSION", m->systemd_version);
+        put(f, "INITRD_SYSTEMD_BINARY", m->systemd_binary);
+        put(f, "INITRD_SYSTEMD_EXEC_PATH", m->systemd_exec_path);
+        put(f, "INITRD_SWITCH_ROOT_ARGV", m->switch_root_argv);
+        if (m->switch_root_via_systemctl >= 0)
+                fprintf(f, "INITRD_SWITCH_ROOT_VIA_SYSTEMCTL=%s\n", m->switch_root_via_systemctl ? "yes" : "no");
+        put(f, "INITRD_DEFAULT_HIERARCHY", m->default_hierarchy);
+        put(f, "DRACUT_VERSION", m->dracut_version);
+        put(f, "KERNEL_VERSION", m->kernel_version);
+        for (int a = 0; a < _SDC_ACTION_MAX; a++)
+                if (m->actions[a] && a != SDC_ACTION_NONE) {
+                        if (actions[0])
+                                strncat(actions, " ", sizeof(actions) - strlen(actions) - 1);
+                        strncat(actions, sdc_action_to_string((SdcAction) a), sizeof(actions) - strlen(actions) - 1);
+                }
+        put(f, "ACTIONS", actions);
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        return 0;
+}
+
+typedef struct ParseCtx {
+        SdcManifest *m;
+        int r;
+        bool have_format;
+} ParseCtx;
+
+static int take(char **dst, const char *value) {
+        free(*dst);
+        *dst = strdup(value);
+        return *dst ? 0 : -ENOMEM;
+}
+
+static int on_assignment(const char *key, const char *value, unsigned line, void *userdata) {
+        ParseCtx *c = userdata;
+        SdcManifest *m = c->m;
+        int r = 0;
+
+        if (streq(key, "SDCOMPAT_MANIFEST_VERSION")) {
+                char *end;
+                unsigned long v = strtoul(value, &end, 10);
+                if (*end || end == value || v == 0 || v > 1000)
+                        return 0;
+                m->format = (unsigned) v;
+                c->have_format = true;
+        } else if (streq(key, "SDCOMPAT_VERSION"))
+                r = take(&m->sdcompat_version, value);
+        else if (streq(key, "BUILD_TIME"))
+                r = take(&m->build_time, value);
+        else if (streq(key, "INITRD_SYSTEMD_VERSION"))
+                r = take(&m->systemd_version, value);
+        else if (streq(key, "INITRD_SYSTEMD_BINARY"))
+                r = take(&m->systemd_binary, value);
+        else if (streq(key, "INITRD_SYSTEMD_EXEC_PATH"))
+                r = take(&m->systemd_exec_path, value);
+        else if (streq(key, "INITRD_SWITCH_ROOT_ARGV"))
+                r = take(&m->switch_root_argv, value);
+        else if (streq(key, "INITRD_SWITCH_ROOT_VIA_SYSTEMCTL"))
+                m->switch_root_via_systemctl = streq(value, "yes") ? 1 : streq(value, "no") ? 0 : -1;
+        else if (streq(key, "INITRD_DEFAULT_HIERARCHY"))
+                r = take(&m->default_hierarchy, value);
+        else if (streq(key, "DRACUT_VERSION"))
+                r = take(&m->dracut_version, value);
+        else if (streq(key, "KERNEL_VERSION"))
+                r = take(&m->kernel_version, value);
+        else if (streq(key, "ACTIONS")) {
+                _cleanup_free_ char *copy = strdup(value);
+                char *save = NULL;
+
+                if (!copy)
+                        return -ENOMEM;
+                for (char *a = strtok_r(copy, " ", &save); a; a = strtok_r(NULL, " ", &save)) {
+                        SdcAction act = sdc_action_from_string(a);
+                        if (act >= 0)
+                                m->actions[act] = true; /* an action this reader does not know is ignored */
+                }
+        }
+        /* Unknown keys: ignored, so that newer manifests stay readable. */
+        (void) line;
+        if (r < 0)
+                c->r = r;
+        return r;
+}
+
+int sdc_manifest_parse(const char *data, size_t size, SdcManifest *ret) {
+        SdcManifest m = { .switch_root_via_systemctl = -1 };
+        ParseCtx c = { .m = &m };
+        unsigned bad = 0;
+        int r;
+
+        r = sdc_envfile_parse(data, size, on_assignment, &c, &bad);
+        if (c.r < 0 || (r < 0 && r != -EBADMSG)) {
+                sdc_manifest_done(&m);
+                return c.r < 0 ? c.r : r;
+        }
+        if (!c.have_format) {
+                sdc_manifest_done(&m);
+                return -EBADMSG;
+        }
+        *ret = m;
+        return 0;
+}
+
+void sdc_manifest_done(SdcManifest *m) {
+        free(m->sdcompat_version);
+        free(m->build_time);
+        free(m->systemd_version);
+        free(m->systemd_binary);
+        free(m->systemd_exec_path);
+        free(m->switch_root_argv);
+        free(m->default_hierarchy);
+        free(m->dracut_version);
+        free(m->kernel_version);
+        *m = (SdcManifest) { .switch_root_via_systemctl = -1 };
+}

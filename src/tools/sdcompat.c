@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sdcompat: the boot-time half of sdcompat, see sdcompat(8).
+ *
+ *   record     at image build (dracut): probe the staging tree, write the manifest into it
+ *   negotiate  in the initramfs, before switch-root: probe /sysroot, evaluate the rules, decide
+ *              the handoff, apply what can be applied before the switch, leave a record
+ *   status     on the booted system: what happened at the last handoff
+ *
+ * negotiate never fails the boot: every error ends in the stock handoff ("native"), said in the
+ * log and the record; a hard deadline bounds its run time; it exits 0 whatever happened. It
+ * changes nothing outside /run. */
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "assess.h"
+#include "cmdline.h"
+#include "envfile.h"
+#include "fileio.h"
+#include "json.h"
+#include "log.h"
+#include "manifest.h"
+#include "pairfacts.h"
+#include "plan.h"
+#include "probe.h"
+#include "rules.h"
+#include "strv.h"
+#include "tree.h"
+
+#define NEGOTIATE_DEADLINE_SEC 10
+#define CGROUP2_MAGIC          0x63677270
+#define TMPFS_MAGIC_           0x01021994
+
+static const char *arg_root = NULL;
+static const char *arg_output = NULL;
+static const char *arg_kernel = NULL;
+static const char *arg_dracut_version = NULL;
+static const char *arg_sysroot = "/sysroot";
+static const char *arg_initrd_root = "/";
+static const char *arg_run_dir = "/run";
+static const char *arg_cmdline = NULL;
+static const char *arg_rules_path = SDC_RULES_DIRS_DEFAULT;
+static bool arg_json = false;
+
+static void help(void) {
+        printf("%s COMMAND [OPTIONS...]\n\n"
+               "The boot-time half of sdcompat: a safe switch-root between systemd versions.\n\n"
+               "Commands:\n"
+               "  record --root=DIR        Probe an initramfs staging tree and write its manifest\n"
+               "  negotiate                In the initramfs: decide and prepare the handoff to /sysroot\n"
+               "  status                   Show what happened at this boot's handoff\n\n"
+               "Options:\n"
+               "  -h --help                Show this help\n"
+               "     --version             Show the version\n"
+               "     --root=DIR            record: the staging tree\n"
+               "     --output=FILE         record: where to write (default: DIR" SDC_MANIFEST_PATH ")\n"
+               "     --kernel=VERSION      record: the kernel the image is built for\n"
+               "     --dracut-version=V    record: the dracut building the image\n"
+               "     --sysroot=DIR         negotiate: the root to hand over to (default: /sysroot)\n"
+               "     --initrd-root=DIR     negotiate: the initramfs (default: /)\n"
+               "     --run-dir=DIR         negotiate, status: the runtime directory (default: /run)\n"
+               "     --cmdline=STRING      negotiate: kernel command line (default: /proc/cmdline)\n"
+               "     --rules-path=DIRS     negotiate: rule directories (default: " SDC_RULES_DIRS_DEFAULT ")\n"
+               "     --json                status: print the handoff record as JSON\n",
+               program_invocation_short_name);
+}
+
+/* ---- record ------------------------------------------------------------------------------------ */
+
+static int verb_record(void) {
+        _cleanup_(sdc_tree_freep) SdcTree *t = NULL;
+        _cleanup_free_ char *text = NULL, *out = NULL;
+        SdcTreeFacts f = {};
+        SdcManifest m = {};
+        int r;
+
+        if (!arg_root)
+                return log_error_errno(EINVAL, "record needs --root=DIR (the initramfs staging tree).");
+        r = sdc_tree_open_dir(AT_FDCWD, arg_root, 0, &t);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot open: %m", arg_root);
+        r = sdc_probe_tree(t, SDC_ROLE_INITRD, &f);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot probe: %m", arg_root);
+        r = sdc_manifest_from_facts(&f, arg_kernel, arg_dracut_version, &m);
+        if (r >= 0)
+                r = sdc_manifest_format(&m, &text);
+        if (r < 0) {
+                sdc_tree_facts_done(&f);
+                sdc_manifest_done(&m);
+                return log_oom();
+        }
+        if (arg_output)
+                out = strdup(arg_output);
+        else if (asprintf(&out, "%s%s", arg_root, SDC_MANIFEST_PATH) < 0)
+                out = NULL;
+        if (!out)
+                r = log_oom();
+        else {
+                _cleanup_free_ char *dir = strdup(out);
+                char *slash = dir ? strrchr(dir, '/') : NULL;
+
+                if (slash && slash != dir) {
+                        *slash = 0;
+                        (void) mkdir_p(dir, 0755);
+                }
+                r = write_file_atomic_at(AT_FDCWD, out, text, strlen(text), 0644);
+                if (r < 0)
+                        log_error_errno(r, "%s: cannot write the manifest: %m", out);
+        }
+        if (r >= 0)
+                log_info("%s: initramfs systemd %s%s, manifest written to %s", arg_root,
+                         f.runs_systemd ? strna(m.systemd_version) : "(none: no systemd in this initramfs)",
+                         f.runs_systemd && m.systemd_exec_path ? "" : "", out);
+        sdc_tree_facts_done(&f);
+        sdc_manifest_done(&m);
+        return r;
+}
+
+/* ---- negotiate --------------------------------------------------------------------------------- */
+
+static void deadline_reached(int sig) {
+        static const char msg[] =
+                "<3>sdcompat: negotiate ran past its deadline; handing over as stock systemd does\n";
+        int fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+        (void) sig;
+        if (fd >= 0) {
+                (void) !write(fd, msg, sizeof(msg) - 1);
+                close(fd);
+        }
+        (void) !write(STDERR_FILENO, msg + 3, sizeof(msg) - 4);
+        _exit(0); /* the unit ignores the status anyway; 0 keeps the journal free of a red herring */
+}
+
+/* What the initramfs's systemd actually mounted on /sys/fs/cgroup: this is what the root's
+ * systemd inherits, whatever the command line says. */
+static SdcCgroupMode observed_cgroup(void) {
+        struct statfs s;
+
+        if (statfs("/sys/fs/cgroup", &s) < 0)
+                return SDC_CGROUP_UNKNOWN;
+        if ((unsigned long) s.f_type == CGROUP2_MAGIC)
+                return SDC_CGROUP_UNIFIED;
+        if ((unsigned long) s.f_type != TMPFS_MAGIC_)
+                return SDC_CGROUP_UNKNOWN;
+        if (statfs("/sys/fs/cgroup/unified", &s) >= 0 && (unsigned long) s.f_type == CGROUP2_MAGIC)
+                return SDC_CGROUP_HYBRID;
+        return SDC_CGROUP_LEGACY;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+typedef struct Negotiation {
+        char *cmdline;
+        char **words;
+        size_t dashdash;
+        SdcRuleSet *rules;
+        SdcTree *initrd_tree, *root_tree;
+        SdcTreeFacts initrd, root;
+        bool have_initrd, have_root, have_pair;
+        SdcPairFacts pair;
+        SdcCgroupMode cgroup_observed;
+        SdcAssessment assessment;
+        SdcPlan plan;
+        bool applied[_SDC_ACTION_MAX];
+        char **errors;
+        uint64_t started, duration;
+} Negotiation;
+
+static void negotiation_done(Negotiation *n) {
+        free(n->cmdline);
+        strv_free(n->words);
+        sdc_rules_free(n->rules);
+        sdc_tree_facts_done(&n->initrd);
+        sdc_tree_facts_done(&n->root);
+        sdc_tree_free(n->initrd_tree);
+        sdc_tree_free(n->root_tree);
+        sdc_pair_facts_done(&n->pair);
+        sdc_assessment_done(&n->assessment);
+        sdc_plan_done(&n->plan);
+        strv_free(n->errors);
+}
+
+static void add_error(Negotiation *n, int r, const char *fmt, ...) _printf_(3, 4);
+static void add_error(Negotiation *n, int r, const char *fmt, ...) {
+        char buf[512], *e;
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        log_warning_errno(r, "%s: %m; handing over as stock systemd does", buf);
+        if (asprintf(&e, "%s: %s", buf, strerror(r < 0 ? -r : r)) >= 0)
+                (void) strv_consume(&n->errors, e);
+}
+
+/* Probes, evaluates and decides. Any failure leaves the plan native. */
+static void decide(Negotiation *n) {
+        static const bool none[_SDC_ACTION_MAX] = { [SDC_ACTION_NONE] = true };
+        SdcManifest implemented = {};
+        struct utsname u;
+        int r;
+
+        sdc_manifest_set_implemented_actions(&implemented);
+
+        r = sdc_rules_load(arg_rules_path, &n->rules);
+        if (r < 0) {
+                add_error(n, r, "cannot load rules from %s", arg_rules_path);
+                goto native;
+        }
+        STRV_FOREACH(e, n->rules->errors)
+                log_warning("Rule not loaded: %s", *e);
+
+        r = sdc_tree_open_dir(AT_FDCWD, arg_initrd_root, 0, &n->initrd_tree);
+        if (r >= 0)
+                r = sdc_probe_tree(n->initrd_tree, SDC_ROLE_INITRD, &n->initrd);
+        if (r < 0) {
+                add_error(n, r, "cannot probe the initramfs at %s", arg_initrd_root);
+                goto native;
+        }
+        n->have_initrd = true;
+        r = sdc_tree_open_dir(AT_FDCWD, arg_sysroot, 0, &n->root_tree);
+        if (r >= 0)
+                r = sdc_probe_tree(n->root_tree, SDC_ROLE_ROOT, &n->root);
+        if (r < 0) {
+                add_error(n, r, "cannot probe the root at %s", arg_sysroot);
+                goto native;
+        }
+        n->have_root = true;
+
+        r = sdc_pair_facts_build(&n->initrd, &n->root, n->root_tree, n->cmdline,
+                                 uname(&u) >= 0 ? u.release : NULL, &n->pair);
+        if (r < 0) {
+                add_error(n, r, "cannot combine the facts");
+                goto native;
+        }
+        n->have_pair = true;
+        /* Only inside the initramfs itself is /sys/fs/cgroup what the root will inherit. */
+        n->cgroup_observed = streq(arg_initrd_root, "/") ? observed_cgroup() : SDC_CGROUP_UNKNOWN;
+        if (n->cgroup_observed != SDC_CGROUP_UNKNOWN && n->pair.initrd_systemd == SDC_TRI_YES) {
+                n->pair.initrd_cgroup = n->cgroup_observed;
+                n->pair.initrd_cgroup_reason = "mounted on /sys/fs/cgroup";
+        }
+        r = sdc_assess(n->rules, &n->pair, &n->assessment);
+        if (r < 0) {
+                add_error(n, r, "cannot evaluate the rules");
+                goto native;
+        }
+        r = sdc_plan_decide(&n->assessment, implemented.actions, n->words, &n->plan);
+        if (r < 0) {
+                add_error(n, r, "cannot decide the plan");
+                goto native;
+        }
+        return;
+native:
+        sdc_plan_done(&n->plan);
+        (void) sdc_plan_decide(NULL, none, n->words, &n->plan);
+        n->plan.mode = SDC_MODE_NATIVE;
+}
+
+static int mkdir_parents_of(const char *path) {
+        _cleanup_free_ char *d = strdup(path);
+        char *slash = d ? strrchr(d, '/') : NULL;
+
+        if (!d)
+                return -ENOMEM;
+        if (!slash || slash == d)
+                return 0;
+        *slash = 0;
+        return mkdir_p(d, 0755);
+}
+
+/* SDC-H1: the root's PID 1 loads initrd-switch-root.service's drop-ins from /run when it
+ * deserializes the unit; /run is carried across switch-root, so this file written in the
+ * initramfs makes the SIGTERM of the switch-root command a success there. */
+static int apply_dropin_sigterm(Negotiation *n) {
+        static const char text[] =
+                "# Written by sdcompat negotiate in the initramfs (hazard SDC-H1, see sdcompat(8)).\n"
+                "# The initramfs's switch-root command may die in PID 1's final SIGTERM; the root's\n"
+                "# systemd must not count that as a failure and start emergency.target.\n"
+                "[Service]\n"
+                "SuccessExitStatus=SIGTERM\n";
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/systemd/system/initrd-switch-root.service.d/50-sdcompat-sigterm.conf", arg_run_dir) < 0)
+                return -ENOMEM;
+        r = mkdir_parents_of(path);
+        if (r >= 0)
+                r = write_file_atomic_at(AT_FDCWD, path, text, sizeof(text) - 1, 0644);
+        if (r < 0)
+                add_error(n, r, "cannot write %s", path);
+        return r;
+}
+
+static void apply(Negotiation *n) {
+        if (n->plan.disabled || n->plan.mode == SDC_MODE_NATIVE)
+                return;
+        if (n->plan.apply[SDC_ACTION_DROPIN_SIGTERM_SUCCESS] && apply_dropin_sigterm(n) >= 0)
+                n->applied[SDC_ACTION_DROPIN_SIGTERM_SUCCESS] = true;
+        /* Nothing else applied: the plan says what was meant, the record says what was done. */
+        if (!n->applied[SDC_ACTION_DROPIN_SIGTERM_SUCCESS])
+                n->plan.mode = SDC_MODE_NATIVE;
+}
+
+static char *join_actions(const bool set[_SDC_ACTION_MAX]) {
+        char buf[512] = "";
+
+        for (int a = 0; a < _SDC_ACTION_MAX; a++)
+                if (set[a] && a != SDC_ACTION_NONE) {
+                        if (buf[0])
+                                strncat(buf, " ", sizeof(buf) - strlen(buf) - 1);
+                        strncat(buf, sdc_action_to_string((SdcAction) a), sizeof(buf) - strlen(buf) - 1);
+                }
+        return strdup(buf);
+}
+
+static char *join_hazards(const SdcAssessment *a) {
+        char buf[512] = "";
+
+        for (size_t i = 0; i < a->n_findings; i++)
+                if (a->findings[i].match == SDC_MATCH_YES) {
+                        if (buf[0])
+                                strncat(buf, " ", sizeof(buf) - strlen(buf) - 1);
+                        strncat(buf, a->findings[i].rule->id, sizeof(buf) - strlen(buf) - 1);
+                }
+        return strdup(buf);
+}
+
+static void write_plan_file(Negotiation *n, const char *dir) {
+        _cleanup_free_ char *path = NULL, *actions = join_actions(n->applied), *unavailable = join_actions(n->plan.unavailable),
+                            *hazards = join_hazards(&n->assessment), *errors = NULL, *text = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        STRV_FOREACH(e, n->errors) {
+                char *x;
+                if (asprintf(&x, "%s%s%s", errors ?: "", errors ? "; " : "", *e) >= 0) {
+                        free(errors);
+                        errors = x;
+                }
+        }
+        f = open_memstream(&text, &size);
+        if (!f || asprintf(&path, "%s/plan", dir) < 0) {
+                if (f)
+                        fclose(f);
+                return;
+        }
+        fprintf(f, "# The handoff sdcompat negotiate prepared at this boot; see sdcompat(8).\n");
+        fprintf(f, "SDCOMPAT_PLAN_VERSION=1\nSDCOMPAT_VERSION=%s\n", PACKAGE_VERSION);
+        fprintf(f, "MODE=%s\nDISABLED=%s\nFORCED=%s\n", sdc_mode_to_string(n->plan.mode), yes_no(n->plan.disabled),
+                yes_no(n->plan.forced));
+        fprintf(f, "VERDICT=%s\n", sdc_verdict_to_string(n->assessment.verdict) ?: "");
+        fprintf(f, "INITRD_SYSTEMD_VERSION=\"%s\"\n", n->initrd.systemd.has_version ? n->initrd.systemd.version.text : "");
+        fprintf(f, "ROOT_SYSTEMD_VERSION=\"%s\"\n", n->root.systemd.has_version ? n->root.systemd.version.text : "");
+        fprintf(f, "HAZARDS=\"%s\"\nACTIONS=\"%s\"\nUNAVAILABLE=\"%s\"\n", strempty(hazards), strempty(actions),
+                strempty(unavailable));
+        fprintf(f, "DURATION_USEC=%" PRIu64 "\n", n->duration);
+        /* Free text goes through the same quoting as the manifest. */
+        fprintf(f, "NOTE=\"");
+        for (const char *p = n->plan.note ?: ""; *p; p++)
+                fprintf(f, "%s%c", strchr("\"\\`$", *p) ? "\\" : "", *p == '\n' ? ' ' : *p);
+        fprintf(f, "\"\nERRORS=\"");
+        for (const char *p = errors ?: ""; *p; p++)
+                fprintf(f, "%s%c", strchr("\"\\`$", *p) ? "\\" : "", *p == '\n' ? ' ' : *p);
+        fprintf(f, "\"\n");
+        if (fclose(f) != 0)
+                return;
+        if (write_file_atomic_at(AT_FDCWD, path, text, size, 0644) < 0)
+                log_warning("Cannot write %s.", path);
+}
+
+static void write_handoff_json(Negotiation *n, const char *dir) {
+        _cleanup_free_ char *path = NULL, *tmp = NULL;
+        FILE *f;
+        JsonWriter w;
+
+        if (asprintf(&path, "%s/handoff.json", dir) < 0 || asprintf(&tmp, "%s/.handoff.json.tmp", dir) < 0)
+                return;
+        f = fopen(tmp, "we");
+        if (!f)
+                return;
+        json_init(&w, f, true);
+        json_object_begin(&w, NULL);
+        json_uint(&w, "schema_version", 1);
+        json_string(&w, "sdcompat_version", PACKAGE_VERSION);
+        json_string(&w, "mode", sdc_mode_to_string(n->plan.mode));
+        json_bool(&w, "disabled", n->plan.disabled);
+        json_bool(&w, "forced", n->plan.forced);
+        json_string(&w, "note", n->plan.note);
+        json_string(&w, "verdict", n->plan.disabled ? NULL : sdc_verdict_to_string(n->assessment.verdict));
+        json_string(&w, "reason", n->assessment.reason);
+        json_array_begin(&w, "actions_applied");
+        for (int a = 0; a < _SDC_ACTION_MAX; a++)
+                if (n->applied[a])
+                        json_string(&w, NULL, sdc_action_to_string((SdcAction) a));
+        json_array_end(&w);
+        json_array_begin(&w, "actions_unavailable");
+        for (int a = 0; a < _SDC_ACTION_MAX; a++)
+                if (n->plan.unavailable[a])
+                        json_string(&w, NULL, sdc_action_to_string((SdcAction) a));
+        json_array_end(&w);
+        sdc_findings_to_json(&w, "hazards", &n->assessment);
+        json_string(&w, "cmdline", n->cmdline);
+        json_string(&w, "cgroup_observed", sdc_cgroup_mode_to_string(n->cgroup_observed));
+        if (n->have_initrd)
+                sdc_tree_facts_to_json(&w, "initrd", &n->initrd);
+        else
+                json_null(&w, "initrd");
+        if (n->have_root)
+                sdc_tree_facts_to_json(&w, "root", &n->root);
+        else
+                json_null(&w, "root");
+        json_array_begin(&w, "errors");
+        STRV_FOREACH(e, n->errors)
+                json_string(&w, NULL, *e);
+        json_array_end(&w);
+        json_uint(&w, "duration_usec", n->duration);
+        json_object_end(&w);
+        json_finish(&w);
+        if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
+                fclose(f);
+                unlink(tmp);
+                return;
+        }
+        fclose(f);
+        if (rename(tmp, path) < 0)
+                unlink(tmp);
+}
+
+static void log_summary(Negotiation *n) {
+        _cleanup_free_ char *actions = join_actions(n->applied), *hazards = join_hazards(&n->assessment);
+        int level = n->errors ? LOG_WARNING : LOG_NOTICE;
+
+        if (n->plan.disabled) {
+                log_full(level, "disabled by rd.sdcompat=0: stock handoff");
+                return;
+        }
+        log_full(level, "initramfs systemd %s -> root systemd %s: %s%s%s%s%s%s (%" PRIu64 " us%s)",
+                 n->initrd.systemd.has_version ? n->initrd.systemd.version.text : "?",
+                 n->root.systemd.has_version ? n->root.systemd.version.text : "?",
+                 sdc_mode_to_string(n->plan.mode), n->plan.forced ? " (forced)" : "",
+                 !isempty(hazards) ? ", hazards " : "", strempty(hazards), !isempty(actions) ? ", applied " : "",
+                 strempty(actions), n->duration, n->errors ? ", with errors: stock handoff where it failed" : "");
+}
+
+static int verb_negotiate(void) {
+        _cleanup_free_ char *dir = NULL;
+        Negotiation n = { .started = now_usec(), .dashdash = SIZE_MAX };
+        struct sigaction sa = { .sa_handler = deadline_reached };
+        int r;
+
+        (void) sigaction(SIGALRM, &sa, NULL);
+        (void) alarm(NEGOTIATE_DEADLINE_SEC);
+
+        if (arg_cmdline)
+                n.cmdline = strdup(arg_cmdline);
+        else if (read_full_file_at(AT_FDCWD, "/proc/cmdline", 1 << 16, &n.cmdline, NULL) >= 0)
+                n.cmdline[strcspn(n.cmdline, "\n")] = 0;
+        if (!n.cmdline)
+                n.cmdline = strdup("");
+        r = sdc_cmdline_split(n.cmdline ?: "", &n.words, &n.dashdash);
+        if (r < 0)
+                add_error(&n, r, "cannot read the kernel command line");
+
+        if (r >= 0 && sdc_cmdline_get(n.words, "rd.sdcompat.debug", NULL) > 0)
+                log_set_max_level(LOG_DEBUG);
+
+        {
+                static const bool none[_SDC_ACTION_MAX] = { [SDC_ACTION_NONE] = true };
+                (void) sdc_plan_decide(NULL, none, n.words, &n.plan);
+        }
+        if (!n.plan.disabled) {
+                sdc_plan_done(&n.plan);
+                decide(&n);
+                apply(&n);
+        }
+        n.duration = now_usec() - n.started;
+
+        if (asprintf(&dir, "%s/sdcompat", arg_run_dir) >= 0 && mkdir_p(dir, 0755) >= 0) {
+                write_plan_file(&n, dir);
+                write_handoff_json(&n, dir);
+        } else
+                log_warning("Cannot create %s/sdcompat: no record of this handoff.", arg_run_dir);
+
+        log_summary(&n);
+        negotiation_done(&n);
+        (void) alarm(0);
+        return 0; /* never the reason a boot fails */
+}
+
+/* ---- status ------------------------------------------------------------------------------------ */
+
+static int verb_status(void) {
+        _cleanup_free_ char *path = NULL, *data = NULL;
+        size_t size;
+        int r;
+
+        if (asprintf(&path, "%s/sdcompat/%s", arg_run_dir, arg_json ? "handoff.json" : "plan") < 0)
+                return log_oom();
+        r = read_full_file_at(AT_FDCWD, path, 1 << 20, &data, &size);
+        if (r == -ENOENT) {
+                printf("This system was booted without sdcompat negotiating the handoff (no %s).\n", path);
+                return 3;
+        }
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot read: %m", path);
+        if (arg_json) {
+                fwrite(data, 1, size, stdout);
+                return 0;
+        }
+        {
+                static const struct {
+                        const char *key, *label;
+                } rows[] = {
+                        { "MODE", "Handoff" },
+                        { "DISABLED", "Disabled" },
+                        { "FORCED", "Forced" },
+                        { "VERDICT", "Verdict" },
+                        { "INITRD_SYSTEMD_VERSION", "Initrd systemd" },
+                        { "ROOT_SYSTEMD_VERSION", "Root systemd" },
+                        { "HAZARDS", "Hazards" },
+                        { "ACTIONS", "Applied" },
+                        { "UNAVAILABLE", "Not available" },
+                        { "DURATION_USEC", "Took (us)" },
+                        { "NOTE", "Note" },
+                        { "ERRORS", "Errors" },
+                };
+                for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                        _cleanup_free_ char *v = NULL;
+                        if (sdc_envfile_get(data, size, rows[i].key, &v) >= 0 && !isempty(v))
+                                printf("%15s: %s\n", rows[i].label, v);
+                }
+        }
+        return 0;
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_ROOT,
+                ARG_OUTPUT,
+                ARG_KERNEL,
+                ARG_DRACUT_VERSION,
+                ARG_SYSROOT,
+                ARG_INITRD_ROOT,
+                ARG_RUN_DIR,
+                ARG_CMDLINE,
+                ARG_RULES_PATH,
+                ARG_JSON,
+        };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "output", required_argument, NULL, ARG_OUTPUT },
+                { "kernel", required_argument, NULL, ARG_KERNEL },
+                { "dracut-version", required_argument, NULL, ARG_DRACUT_VERSION },
+                { "sysroot", required_argument, NULL, ARG_SYSROOT },
+                { "initrd-root", required_argument, NULL, ARG_INITRD_ROOT },
+                { "run-dir", required_argument, NULL, ARG_RUN_DIR },
+                { "cmdline", required_argument, NULL, ARG_CMDLINE },
+                { "rules-path", required_argument, NULL, ARG_RULES_PATH },
+                { "json", no_argument, NULL, ARG_JSON },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h': help(); return 0;
+                case ARG_VERSION: printf("sdcompat %s\n", PACKAGE_VERSION); return 0;
+                case ARG_ROOT: arg_root = optarg; break;
+                case ARG_OUTPUT: arg_output = optarg; break;
+                case ARG_KERNEL: arg_kernel = optarg; break;
+                case ARG_DRACUT_VERSION: arg_dracut_version = optarg; break;
+                case ARG_SYSROOT: arg_sysroot = optarg; break;
+                case ARG_INITRD_ROOT: arg_initrd_root = optarg; break;
+                case ARG_RUN_DIR: arg_run_dir = optarg; break;
+                case ARG_CMDLINE: arg_cmdline = optarg; break;
+                case ARG_RULES_PATH: arg_rules_path = optarg; break;
+                case ARG_JSON: arg_json = true; break;
+                case '?': return -EINVAL;
+                default: abort();
+                }
+        return 1;
+}
+
+int main(int argc, char *argv[]) {
+        const char *verb;
+        int r;
+
+        log_set_prefix("sdcompat");
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        if (optind >= argc) {
+                log_error("A command is needed: record, negotiate or status (see --help).");
+                return 2;
+        }
+        verb = argv[optind];
+        if (optind + 1 < argc) {
+                log_error("Unexpected argument: %s (see --help)", argv[optind + 1]);
+                return 2;
+        }
+        if (streq(verb, "record"))
+                return verb_record() < 0 ? 1 : 0;
+        if (streq(verb, "negotiate"))
+                return verb_negotiate();
+        if (streq(verb, "status")) {
+                r = verb_status();
+                return r < 0 ? 1 : r;
+        }
+        log_error("Unknown command '%s' (record, negotiate, status).", verb);
+        return 2;
+}
