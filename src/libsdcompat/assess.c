@@ -9,6 +9,7 @@ static const char *const verdict_names[_SDC_VERDICT_MAX] = {
         [SDC_VERDICT_SAFE] = "safe",
         [SDC_VERDICT_AT_RISK] = "at-risk",
         [SDC_VERDICT_BLOCKED] = "blocked",
+        [SDC_VERDICT_PROTECTED] = "protected",
 };
 
 const char *sdc_verdict_to_string(SdcVerdict v) {
@@ -17,7 +18,7 @@ const char *sdc_verdict_to_string(SdcVerdict v) {
 
 SdcVerdict sdc_verdict_worst(SdcVerdict a, SdcVerdict b) {
         static const int rank[_SDC_VERDICT_MAX] = {
-                [SDC_VERDICT_SAFE] = 0, [SDC_VERDICT_BLOCKED] = 1, [SDC_VERDICT_AT_RISK] = 2
+                [SDC_VERDICT_SAFE] = 0, [SDC_VERDICT_PROTECTED] = 1, [SDC_VERDICT_BLOCKED] = 2, [SDC_VERDICT_AT_RISK] = 3
         };
         return rank[a] >= rank[b] ? a : b;
 }
@@ -42,17 +43,19 @@ static bool serious(const SdcFinding *f) {
         return f->rule->severity >= SDC_SEVERITY_DEGRADED;
 }
 
-/* "SDC-H1, SDC-H4" for the findings of one match kind. */
-static char *list_ids(const SdcAssessment *a, SdcMatch m) {
+/* "SDC-H1 (boot-fails), SDC-H4 (degraded)" for the serious findings of one kind. */
+static char *list_ids(const SdcAssessment *a, SdcMatch m, const bool *handled, bool want_handled) {
         char *s = NULL;
 
         for (size_t i = 0; i < a->n_findings; i++) {
+                const SdcFinding *f = &a->findings[i];
+                bool h = handled && handled[f->rule->action] && f->rule->action != SDC_ACTION_NONE;
                 char *n;
-                if (a->findings[i].match != m || !serious(&a->findings[i]))
+
+                if (f->match != m || !serious(f) || (m == SDC_MATCH_YES && h != want_handled))
                         continue;
-                if (asprintf(&n, "%s%s%s (%s)", s ?: "", s ? ", " : "", a->findings[i].rule->id,
-                             m == SDC_MATCH_UNKNOWN ? a->findings[i].unknown_fact :
-                                                      sdc_severity_to_string(a->findings[i].rule->severity)) < 0) {
+                if (asprintf(&n, "%s%s%s (%s)", s ?: "", s ? ", " : "", f->rule->id,
+                             m == SDC_MATCH_UNKNOWN ? f->unknown_fact : sdc_severity_to_string(f->rule->severity)) < 0) {
                         free(s);
                         return NULL;
                 }
@@ -62,8 +65,8 @@ static char *list_ids(const SdcAssessment *a, SdcMatch m) {
         return s;
 }
 
-int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, SdcAssessment *ret) {
-        _cleanup_free_ char *yes = NULL, *unknown = NULL;
+int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, const bool *handled, SdcAssessment *ret) {
+        _cleanup_free_ char *open_ids = NULL, *handled_ids = NULL, *unknown = NULL;
         SdcAssessment a = {};
         int r;
 
@@ -77,12 +80,17 @@ int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, SdcAssessment *re
         r = sdc_rules_evaluate(rules, f, &a.findings, &a.n_findings);
         if (r < 0)
                 return r;
-        yes = list_ids(&a, SDC_MATCH_YES);
-        unknown = list_ids(&a, SDC_MATCH_UNKNOWN);
-        if (yes)
-                r = set(&a, SDC_VERDICT_AT_RISK, "hazards apply: %s", yes);
+        open_ids = list_ids(&a, SDC_MATCH_YES, handled, false);
+        handled_ids = list_ids(&a, SDC_MATCH_YES, handled, true);
+        unknown = list_ids(&a, SDC_MATCH_UNKNOWN, handled, false);
+        if (open_ids)
+                r = set(&a, SDC_VERDICT_AT_RISK, "hazards apply: %s%s%s", open_ids,
+                        handled_ids ? "; handled by sdcompat in the image: " : "", strempty(handled_ids));
         else if (unknown)
                 r = set(&a, SDC_VERDICT_BLOCKED, "could not decide, a fact is unknown: %s", unknown);
+        else if (handled_ids)
+                r = set(&a, SDC_VERDICT_PROTECTED, "hazards apply, and sdcompat in the image handles them at boot: %s",
+                        handled_ids);
         else if (f->has_initrd_version && f->has_root_version && f->initrd_version.major != f->root_version.major)
                 r = set(&a, SDC_VERDICT_SAFE, "systemd %s in the initramfs, %s on the root: no known hazard applies",
                         f->initrd_version.text, f->root_version.text);

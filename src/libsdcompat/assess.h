@@ -12,7 +12,8 @@
 typedef enum SdcVerdict {
         SDC_VERDICT_SAFE,
         SDC_VERDICT_AT_RISK,
-        SDC_VERDICT_BLOCKED, /* could not check */
+        SDC_VERDICT_BLOCKED,   /* could not check */
+        SDC_VERDICT_PROTECTED, /* hazards apply, and the image's sdcompat handles each of them */
         _SDC_VERDICT_MAX,
 } SdcVerdict;
 
@@ -24,12 +25,15 @@ typedef struct SdcAssessment {
 } SdcAssessment;
 
 /* safe: no rule of severity degraded or boot-fails applies (cosmetic ones are listed);
- * at-risk: at least one does; blocked: none does, but one could not be decided, or no rules are
- * loaded at all. A pair whose initramfs runs no systemd is safe: no state crosses switch-root. */
-int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *facts, SdcAssessment *ret);
+ * protected: some do, and `handled` (the actions the image's sdcompat performs at boot, from its
+ * manifest; NULL if the image has no sdcompat) covers every one of them;
+ * at-risk: at least one applies that nothing handles; blocked: none does, but one could not be
+ * decided, or no rules are loaded at all. A pair whose initramfs runs no systemd is safe: no state
+ * crosses switch-root. */
+int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *facts, const bool *handled, SdcAssessment *ret);
 void sdc_assessment_done(SdcAssessment *a);
 const char *sdc_verdict_to_string(SdcVerdict v);
-/* The more severe of two verdicts for a summary: at-risk > blocked > safe. */
+/* The more severe of two verdicts for a summary: at-risk > blocked > protected > safe. */
 SdcVerdict sdc_verdict_worst(SdcVerdict a, SdcVerdict b);
 
 /* Writes facts as a JSON object named key (see sdcompat-check(8) for the schema). */

@@ -208,3 +208,15 @@ void sdc_manifest_done(SdcManifest *m) {
         free(m->kernel_version);
         *m = (SdcManifest) { .switch_root_via_systemctl = -1 };
 }
+
+int sdc_manifest_read(SdcTree *t, SdcManifest *ret) {
+        SdcBlob b = {};
+        int r;
+
+        r = sdc_tree_read(t, SDC_MANIFEST_PATH, 1 << 20, &b);
+        if (r < 0)
+                return r == -ENOTDIR ? -ENOENT : r;
+        r = sdc_manifest_parse((const char *) b.data, b.size, ret);
+        sdc_blob_done(&b);
+        return r;
+}

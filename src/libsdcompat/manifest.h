@@ -39,3 +39,5 @@ int sdc_manifest_format(const SdcManifest *m, char **ret);
 /* Unknown keys are ignored; -EBADMSG if the format version is missing or not a number. */
 int sdc_manifest_parse(const char *data, size_t size, SdcManifest *ret);
 void sdc_manifest_done(SdcManifest *m);
+/* Reads SDC_MANIFEST_PATH from a tree: -ENOENT if the image has no sdcompat, -EBADMSG if broken. */
+int sdc_manifest_read(SdcTree *t, SdcManifest *ret);

@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "log.h"
+#include "manifest.h"
 #include "pairfacts.h"
 #include "probe.h"
 #include "rules.h"
@@ -46,6 +47,9 @@ typedef struct EntryResult {
         bool have_facts;
         SdcPairFacts pair;
         bool have_pair;
+        SdcManifest manifest;
+        bool have_manifest;
+        char *manifest_error;
         SdcImageError error;
         char *error_text;
         SdcAssessment assessment;
@@ -156,13 +160,19 @@ static void check_entry(EntryResult *res, const SdcTreeFacts *root, SdcTree *roo
                 return;
         }
         res->have_facts = true;
+        r = sdc_manifest_read(res->tree, &res->manifest);
+        if (r >= 0)
+                res->have_manifest = true;
+        else if (r != -ENOENT && asprintf(&res->manifest_error, "%s: %s: %s", e->image, SDC_MANIFEST_PATH,
+                                          r == -EBADMSG ? "not a valid manifest" : strerror(-r)) < 0)
+                res->manifest_error = NULL;
         /* For a lone image the kernel is the one it carries modules for, if just one. */
         if (!kernel && strv_length(res->facts.kernel_versions) == 1)
                 kernel = res->facts.kernel_versions[0];
         r = sdc_pair_facts_build(&res->facts, root, root_tree, res->cmdline, kernel, &res->pair);
         if (r >= 0) {
                 res->have_pair = true;
-                r = sdc_assess(rules, &res->pair, &res->assessment);
+                r = sdc_assess(rules, &res->pair, res->have_manifest ? res->manifest.actions : NULL, &res->assessment);
         }
         if (r < 0) {
                 res->assessment.verdict = SDC_VERDICT_BLOCKED;
@@ -228,6 +238,11 @@ static void print_text(const SdcTreeFacts *root, EntryResult *res, size_t n, Sdc
                                 printf("  %-15s dracut %s\n", "built by:",
                                        res[i].facts.dracut_version ?: "(version not recorded in the image)");
                         print_facts_text("initrd systemd:", &res[i].facts, true);
+                        if (res[i].have_manifest)
+                                printf("  %-15s %s, recorded %s\n", "sdcompat:", strna(res[i].manifest.sdcompat_version),
+                                       strna(res[i].manifest.build_time));
+                        else if (res[i].manifest_error)
+                                printf("  %-15s %s\n", "sdcompat:", res[i].manifest_error);
                 }
                 if (res[i].have_pair && res[i].pair.initrd_systemd == SDC_TRI_YES)
                         printf("  %-15s %s (%s)\n", "initrd cgroup:", sdc_cgroup_mode_to_string(res[i].pair.initrd_cgroup),
@@ -307,6 +322,18 @@ static void print_json(const SdcTreeFacts *root, const SdcRuleSet *rules, EntryR
                         sdc_tree_facts_to_json(&w, "initrd", &res[i].facts);
                 else
                         json_null(&w, "initrd");
+                if (res[i].have_manifest) {
+                        json_object_begin(&w, "sdcompat");
+                        json_string(&w, "version", res[i].manifest.sdcompat_version);
+                        json_string(&w, "recorded", res[i].manifest.build_time);
+                        json_array_begin(&w, "actions");
+                        for (int a = 1; a < _SDC_ACTION_MAX; a++)
+                                if (res[i].manifest.actions[a])
+                                        json_string(&w, NULL, sdc_action_to_string((SdcAction) a));
+                        json_array_end(&w);
+                        json_object_end(&w);
+                } else
+                        json_null(&w, "sdcompat");
                 if (res[i].have_pair) {
                         json_object_begin(&w, "cgroup");
                         json_string(&w, "initrd_mode", sdc_cgroup_mode_to_string(res[i].pair.initrd_cgroup));
@@ -446,6 +473,8 @@ static int run(void) {
                 free(res[i].error_text);
                 sdc_assessment_done(&res[i].assessment);
                 sdc_pair_facts_done(&res[i].pair);
+                sdc_manifest_done(&res[i].manifest);
+                free(res[i].manifest_error);
                 sdc_tree_facts_done(&res[i].facts);
                 sdc_tree_free(res[i].tree);
         }

@@ -254,7 +254,7 @@ static void decide(Negotiation *n) {
                 n->pair.initrd_cgroup = n->cgroup_observed;
                 n->pair.initrd_cgroup_reason = "mounted on /sys/fs/cgroup";
         }
-        r = sdc_assess(n->rules, &n->pair, &n->assessment);
+        r = sdc_assess(n->rules, &n->pair, implemented.actions, &n->assessment);
         if (r < 0) {
                 add_error(n, r, "cannot evaluate the rules");
                 goto native;
@@ -363,7 +363,7 @@ static void write_plan_file(Negotiation *n, const char *dir) {
         fprintf(f, "SDCOMPAT_PLAN_VERSION=1\nSDCOMPAT_VERSION=%s\n", PACKAGE_VERSION);
         fprintf(f, "MODE=%s\nDISABLED=%s\nFORCED=%s\n", sdc_mode_to_string(n->plan.mode), yes_no(n->plan.disabled),
                 yes_no(n->plan.forced));
-        fprintf(f, "VERDICT=%s\n", sdc_verdict_to_string(n->assessment.verdict) ?: "");
+        fprintf(f, "VERDICT=%s\n", n->plan.disabled ? "" : sdc_verdict_to_string(n->assessment.verdict));
         fprintf(f, "INITRD_SYSTEMD_VERSION=\"%s\"\n", n->initrd.systemd.has_version ? n->initrd.systemd.version.text : "");
         fprintf(f, "ROOT_SYSTEMD_VERSION=\"%s\"\n", n->root.systemd.has_version ? n->root.systemd.version.text : "");
         fprintf(f, "HAZARDS=\"%s\"\nACTIONS=\"%s\"\nUNAVAILABLE=\"%s\"\n", strempty(hazards), strempty(actions),
