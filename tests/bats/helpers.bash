@@ -44,3 +44,20 @@ fixture_path() {
 json() {
         jq -r "$1" <<<"$output"
 }
+
+sdcompat_bin="$build/sdcompat"
+
+# unpack_image IMG DIR: unpacks a single-segment initramfs with the system's tools (the tests'
+# independent view of the image; sdcompat itself never unpacks to disk).
+unpack_image() {
+        local img=$1 dir=$2 cat
+        case "$(file -b "$img")" in
+        gzip*) cat=zcat ;;
+        Zstandard*) cat=zstdcat ;;
+        XZ*) cat=xzcat ;;
+        *) cat=cat ;;
+        esac
+        mkdir -p "$dir"
+        $cat "$img" | (cd "$dir" && cpio -idm --quiet --no-absolute-filenames 2>/dev/null)
+        [ -e "$dir/etc/initrd-release" ] || { echo "unpack_image: $img did not unpack to an initramfs" >&2; return 1; }
+}
