@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "assess.h"
 #include "bootentry.h"
@@ -34,6 +35,7 @@ static const char *arg_boot_dir = "/boot";
 static bool arg_json = false;
 static const char *arg_rules_path = SDC_RULES_DIRS_DEFAULT;
 static const char *arg_explain = NULL;
+static const char *arg_prometheus = NULL;
 static SdcImageLimits arg_limits = {
         .max_unpacked = SDC_IMAGE_DEFAULT_MAX_UNPACKED,
         .max_entries = SDC_IMAGE_DEFAULT_MAX_ENTRIES,
@@ -70,6 +72,7 @@ static void help(void) {
                "     --rules-path=DIRS      Colon-separated rule directories, highest precedence first\n"
                "                            (default: " SDC_RULES_DIRS_DEFAULT ")\n"
                "     --explain=ID           Explain one hazard rule (e.g. SDC-H1) and exit\n"
+               "     --prometheus=FILE      Also write the results for node_exporter's textfile collector\n"
                "\nExit status: 0 no risk found, 1 at risk, 2 could not check.\n",
                program_invocation_short_name);
 }
@@ -85,6 +88,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_MAX_UNPACKED,
                 ARG_RULES_PATH,
                 ARG_EXPLAIN,
+                ARG_PROMETHEUS,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -97,6 +101,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "max-unpacked", required_argument, NULL, ARG_MAX_UNPACKED },
                 { "rules-path", required_argument, NULL, ARG_RULES_PATH },
                 { "explain", required_argument, NULL, ARG_EXPLAIN },
+                { "prometheus", required_argument, NULL, ARG_PROMETHEUS },
                 {}
         };
         int c, r;
@@ -117,6 +122,7 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_RULES_PATH: arg_rules_path = optarg; break;
                 case ARG_EXPLAIN: arg_explain = optarg; break;
+                case ARG_PROMETHEUS: arg_prometheus = optarg; break;
                 case '?': return -EINVAL;
                 default: abort();
                 }
@@ -360,6 +366,69 @@ static void print_json(const SdcTreeFacts *root, const SdcRuleSet *rules, EntryR
         json_finish(&w);
 }
 
+/* A label value in the exposition format: backslash, double quote and newline escaped. */
+static void prom_label(FILE *f, const char *s) {
+        fputc('"', f);
+        for (; s && *s; s++) {
+                if (*s == '\\' || *s == '"')
+                        fputc('\\', f);
+                if (*s == '\n')
+                        fputs("\\n", f);
+                else
+                        fputc(*s, f);
+        }
+        fputc('"', f);
+}
+
+/* node_exporter's textfile collector reads *.prom files; it must never see a half-written one,
+ * hence the temporary file and the rename. */
+static int write_prometheus(const EntryResult *res, size_t n, SdcVerdict overall, int status) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        int r;
+
+        if (!f)
+                return log_oom();
+        fprintf(f, "# HELP sdcompat_check_verdict The host's verdict: 1 for the one that holds.\n"
+                   "# TYPE sdcompat_check_verdict gauge\n");
+        for (int v = 0; v < _SDC_VERDICT_MAX; v++)
+                fprintf(f, "sdcompat_check_verdict{verdict=\"%s\"} %d\n", sdc_verdict_to_string((SdcVerdict) v),
+                        v == (int) overall);
+        fprintf(f, "# HELP sdcompat_check_exit_status What sdcompat-check exited with (0 safe, 1 at risk, 2 could not check).\n"
+                   "# TYPE sdcompat_check_exit_status gauge\nsdcompat_check_exit_status %d\n", status);
+        fprintf(f, "# HELP sdcompat_check_last_run_timestamp_seconds When the check ran.\n"
+                   "# TYPE sdcompat_check_last_run_timestamp_seconds gauge\n"
+                   "sdcompat_check_last_run_timestamp_seconds %lld\n", (long long) time(NULL));
+        fprintf(f, "# HELP sdcompat_entry_verdict Each boot entry's verdict: 1 for the one that holds.\n"
+                   "# TYPE sdcompat_entry_verdict gauge\n");
+        for (size_t i = 0; i < n; i++)
+                for (int v = 0; v < _SDC_VERDICT_MAX; v++) {
+                        fputs("sdcompat_entry_verdict{image=", f);
+                        prom_label(f, res[i].entry->image);
+                        fputs(",kernel=", f);
+                        prom_label(f, res[i].entry->kernel ?: "");
+                        fprintf(f, ",verdict=\"%s\"} %d\n", sdc_verdict_to_string((SdcVerdict) v),
+                                v == (int) res[i].assessment.verdict);
+                }
+        fprintf(f, "# HELP sdcompat_entry_hazard A hazard rule that applies (match=yes) or could not be decided (match=unknown).\n"
+                   "# TYPE sdcompat_entry_hazard gauge\n");
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < res[i].assessment.n_findings; k++) {
+                        const SdcFinding *fd = &res[i].assessment.findings[k];
+                        fputs("sdcompat_entry_hazard{image=", f);
+                        prom_label(f, res[i].entry->image);
+                        fprintf(f, ",id=\"%s\",severity=\"%s\",match=\"%s\"} 1\n", fd->rule->id,
+                                sdc_severity_to_string(fd->rule->severity), fd->match == SDC_MATCH_YES ? "yes" : "unknown");
+                }
+        if (fclose(f) != 0)
+                return log_oom();
+        r = write_file_atomic_at(AT_FDCWD, arg_prometheus, text, size, 0644);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot write the metrics: %m", arg_prometheus);
+        return 0;
+}
+
 static int load_rules(SdcRuleSet **ret) {
         int r = sdc_rules_load(arg_rules_path, ret);
 
@@ -431,6 +500,10 @@ static int run(void) {
         } else {
                 n = sdc_boot_entries_find(arg_boot_dir, &entries);
                 if (n == -ENOENT || n == 0) {
+                        if (arg_prometheus && write_prometheus(NULL, 0, SDC_VERDICT_SAFE, EXIT_SAFE) < 0) {
+                                sdc_tree_facts_done(&root);
+                                return EXIT_BLOCKED;
+                        }
                         if (arg_json)
                                 print_json(&root, rules, NULL, 0, SDC_VERDICT_SAFE, EXIT_SAFE);
                         else
@@ -467,6 +540,8 @@ static int run(void) {
                 print_json(&root, rules, res, (size_t) n, overall, status);
         else
                 print_text(&root, res, (size_t) n, overall);
+        if (arg_prometheus && write_prometheus(res, (size_t) n, overall, status) < 0 && status == EXIT_SAFE)
+                status = EXIT_BLOCKED; /* the operator asked for metrics and has none */
 
         for (int i = 0; i < n; i++) {
                 free(res[i].cmdline);

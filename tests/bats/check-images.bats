@@ -167,3 +167,24 @@ dracut_of() {
         [ "$(json '.root.facts.systemd.upstream')" = 257 ]
         [ "$(json '.entries[0].image_info.segments[0].compression')" != null ]
 }
+
+@test "--prometheus writes a textfile-collector file: one verdict set, hazards, valid lines" {
+        local img
+        img=$(dracut_of bullseye)
+        [ -n "$img" ] || img=$(dracut_of bookworm)
+        run check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" --prometheus "$BATS_TEST_TMPDIR/s.prom"
+        [ -s "$BATS_TEST_TMPDIR/s.prom" ]
+        # Every sample line: name, optional labels, a number.
+        run grep -v -E '^(#.*|[a-z_]+(\{[^}]*\})? -?[0-9.e+]+)$' "$BATS_TEST_TMPDIR/s.prom"
+        [ "$status" -eq 1 ] || { echo "malformed: $output"; return 1; }
+        [ "$(grep -c '^sdcompat_check_verdict{.*} 1$' "$BATS_TEST_TMPDIR/s.prom")" -eq 1 ]
+        grep -q "^sdcompat_check_exit_status " "$BATS_TEST_TMPDIR/s.prom"
+        grep -q '^sdcompat_entry_verdict{image=".*",kernel=".*",verdict=".*"} 1$' "$BATS_TEST_TMPDIR/s.prom"
+}
+
+@test "--prometheus into a directory that does not exist: exit 2 and the reason" {
+        mkdir -p "$BATS_TEST_TMPDIR/boot"
+        run check --boot-dir "$BATS_TEST_TMPDIR/boot" --prometheus "$BATS_TEST_TMPDIR/nope/s.prom"
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"nope/s.prom: cannot write the metrics"* ]]
+}
