@@ -31,7 +31,7 @@ typedef struct SdcCpioEntry {
 int sdc_cpio_parse_entry(const uint8_t *buf, size_t len, SdcCpioEntry *e, size_t *ret_next);
 
 /* The same, and on error writes why into reason (reason_size bytes, may be NULL), without the entry's
- * offset, such as "name length 9000 exceeds 4096" or "checksum 0x1234 does not match the body's
- * 0x1235", for error messages that say more than the errno. */
+ * offset, such as "name length 9000 exceeds 4096" or "name is not NUL-terminated", for error
+ * messages that say more than the errno. */
 int sdc_cpio_parse_entry_reason(
         const uint8_t *buf, size_t len, SdcCpioEntry *e, size_t *ret_next, char *reason, size_t reason_size);

@@ -58,8 +58,21 @@ int sdc_decompress_xz(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *
 
         /* flags 0: an integrity check liblzma does not know is skipped rather than refused, as the
          * kernel's xz_dec skips checks it was built without. */
+#if LZMA_VERSION >= UINT32_C(50040002)
+        /* xz -T0 (dracut's default, and xz's own since 5.6) writes independent blocks, which liblzma
+         * >= 5.4 decodes in parallel; xzcat does not by default, and a single-block stream is decoded
+         * as before. The threads buffer whole blocks: beyond XZ_MEMLIMIT it uses fewer threads. */
+        lzma_mt mt = {
+                .threads = MAX(MIN(lzma_cputhreads(), 16u), 1u),
+                .memlimit_threading = XZ_MEMLIMIT,
+                .memlimit_stop = XZ_MEMLIMIT,
+        };
+        if (lzma_stream_decoder_mt(&s, &mt) != LZMA_OK)
+                return -ENOMEM;
+#else
         if (lzma_stream_decoder(&s, XZ_MEMLIMIT, 0) != LZMA_OK)
                 return -ENOMEM;
+#endif
         r = run_decoder(&s, "xz", in, in_len, out, ret_consumed);
         lzma_end(&s);
         return r;

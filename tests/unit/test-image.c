@@ -181,6 +181,31 @@ static const struct {
         { "bz2", SDC_COMPRESSION_BZIP2 },
 };
 
+/* A backend left out of the build (-Dxz=disabled, ...) must say so, for the bare stream and for an
+ * image; its images are then not read further. */
+static bool backend_present(size_t i) {
+        char name[64], msg[128];
+        _cleanup_free_ uint8_t *p = NULL;
+        SdcImageError e;
+        SdcOutbuf out;
+        size_t n, consumed;
+
+        if (sdc_compression_supported(compressions[i].compression))
+                return true;
+
+        snprintf(name, sizeof(name), "small.cpio.%s", compressions[i].suffix);
+        p = fixture_read(fixtures, name, &n);
+        ASSERT_EQ(sdc_outbuf_init(&out, 1 << 20), 0);
+        ASSERT_EQ(sdc_decompress(compressions[i].compression, p, n, &out, &consumed), -EPROTONOSUPPORT);
+        sdc_outbuf_done(&out);
+        ASSERT_EQ(sdc_image_open_buffer(p, n, NULL, NULL, NULL, NULL, &e), -EPROTONOSUPPORT);
+        snprintf(msg, sizeof(msg), "%s compression is not supported by this build",
+                 sdc_compression_to_string(compressions[i].compression));
+        ASSERT_TRUE(strstr(e.message, msg));
+        fprintf(stderr, "   %s: not in this build, and says so\n", name);
+        return false;
+}
+
 static void test_compression_names(void) {
         static const uint8_t lzo[] = { 0x89, 'L', 'Z', 'O', 0, '\r', '\n', 0x1a, '\n' };
 
@@ -208,7 +233,7 @@ static void test_compression_names(void) {
                 snprintf(name, sizeof(name), "small.cpio.%s", compressions[i].suffix);
                 p = fixture_read(fixtures, name, &n);
                 ASSERT_EQ(sdc_compression_detect(p, n), compressions[i].compression);
-                ASSERT_EQ(sdc_compression_supported(compressions[i].compression), 1);
+                (void) backend_present(i);
         }
 }
 
@@ -220,6 +245,8 @@ static void test_decompress(void) {
         plain = fixture_read(fixtures, "small.cpio", &plain_size);
 
         for (size_t i = 0; i < ELEMENTSOF(compressions); i++) {
+                if (!backend_present(i))
+                        continue;
                 char name[64];
                 Buf b = {};
                 SdcOutbuf out;
@@ -299,6 +326,8 @@ static void test_single_images(void) {
                         struct stat st;
                         int r;
 
+                        if (!plain && !backend_present(i))
+                                continue;
                         if (plain)
                                 snprintf(name, sizeof(name), "%s.cpio", formats[f]);
                         else
@@ -339,6 +368,8 @@ static void test_concatenations(void) {
         free(fixture_read(fixtures, "early.cpio.gz", &early_gz_size));
 
         for (size_t i = 0; i < ELEMENTSOF(compressions); i++) {
+                if (!backend_present(i))
+                        continue;
                 char name[64];
                 Buf b = {};
                 size_t main_size;
@@ -374,7 +405,10 @@ static void test_concatenations(void) {
                 }
 
                 /* Compressed first, then padding to a multiple of 4 and more, then an uncompressed
-                 * archive. (The legacy lz4 stream ends at the zero padding, as in the kernel.) */
+                 * archive. (The legacy lz4 stream ends at the zero padding, as in the kernel.) The small
+                 * tree from here on: the large one costs time and shows nothing more. */
+                snprintf(name, sizeof(name), "small.cpio.%s", compressions[i].suffix);
+                free(fixture_read(fixtures, name, &main_size));
                 free(b.data);
                 b = (Buf) {};
                 buf_append_file(&b, name);
@@ -383,7 +417,7 @@ static void test_concatenations(void) {
                 buf_append_file(&b, "early.cpio");
                 {
                         Expect e[] = {
-                                { compressions[i].compression, "tree", "tree.list", 0, main_size },
+                                { compressions[i].compression, "small-tree", "small.list", 0, main_size },
                                 { SDC_COMPRESSION_NONE, "early-tree", "early.list" },
                         };
                         check_buffer(&b, 2, e);
@@ -394,10 +428,10 @@ static void test_concatenations(void) {
                 b = (Buf) {};
                 buf_append_file(&b, "early.cpio.gz");
                 buf_append_file(&b, name);
-                {
+                if (HAVE_GZIP) {
                         Expect e[] = {
                                 { SDC_COMPRESSION_GZIP, "early-tree", "early.list", 0, early_gz_size },
-                                { compressions[i].compression, "tree", "tree.list", early_gz_size, main_size },
+                                { compressions[i].compression, "small-tree", "small.list", early_gz_size, main_size },
                         };
                         check_buffer(&b, 2, e);
                 }
@@ -405,7 +439,7 @@ static void test_concatenations(void) {
         }
 
         /* Three segments: early, then two gzip members back to back, each holding whole archives. */
-        {
+        if (HAVE_GZIP) {
                 Buf b = {};
                 size_t small_gz;
 
@@ -471,6 +505,8 @@ static void expect_error(const Buf *b, const SdcImageLimits *limits, int error, 
 /* Cut at every byte and corrupted at every byte: always an answer, never a crash or a hang. */
 static void test_truncated_and_corrupted(void) {
         for (size_t i = 0; i < ELEMENTSOF(compressions); i++) {
+                if (!backend_present(i))
+                        continue;
                 char name[64];
                 Buf b = {};
                 size_t n_errors = 0;
@@ -503,16 +539,18 @@ static void test_truncated_and_corrupted(void) {
 
         /* The large images: cut at some offsets (decompressing 8 MiB each time is slow under ASan). */
         for (size_t i = 0; i < ELEMENTSOF(compressions); i++) {
+                if (!backend_present(i))
+                        continue;
                 char name[64];
                 Buf b = {};
 
                 snprintf(name, sizeof(name), "newc.cpio.%s", compressions[i].suffix);
                 buf_append_file(&b, name);
-                for (size_t k = 1; k < 8; k++) {
+                for (size_t k = 1; k < 4; k++) {
                         Buf t = {};
                         SdcImageError e;
 
-                        buf_append(&t, b.data, b.size * k / 8);
+                        buf_append(&t, b.data, b.size * k / 4);
                         ASSERT_TRUE(open_buffer(&t, NULL, &e) < 0);
                         ASSERT_EQ(e.offset, 0);
                         free(t.data);
@@ -560,13 +598,13 @@ static void test_messages(void) {
         expect_error(&b, NULL, -EBADMSG, 0, "invalid magic 0x41 0x42 at byte 0: not an initramfs");
         free(b.data);
 
-        /* A truncated gzip stream behind an uncompressed segment: the segment's offset. */
+        /* A truncated zstd stream behind an uncompressed segment: the segment's offset. */
         b = (Buf) {};
         buf_append_file(&b, "early.cpio");
         n = b.size;
         buf_append_file(&b, "newc.cpio.zst");
         b.size -= 100;
-        {
+        if (HAVE_ZSTD) {
                 char msg[128];
                 snprintf(msg, sizeof(msg), "truncated zstd stream (segment at byte %zu ends at end of file, byte %zu)", n,
                          b.size);
@@ -579,7 +617,7 @@ static void test_messages(void) {
         buf_append_file(&b, "small.cpio.xz");
         n = b.size;
         buf_append(&b, "JUNK", 4);
-        {
+        if (HAVE_XZ) {
                 char msg[128];
                 snprintf(msg, sizeof(msg), "invalid magic 0x4a 0x55 at byte %zu", n);
                 expect_error(&b, NULL, -EBADMSG, n, msg);
@@ -588,14 +626,16 @@ static void test_messages(void) {
 
         /* Junk inside a compressed stream, behind the archive, and a stream that ends inside an
          * entry: what the kernel calls "junk within" and "junk at the end of" a compressed archive. */
-        b = (Buf) {};
-        buf_append_file(&b, "junk-inside.cpio.gz");
-        expect_error(&b, NULL, -EBADMSG, 0, "junk within compressed archive: byte 0x4a");
-        free(b.data);
-        b = (Buf) {};
-        buf_append_file(&b, "cut-inside.cpio.gz");
-        expect_error(&b, NULL, -EBADMSG, 0, "junk at the end of compressed archive");
-        free(b.data);
+        if (HAVE_GZIP) {
+                b = (Buf) {};
+                buf_append_file(&b, "junk-inside.cpio.gz");
+                expect_error(&b, NULL, -EBADMSG, 0, "junk within compressed archive: byte 0x4a");
+                free(b.data);
+                b = (Buf) {};
+                buf_append_file(&b, "cut-inside.cpio.gz");
+                expect_error(&b, NULL, -EBADMSG, 0, "junk at the end of compressed archive");
+                free(b.data);
+        }
 
         /* lzo: known to the kernel, not supported here. */
         b = (Buf) {};
@@ -610,19 +650,21 @@ static void test_messages(void) {
         buf_append_file(&b, "early.cpio");
         n = b.size;
         buf_append_zeros(&b, 1);
-        buf_append_file(&b, "small.cpio.gz");
+        buf_append_file(&b, "small.cpio.gz"); /* the error comes before it would be unpacked */
         expect_error(&b, NULL, -EBADMSG, n + 1, "broken padding");
         free(b.data);
 
         /* Behind a compressed stream, an uncompressed archive at an unaligned offset. */
-        b = (Buf) {};
-        buf_append_file(&b, "small.cpio.gz");
-        while (b.size % 4 != 2) /* zero padding is skipped; the archive then starts 2 bytes off */
-                buf_append_zeros(&b, 1);
-        n = b.size;
-        buf_append_file(&b, "early.cpio");
-        expect_error(&b, NULL, -EBADMSG, n, "must start at a multiple of 4");
-        free(b.data);
+        if (HAVE_GZIP) {
+                b = (Buf) {};
+                buf_append_file(&b, "small.cpio.gz");
+                while (b.size % 4 != 2) /* zero padding is skipped; the archive then starts 2 bytes off */
+                        buf_append_zeros(&b, 1);
+                n = b.size;
+                buf_append_file(&b, "early.cpio");
+                expect_error(&b, NULL, -EBADMSG, n, "must start at a multiple of 4");
+                free(b.data);
+        }
 
         /* Only zeros; and nothing. */
         b = (Buf) {};
@@ -673,6 +715,8 @@ static void test_limits(void) {
         plain = fixture_read(fixtures, "small.cpio", &plain_size);
 
         for (size_t i = 0; i < ELEMENTSOF(compressions); i++) {
+                if (!backend_present(i))
+                        continue;
                 char name[64];
                 Buf b = {};
                 SdcImageError e;
@@ -695,7 +739,7 @@ static void test_limits(void) {
         }
 
         /* The limit counts all compressed segments together. */
-        {
+        if (HAVE_GZIP && HAVE_ZSTD) {
                 Buf b = {};
                 SdcImageLimits limits = { .max_unpacked = 2 * plain_size - 1, .max_entries = 100 };
                 size_t n;
@@ -738,14 +782,16 @@ static void test_callback_and_files(void) {
         ASSERT_TRUE(dir_fd >= 0);
 
         /* The callback stops the walk. */
-        ASSERT_EQ(sdc_image_open(dir_fd, "newc.cpio.gz", NULL, stop_at_second, &n, &img, &e), -ECANCELED);
+        ASSERT_EQ(sdc_image_open(dir_fd, "newc.cpio", NULL, stop_at_second, &n, &img, &e), -ECANCELED);
         ASSERT_EQ(n, 2);
         ASSERT_TRUE(img == NULL);
         ASSERT_EQ(e.error, -ECANCELED);
 
         /* Without a callback and without keeping the image. */
-        ASSERT_EQ(sdc_image_open(dir_fd, "newc.cpio.xz", NULL, NULL, NULL, NULL, &e), 0);
-        ASSERT_EQ(sdc_image_open(dir_fd, "newc.cpio.xz", NULL, NULL, NULL, NULL, NULL), 0);
+        if (HAVE_XZ) {
+                ASSERT_EQ(sdc_image_open(dir_fd, "newc.cpio.xz", NULL, NULL, NULL, NULL, &e), 0);
+                ASSERT_EQ(sdc_image_open(dir_fd, "newc.cpio.xz", NULL, NULL, NULL, NULL, NULL), 0);
+        }
 
         /* What is not an image file. */
         ASSERT_EQ(sdc_image_open(dir_fd, "does-not-exist", NULL, NULL, NULL, &img, &e), -ENOENT);
