@@ -37,7 +37,15 @@ int sdc_decompress_gzip(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t
                 *ret_consumed = consumed;
                 return 0;
         case LIBDEFLATE_INSUFFICIENT_SPACE:
+#if LIBDEFLATE_VERSION_MAJOR == 1 && LIBDEFLATE_VERSION_MINOR < 9
+                /* Before 1.9 (bullseye has 1.7) libdeflate reads past the end of a truncated
+                 * member as zero bits and can decode garbage until the output is full, so "no
+                 * space" is far more often a cut-off image than one larger than the limit. The
+                 * garbage costs writes up to the limit: a known cost of old libdeflate. */
+                return -EBADMSG;
+#else
                 return -EFBIG;
+#endif
         default:
                 /* libdeflate reads a member as a whole and cannot tell a member cut short from a corrupt
                  * one: both are LIBDEFLATE_BAD_DATA. Only a member shorter than gzip's own framing
