@@ -183,6 +183,15 @@ static void read_initrd_release(SdcTree *t, SdcTreeFacts *f) {
                 f->built_by_dracut = true;
         else if (d)
                 f->dracut_version = strndup(d + STRLEN("dracut-"), strcspn(d + STRLEN("dracut-"), " \t"));
+        /* dracut 106 writes a minimal file of its own: NAME=dracut, ID=dracut, VERSION_ID=106-6. */
+        if (!f->dracut_version) {
+                _cleanup_free_ char *id = NULL;
+
+                if (sdc_envfile_get((const char *) b.data, b.size, "ID", &id) >= 0 && streq(id, "dracut")) {
+                        f->built_by_dracut = true;
+                        (void) sdc_envfile_get((const char *) b.data, b.size, "VERSION_ID", &f->dracut_version);
+                }
+        }
         /* Debian's dracut 051 writes DRACUT_VERSION="": built by dracut, version not recorded. */
         if (f->dracut_version && f->dracut_version[0] == 0) {
                 free(f->dracut_version);
