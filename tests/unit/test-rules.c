@@ -119,6 +119,7 @@ static void test_h3_h4(void) {
         FIRES("SDC-H4", pair("247.3-7+deb11u5", "252.38-1~deb12u1", NULL));
         FIRES("SDC-H4", pair("219-78.el7_9.9", "239-78.el8", NULL));
         QUIET("SDC-H4", pair("249.11", "252.38-1~deb12u1", NULL));
+        QUIET("SDC-H4", pair("247.3-7+deb11u5", "247.3-7+deb11u5", NULL)); /* stock bullseye */
         QUIET("SDC-H4", pair("252.38-1~deb12u1", "247.3-7+deb11u5", NULL));
 }
 
