@@ -50,14 +50,11 @@ int sdc_probe_scan_version_major(const uint8_t *data, size_t size, unsigned majo
          * almost only the version strings; without, every "systemd " is a candidate. */
         nl = major > 0 ? (size_t) snprintf(needle, sizeof(needle), "systemd %u", major) :
                          (size_t) snprintf(needle, sizeof(needle), "systemd ");
-        while ((p = memmem(p, (size_t) (end - p), needle, nl))) {
-                p += nl;
-                p -= major > 0 ? nl - STRLEN("systemd ") : 0;
-                const uint8_t *q = p, *digits = q;
+        for (const uint8_t *hit; p < end && (hit = memmem(p, (size_t) (end - p), needle, nl)); p = hit + 1) {
+                const uint8_t *digits = hit + STRLEN("systemd "), *q = digits;
                 char buf[128];
                 size_t n;
 
-                p++;
                 while (q < end && is_digit(*q) && q - digits < 6)
                         q++;
                 if (q == digits || (q < end && is_digit(*q)))
