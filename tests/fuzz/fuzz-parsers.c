@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libFuzzer target for every text and binary parser besides the image reader (fuzz-image): rule
+ * files, manifests, os-release files, versions, kernel command lines, ELF headers, and the probe's
+ * version and feature scanners. The first byte picks the parser. */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdline.h"
+#include "elf-reader.h"
+#include "envfile.h"
+#include "manifest.h"
+#include "probe.h"
+#include "rules.h"
+#include "strv.h"
+#include "version.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int count(const char *key, const char *value, unsigned line, void *userdata) {
+        (*(size_t *) userdata) += strlen(key) + strlen(value) + line;
+        return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        const uint8_t *d = data + 1;
+        size_t n = size ? size - 1 : 0;
+        char *s;
+
+        if (size == 0)
+                return 0;
+        /* The text parsers get a NUL-terminated copy, like the strings they see. */
+        s = malloc(n + 1);
+        if (!s)
+                return 0;
+        memcpy(s, d, n);
+        s[n] = 0;
+
+        switch (data[0] % 8) {
+        case 0: {
+                SdcRule r = {};
+                char *error = NULL;
+                if (sdc_rule_parse("fuzz.rules", (const char *) d, n, &r, &error) >= 0)
+                        sdc_rule_done(&r);
+                free(error);
+                break;
+        }
+        case 1: {
+                SdcManifest m = {};
+                char *text = NULL;
+                if (sdc_manifest_parse((const char *) d, n, &m) >= 0) {
+                        /* What parses must format again. */
+                        if (sdc_manifest_format(&m, &text) >= 0)
+                                free(text);
+                        sdc_manifest_done(&m);
+                }
+                break;
+        }
+        case 2: {
+                size_t total = 0;
+                unsigned bad;
+                char *v = NULL;
+                (void) sdc_envfile_parse((const char *) d, n, count, &total, &bad);
+                if (sdc_envfile_get((const char *) d, n, "ID", &v) >= 0)
+                        free(v);
+                break;
+        }
+        case 3: {
+                SdcVersion a, b;
+                if (sdc_version_parse(s, &a) >= 0 && sdc_version_parse(a.text, &b) >= 0)
+                        (void) sdc_version_compare(&a, &b);
+                break;
+        }
+        case 4: {
+                char **words = NULL;
+                size_t dd;
+                const char *v;
+                if (sdc_cmdline_split(s, &words, &dd) >= 0) {
+                        (void) sdc_cmdline_get(words, "rd.sdcompat", &v);
+                        strv_free(words);
+                }
+                break;
+        }
+        case 5: {
+                SdcElfInfo info = {};
+                char *f = NULL;
+                if (sdc_elf_parse(d, n, &info) >= 0) {
+                        if (info.package_note && sdc_elf_note_field(info.package_note, "version", &f) >= 0)
+                                free(f);
+                        sdc_elf_info_done(&info);
+                }
+                break;
+        }
+        case 6: {
+                SdcVersion v;
+                (void) sdc_probe_scan_version(d, n, &v);
+                (void) sdc_probe_scan_version_major(d, n, 252, &v);
+                break;
+        }
+        case 7: {
+                char *f = NULL;
+                if (sdc_probe_scan_features(d, n, &f) > 0)
+                        free(f);
+                break;
+        }
+        }
+        free(s);
+        return 0;
+}
