@@ -119,8 +119,9 @@ kernel_setup() {
         [ -e "$KERNEL_DIR/done" ] || die "kernel setup failed"
 }
 
-# Bump when root_build changes what a base tree holds.
+# Bump when root_build changes what a base tree holds, or root_customize what it adds.
 ROOT_BASE_RECIPE=1
+ROOT_CUSTOM_RECIPE=1
 # What the harness adds to every root (root_customize); their contents key the disk images.
 ROOT_GUEST_FILES=("$VM_DIR/guest/marker" "$VM_DIR/guest/sdvm-report.service"
                   "$VM_DIR/guest/root-emergency.conf")
@@ -136,7 +137,7 @@ root_setup() {
         [ -n "$sdver" ] && [ -n "$dver" ] || die "no systemd/dracut candidate in $suite"
         key=$(recipe_hash "$suite" "$sdver" "$dver" "$VM_ROOT_PACKAGES" "$KVER" \
                 "$ROOT_BASE_RECIPE" "$(file_hash "$REPO_DIR/scripts/mkchroot")")
-        gkey=$(file_hash "${ROOT_GUEST_FILES[@]}" "$VM_DIR/lib.sh")
+        gkey=$(recipe_hash "$ROOT_CUSTOM_RECIPE" "$(file_hash "${ROOT_GUEST_FILES[@]}")")
         ROOT_SUITE=$suite
         ROOT_SYSTEMD=$sdver
         ROOT_KEY=$suite-${sdver//[~+:]/_}-$key
@@ -314,6 +315,10 @@ initrd_setup() {
         rm -rf "$stage"
 }
 
+# TCG emulates "rep stosb" byte by byte: with ERMS the guest kernel clears pages that way, and
+# module loading alone stalled for 45 s (soft lockups) on a loaded host. Without ERMS it uses
+# "rep stosq".
+VM_QEMU_CPU=${SDCOMPAT_VM_QEMU_CPU:-max,-erms}
 VM_BASE_CMDLINE="root=LABEL=$VM_ROOT_LABEL ro console=ttyS0,115200 panic=-1 printk.devkmsg=on \
 systemd.log_target=kmsg rd.shell=0 rd.emergency=poweroff"
 
@@ -326,7 +331,7 @@ boot_qemu() {
                 die "qemu-img create failed"
         : > "$log"
         start=$(date +%s)
-        qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nodefaults -no-reboot \
+        qemu-system-x86_64 -accel tcg -cpu "$VM_QEMU_CPU" -m 1024 -smp 1 -nodefaults -no-reboot \
                 -display none -monitor none -serial "file:$log" \
                 -kernel "$KERNEL_DIR/vmlinuz" -initrd "$BOOT_INITRD" -append "$CMDLINE_ALL" \
                 -drive "file=$BOOT_DIR/disk.qcow2,format=qcow2,if=virtio" \
