@@ -1,0 +1,426 @@
+# tests/vm/lib.sh — shared functions of the VM boot harness. Sourced by boot, matrix and smoke.
+#
+# Everything built is cached under $SDCOMPAT_VM_CACHE (default /var/tmp/sdcompat-vm):
+#   apt/SUITE/        a private apt state per suite (lists only), used to resolve candidate
+#                     versions and to download the kernel, without touching the host's apt
+#   kernel/KVER/      vmlinuz and lib/modules of the one kernel every boot uses
+#   roots/KEY/        a root tree per suite, KEY = suite + systemd/dracut versions + recipe hash
+#   disks/KEY.img     the ext4 image of that root (mkfs.ext4 -d, no loop mounts)
+#   initrds/KEY.img   an initramfs built by a suite's own dracut inside its own tree
+#   logs/             one serial-console log per boot
+set -euo pipefail
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
+VM_CACHE=${SDCOMPAT_VM_CACHE:-/var/tmp/sdcompat-vm}
+VM_SUITES=(bullseye bookworm bookworm-backports trixie sid)
+# The one kernel: bookworm's cloud flavour (virtio drivers, small module tree, uncompressed
+# modules that every suite's kmod can read).
+VM_KERNEL_SUITE=bookworm
+VM_KERNEL_META=linux-image-cloud-amd64
+# Packages of every root. dracut-core carries the modules; the systemd module needs only what
+# the systemd and udev packages ship.
+VM_ROOT_PACKAGES=systemd,systemd-sysv,udev,kmod,dracut,dracut-core,e2fsprogs,util-linux,cpio
+VM_ROOT_LABEL=sdvm-root
+
+die() { echo "sdvm: $*" >&2; exit 3; }
+note() { echo "sdvm: $*" >&2; }
+
+valid_suite() {
+        local s
+        for s in "${VM_SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done
+        return 1
+}
+
+# A private apt configuration for SUITE: lists under $VM_CACHE/apt/SUITE, no host sources, no
+# host status. Prints nothing; sets the array APT_OPTS. Refreshes the lists when they are older
+# than SDCOMPAT_VM_APT_MAXAGE seconds (default one day): the archive is a snapshot, and an
+# update costs a download of the Packages index.
+apt_setup() {
+        local suite=$1 base dir mirror maxage age
+        base=${suite%-backports}
+        dir=$VM_CACHE/apt/$suite
+        mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/etc/preferences.d"
+        : > "$dir/status"
+        APT_OPTS=(-o "Dir::Etc::SourceList=$dir/sources.list" -o "Dir::Etc::SourceParts=-"
+                  -o "Dir::Etc::PreferencesParts=$dir/etc/preferences.d"
+                  -o "Dir::State::Lists=$dir/lists" -o "Dir::State::status=$dir/status"
+                  -o "Dir::Cache=$dir/cache" -o "Acquire::Check-Valid-Until=false"
+                  -o "Acquire::Check-Date=false" -o "Acquire::Languages=none"
+                  -o "APT::Architecture=amd64" -o "APT::Architectures::=amd64"
+                  -o "Debug::NoLocking=1" -o "APT::Sandbox::User=root")
+        if [ "$suite" != "$base" ]; then
+                APT_OPTS+=(-o "APT::Default-Release=$suite")
+        fi
+        if [ ! -s "$dir/sources.list" ]; then
+                mirror=$("$REPO_DIR/scripts/debian-mirror")
+                {
+                        echo "deb $mirror $base main"
+                        [ "$suite" = "$base" ] || echo "deb $mirror $suite main"
+                } > "$dir/sources.list"
+        fi
+        maxage=${SDCOMPAT_VM_APT_MAXAGE:-86400}
+        age=$maxage
+        [ -e "$dir/updated" ] && age=$(( $(date +%s) - $(stat -c %Y "$dir/updated") ))
+        if [ "$age" -ge "$maxage" ]; then
+                apt-get -q=2 "${APT_OPTS[@]}" update >&2 || die "apt-get update for $suite failed"
+                touch "$dir/updated"
+        fi
+}
+
+# Candidate version of PACKAGE in SUITE's private apt state.
+candidate_version() {
+        local suite=$1 pkg=$2
+        apt_setup "$suite"
+        apt-cache "${APT_OPTS[@]}" policy "$pkg" 2>/dev/null | awk '$1 == "Candidate:" { print $2; exit }'
+}
+
+# A short stable hash of its arguments and of the named files' contents.
+recipe_hash() {
+        { printf '%s\n' "$@"; } | sha256sum | cut -c1-12
+}
+
+file_hash() {
+        cat "$@" | sha256sum | cut -c1-12
+}
+
+# The kernel: sets KVER, KERNEL_DIR ($VM_CACHE/kernel/KVER with vmlinuz and modules/KVER).
+kernel_setup() {
+        local pkg ver tmp
+        apt_setup "$VM_KERNEL_SUITE"
+        pkg=$(apt-cache "${APT_OPTS[@]}" depends "$VM_KERNEL_META" 2>/dev/null |
+                awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+        [ -n "$pkg" ] || die "cannot resolve $VM_KERNEL_META in $VM_KERNEL_SUITE"
+        KVER=${pkg#linux-image-}
+        KERNEL_DIR=$VM_CACHE/kernel/$KVER
+        [ -e "$KERNEL_DIR/done" ] && return 0
+        mkdir -p "$VM_CACHE/kernel"
+        (
+                flock 9
+                [ -e "$KERNEL_DIR/done" ] && exit 0
+                tmp=$(mktemp -d "$VM_CACHE/kernel/.tmp.XXXXXX")
+                trap 'rm -rf "$tmp"' EXIT
+                note "downloading $pkg ($(candidate_version "$VM_KERNEL_SUITE" "$pkg"))"
+                (cd "$tmp" && apt-get -q=2 "${APT_OPTS[@]}" download "$pkg" >&2) ||
+                        die "apt-get download $pkg failed"
+                dpkg-deb -x "$tmp"/*.deb "$tmp/x"
+                mkdir -p "$tmp/k/modules"
+                mv "$tmp/x/boot/vmlinuz-$KVER" "$tmp/k/vmlinuz"
+                if [ -d "$tmp/x/usr/lib/modules/$KVER" ]; then
+                        mv "$tmp/x/usr/lib/modules/$KVER" "$tmp/k/modules/"
+                else
+                        mv "$tmp/x/lib/modules/$KVER" "$tmp/k/modules/"
+                fi
+                dpkg-deb -f "$tmp"/*.deb Version > "$tmp/k/version"
+                rm -rf "$KERNEL_DIR"
+                mv "$tmp/k" "$KERNEL_DIR"
+                touch "$KERNEL_DIR/done"
+        ) 9> "$VM_CACHE/kernel/.lock"
+        [ -e "$KERNEL_DIR/done" ] || die "kernel setup failed"
+}
+
+# Bump when root_build changes what a base tree holds, or root_customize what it adds.
+ROOT_BASE_RECIPE=1
+ROOT_CUSTOM_RECIPE=1
+# What the harness adds to every root (root_customize); their contents key the disk images.
+ROOT_GUEST_FILES=("$VM_DIR/guest/marker" "$VM_DIR/guest/sdvm-report.service"
+                  "$VM_DIR/guest/root-emergency.conf")
+
+# Sets ROOT_TREE and ROOT_DISK for SUITE, building what is not cached. The tree's key names the
+# suite, its candidate systemd and dracut versions, the kernel and the recipe, so an archive
+# update builds a new tree and a rerun reuses the old one; the disk's key adds the guest files.
+root_setup() {
+        local suite=$1 sdver dver key gkey
+        kernel_setup
+        sdver=$(candidate_version "$suite" systemd)
+        dver=$(candidate_version "$suite" dracut)
+        [ -n "$sdver" ] && [ -n "$dver" ] || die "no systemd/dracut candidate in $suite"
+        key=$(recipe_hash "$suite" "$sdver" "$dver" "$VM_ROOT_PACKAGES" "$KVER" \
+                "$ROOT_BASE_RECIPE" "$(file_hash "$REPO_DIR/scripts/mkchroot")")
+        gkey=$(recipe_hash "$ROOT_CUSTOM_RECIPE" "$(file_hash "${ROOT_GUEST_FILES[@]}")")
+        ROOT_SUITE=$suite
+        ROOT_SYSTEMD=$sdver
+        ROOT_KEY=$suite-${sdver//[~+:]/_}-$key
+        ROOT_TREE=$VM_CACHE/roots/$ROOT_KEY
+        ROOT_DISK=$VM_CACHE/disks/$ROOT_KEY-$gkey.img
+        [ -e "$ROOT_TREE.done" ] && [ -e "$ROOT_DISK" ] && return 0
+        mkdir -p "$VM_CACHE/roots" "$VM_CACHE/disks"
+        (
+                flock 9
+                if [ ! -e "$ROOT_TREE.done" ]; then
+                        root_build "$suite"
+                fi
+                if [ ! -e "$ROOT_DISK" ]; then
+                        rm -f "$VM_CACHE/disks/$ROOT_KEY"-*.img
+                        root_customize "$ROOT_TREE"
+                        disk_build
+                fi
+        ) 9> "$VM_CACHE/roots/.lock.$suite"
+        [ -e "$ROOT_TREE.done" ] && [ -e "$ROOT_DISK" ] || die "building the $suite root failed"
+}
+
+root_build() {
+        local suite=$1 tmp=$ROOT_TREE.tmp start=$SECONDS
+        local -a merged
+        rm -rf "$tmp"
+        note "building the $suite root in $ROOT_TREE (mmdebstrap)"
+        mkdir -p "$VM_CACHE/logs"
+        # Merged /usr: bookworm and later ship usr-is-merged, which mmdebstrap's merged-usr hook
+        # installs; bullseye does not, so there only the hook's debootstrap-style symlinks.
+        if [ "$suite" = bullseye ]; then
+                merged=(--setup-hook=/usr/share/mmdebstrap/hooks/merged-usr/setup00.sh)
+        else
+                merged=(--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr)
+        fi
+        "$REPO_DIR/scripts/mkchroot" "$suite" "$tmp" --variant=apt --quiet "${merged[@]}" \
+                --include="$VM_ROOT_PACKAGES" > "$VM_CACHE/logs/mkchroot-$suite.log" 2>&1 ||
+                { tail -n 30 "$VM_CACHE/logs/mkchroot-$suite.log" >&2; die "mkchroot $suite failed"; }
+        mkdir -p "$tmp/usr/lib/modules"
+        cp -a "$KERNEL_DIR/modules/$KVER" "$tmp/usr/lib/modules/"
+        chroot "$tmp" depmod -a "$KVER"
+        chroot "$tmp" dpkg-query -W -f '${Package} ${Version}\n' > "$tmp.versions"
+        rm -rf "$tmp/var/cache/apt/archives"/*.deb "$tmp/var/lib/apt/lists"/*_Packages
+        rm -rf "$ROOT_TREE"
+        mv "$tmp" "$ROOT_TREE"
+        mv "$tmp.versions" "$ROOT_TREE.versions"
+        touch "$ROOT_TREE.done"
+        note "$suite root built in $((SECONDS - start)) s"
+}
+
+# Makes a tree bootable by the harness: an fstab with the root's label, the report unit that
+# prints the outcome when multi-user.target is reached, and emergency and rescue units replaced
+# by the same report (sulogin would wait for a console that nobody types on). Idempotent: it
+# only writes the harness's own paths, so a changed guest file is applied to the cached tree.
+root_customize() {
+        local t=$1 u
+        echo "LABEL=$VM_ROOT_LABEL / ext4 defaults 0 1" > "$t/etc/fstab"
+        echo sdvm > "$t/etc/hostname"
+        install -D -m 0755 "$VM_DIR/guest/marker" "$t/usr/lib/sdvm/marker"
+        install -D -m 0644 "$VM_DIR/guest/sdvm-report.service" "$t/etc/systemd/system/sdvm-report.service"
+        mkdir -p "$t/etc/systemd/system/multi-user.target.wants"
+        ln -sfn ../sdvm-report.service "$t/etc/systemd/system/multi-user.target.wants/sdvm-report.service"
+        ln -sfn /usr/lib/systemd/system/multi-user.target "$t/etc/systemd/system/default.target"
+        for u in emergency rescue; do
+                mkdir -p "$t/etc/systemd/system/$u.service.d"
+                sed "s/@OUTCOME@/$u/" "$VM_DIR/guest/root-emergency.conf" \
+                        > "$t/etc/systemd/system/$u.service.d/sdvm.conf"
+        done
+        # Nobody logs in: a getty on the serial console would only add lines to the log.
+        ln -sfn /dev/null "$t/etc/systemd/system/serial-getty@ttyS0.service"
+        ln -sfn /dev/null "$t/etc/systemd/system/getty@tty1.service"
+}
+
+disk_build() {
+        local size
+        # Room for the tree plus 512 MiB; mkfs.ext4 -d copies the tree without a loop mount.
+        size=$(( $(du -sm "$ROOT_TREE" | cut -f1) + 512 ))
+        rm -f "$ROOT_DISK.tmp"
+        truncate -s "${size}M" "$ROOT_DISK.tmp"
+        mkfs.ext4 -q -F -L "$VM_ROOT_LABEL" -d "$ROOT_TREE" "$ROOT_DISK.tmp" ||
+                die "mkfs.ext4 -d $ROOT_TREE failed"
+        mv "$ROOT_DISK.tmp" "$ROOT_DISK"
+}
+
+# Runs a command inside TREE with /proc, /sys and /dev, in a private mount namespace so that
+# nothing stays mounted when it ends.
+in_tree() {
+        local t=$1
+        shift
+        unshare --mount --propagation private -- /bin/sh -euc '
+                t=$1; shift
+                mount -t proc proc "$t/proc"
+                mount --rbind /sys "$t/sys"
+                mount --rbind /dev "$t/dev"
+                exec chroot "$t" "$@"' sh "$t" "$@"
+}
+
+# Scenarios: tests/vm/scenarios/NAME, a bash fragment that sets
+#   DESCRIPTION  one line
+#   CMDLINE      extra kernel command line
+#   DRACUT_ARGS  extra dracut arguments (word-split)
+#   HAZARDS      lines "INITRD ROOT OUTCOME [REPEAT]", '*' for any suite: the cells where the
+#                hazard applies and the outcome predicted without sdcompat; REPEAT says how
+#                often the matrix boots the cell (races)
+#   NOTABLE      extended regex of console lines that explain the outcome (decisive line)
+# and may define initrd_files DIR, which writes files that the image gets at / (dracut
+# --include), in the image only.
+scenario_load() {
+        local name=$1 f=$VM_DIR/scenarios/$1
+        [ -f "$f" ] || die "unknown scenario '$name' (see $VM_DIR/scenarios/)"
+        DESCRIPTION='' CMDLINE='' DRACUT_ARGS='' HAZARDS='' NOTABLE=''
+        unset -f initrd_files
+        # shellcheck disable=SC1090
+        source "$f"
+        SCENARIO=$name
+        SCENARIO_FILE=$f
+}
+
+# Prints "OUTCOME REPEAT" predicted for INITRD ROOT by the loaded scenario, nothing when the cell
+# is not hazardous.
+scenario_prediction() {
+        local initrd=$1 root=$2 i r o n
+        while read -r i r o n; do
+                [ -n "$i" ] && [ "${i:0:1}" != '#' ] || continue
+                { [ "$i" = '*' ] || [ "$i" = "$initrd" ]; } || continue
+                { [ "$r" = '*' ] || [ "$r" = "$root" ]; } || continue
+                echo "$o ${n:-1}"
+                return 0
+        done <<< "$HAZARDS"
+}
+
+# Bump when initrd_setup changes how an image is built.
+INITRD_RECIPE=1
+VM_DRIVERS="virtio_blk virtio_pci virtio_scsi virtio_console ext4"
+
+# Builds (or finds) the initramfs of SUITE for the loaded scenario plus EXTRA dracut arguments,
+# with SUITE's own dracut inside SUITE's own tree. Sets INITRD_IMG and INITRD_SYSTEMD.
+initrd_setup() {
+        local suite=$1 extra=$2 stage hash key img log u
+        local -a args
+        root_setup "$suite"
+        INITRD_SYSTEMD=$ROOT_SYSTEMD
+        mkdir -p "$VM_CACHE/initrds" "$VM_CACHE/logs"
+        stage=$(mktemp -d "$ROOT_TREE/tmp/sdvm-stage.XXXXXX")
+        install -D -m 0755 "$VM_DIR/guest/marker" "$stage/usr/lib/sdvm/marker"
+        for u in emergency rescue; do
+                mkdir -p "$stage/etc/systemd/system/$u.service.d"
+                sed "s/@OUTCOME@/$u/" "$VM_DIR/guest/initrd-emergency.conf" \
+                        > "$stage/etc/systemd/system/$u.service.d/sdvm.conf"
+        done
+        if declare -F initrd_files >/dev/null; then
+                initrd_files "$stage"
+        fi
+        hash=$(tar -C "$stage" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - . |
+                sha256sum | cut -c1-12)
+        key=$(recipe_hash "$ROOT_KEY" "$INITRD_RECIPE" "$VM_DRIVERS" "$hash" "$DRACUT_ARGS" "$extra")
+        img=$VM_CACHE/initrds/$suite-$SCENARIO-$key.img
+        INITRD_IMG=$img
+        if [ -e "$img" ]; then
+                rm -rf "$stage"
+                return 0
+        fi
+        log=$VM_CACHE/logs/dracut-$suite-$SCENARIO-$key.log
+        # shellcheck disable=SC2206 # word splitting is the interface of DRACUT_ARGS and extra
+        args=($DRACUT_ARGS $extra)
+        note "building the $suite initramfs for $SCENARIO (dracut ${args[*]})"
+        (
+                flock 9
+                in_tree "$ROOT_TREE" dracut --force --no-hostonly --kver "$KVER" \
+                        --add-drivers "$VM_DRIVERS" --include "/tmp/${stage##*/}" / \
+                        "${args[@]}" "/tmp/${stage##*/}.img" > "$log" 2>&1
+        ) 9> "$VM_CACHE/roots/.lock.$suite" ||
+                { tail -n 30 "$log" >&2; rm -rf "$stage" "$stage.img"; die "dracut in the $suite tree failed (log: $log)"; }
+        mv "$stage.img" "$img.tmp"
+        mv "$img.tmp" "$img"
+        rm -rf "$stage"
+}
+
+# TCG emulates "rep stosb" byte by byte: with ERMS the guest kernel clears pages that way, and
+# module loading alone stalled for 45 s (soft lockups) on a loaded host. Without ERMS it uses
+# "rep stosq".
+VM_QEMU_CPU=${SDCOMPAT_VM_QEMU_CPU:-max,-erms}
+VM_BASE_CMDLINE="root=LABEL=$VM_ROOT_LABEL ro console=ttyS0,115200 panic=-1 printk.devkmsg=on \
+systemd.log_target=kmsg rd.shell=0 rd.emergency=poweroff"
+
+# Boots INITRD_IMG with ROOT_DISK (through a throwaway qcow2 overlay) and the kernel command line
+# CMDLINE_ALL; the console goes to BOOT_DIR/console.log. Sets BOOT_END (marker, frozen, panic,
+# exited, timeout) and BOOT_SECONDS (wall seconds until the outcome showed on the console).
+boot_qemu() {
+        local timeout=$1 log=$BOOT_DIR/console.log qpid start now grace
+        qemu-img create -q -f qcow2 -F raw -b "$ROOT_DISK" "$BOOT_DIR/disk.qcow2" ||
+                die "qemu-img create failed"
+        : > "$log"
+        start=$(date +%s)
+        qemu-system-x86_64 -accel tcg -cpu "$VM_QEMU_CPU" -m 1024 -smp 1 -nodefaults -no-reboot \
+                -display none -monitor none -serial "file:$log" \
+                -kernel "$KERNEL_DIR/vmlinuz" -initrd "$BOOT_INITRD" -append "$CMDLINE_ALL" \
+                -drive "file=$BOOT_DIR/disk.qcow2,format=qcow2,if=virtio" \
+                > "$BOOT_DIR/qemu.out" 2>&1 &
+        qpid=$!
+        BOOT_END='' grace=''
+        while :; do
+                now=$(date +%s)
+                if ! kill -0 "$qpid" 2>/dev/null; then
+                        [ -n "$BOOT_END" ] || BOOT_END=exited
+                        break
+                fi
+                if [ -z "$BOOT_END" ]; then
+                        if grep -qa 'SDVM-RESULT' "$log"; then
+                                BOOT_END=marker grace=60
+                        elif grep -qaE 'Freezing execution|Kernel panic - not syncing' "$log"; then
+                                BOOT_END=stopped grace=5
+                        elif [ $((now - start)) -ge "$timeout" ]; then
+                                BOOT_END=timeout grace=0
+                        fi
+                        if [ -n "$BOOT_END" ]; then
+                                BOOT_SECONDS=$((now - start))
+                                grace=$((now + grace))
+                        fi
+                elif [ "$now" -ge "$grace" ]; then
+                        kill "$qpid" 2>/dev/null || true
+                fi
+                sleep 1
+        done
+        wait "$qpid" 2>/dev/null || true
+        [ -n "${BOOT_SECONDS:-}" ] || BOOT_SECONDS=$(( $(date +%s) - start ))
+        rm -f "$BOOT_DIR/disk.qcow2"
+        if [ "$BOOT_END" = exited ] && [ ! -s "$log" ]; then
+                cat "$BOOT_DIR/qemu.out" >&2
+                die "qemu did not start (see $BOOT_DIR/qemu.out)"
+        fi
+}
+
+# The console without carriage returns, NUL bytes or escape sequences, for matching.
+console_text() {
+        tr -d '\r\000' < "$BOOT_DIR/console.log" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g'
+}
+
+# Reads the outcome from the console. Sets OUTCOME, DECISIVE and the marker's fields (M_*).
+boot_analyse() {
+        local text marker re
+        text=$(console_text)
+        marker=$(grep -a -m1 -o 'SDVM-RESULT .*' <<< "$text" || true)
+        M_PID1=$(sed -n 's/.* pid1=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_CGROUP=$(sed -n 's/.* cgroup=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_CONTROLLERS=$(sed -n 's/.* controllers=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_FAILED=$(sed -n 's/.* failed=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_INITRD_TS=$(sed -n 's/.* initrd_ts=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_ARGV=$(sed -n 's/.* pid1_argv="\(.*\)".*/\1/p' <<< "$marker")
+        if [ -n "$marker" ]; then
+                OUTCOME=$(sed -n 's/^SDVM-RESULT outcome=\([^ ]*\).*/\1/p' <<< "$marker")
+        elif grep -qa 'Kernel panic - not syncing' <<< "$text"; then
+                OUTCOME=panic
+        elif grep -qa 'Freezing execution' <<< "$text"; then
+                OUTCOME=frozen
+        elif [ "$BOOT_END" = timeout ]; then
+                OUTCOME=timeout
+        else
+                OUTCOME=unrecognised
+        fi
+        # The decisive line: what the scenario says explains the outcome, else the line that
+        # shows the outcome itself.
+        DECISIVE=''
+        if [ -n "$NOTABLE" ]; then
+                DECISIVE=$(grep -a -m1 -E "$NOTABLE" <<< "$text" || true)
+        fi
+        if [ -z "$DECISIVE" ]; then
+                case $OUTCOME in
+                multi-user) re='Reached target.*Multi-User' ;;
+                emergency|rescue|initrd-emergency|initrd-rescue)
+                        re='Failed with result|code=killed|Failed to start|refusing|Deserialization failed|has failed' ;;
+                frozen) re='!!!!!!|refusing|Refusing|Freezing execution' ;;
+                panic) re='Kernel panic' ;;
+                *) re='' ;;
+                esac
+                if [ -n "$re" ]; then
+                        DECISIVE=$(grep -a -m1 -E "$re" <<< "$text" || true)
+                fi
+        fi
+        [ -n "$DECISIVE" ] || DECISIVE=$(grep -a -v '^[[:space:]]*$' <<< "$text" | tail -n 1 || true)
+        [ -n "$DECISIVE" ] || DECISIVE=$marker
+        DECISIVE=$(sed -e 's/^\[ *[0-9.]*\] //' -e 's/"/'"'"'/g' <<< "$DECISIVE" | cut -c1-200)
+        # PID 1 names its build when it starts: the first such line is the initramfs's, the
+        # next one the root's (after switch-root).
+        mapfile -t RUNNING < <(grep -a -o 'systemd [^ ]* running in system mode' <<< "$text" |
+                awk '{ print $2 }')
+}
