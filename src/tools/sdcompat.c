@@ -465,6 +465,9 @@ static int verb_negotiate(void) {
 
         (void) sigaction(SIGALRM, &sa, NULL);
         (void) alarm(NEGOTIATE_DEADLINE_SEC);
+        /* In the initramfs, the kernel log is where an operator (and the console) sees it. */
+        if (streq(arg_initrd_root, "/"))
+                log_set_target(LOG_TARGET_KMSG);
 
         if (arg_cmdline)
                 n.cmdline = strdup(arg_cmdline);

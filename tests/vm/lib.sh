@@ -247,7 +247,7 @@ in_tree() {
 scenario_load() {
         local name=$1 f=$VM_DIR/scenarios/$1
         [ -f "$f" ] || die "unknown scenario '$name' (see $VM_DIR/scenarios/)"
-        DESCRIPTION='' CMDLINE='' DRACUT_ARGS='' HAZARDS='' NOTABLE=''
+        DESCRIPTION='' CMDLINE='' DRACUT_ARGS='' HAZARDS='' NOTABLE='' SDCOMPAT_RESCUES=''
         unset -f initrd_files
         # shellcheck disable=SC1090
         source "$f"
@@ -266,6 +266,28 @@ scenario_prediction() {
                 echo "$o ${n:-1}"
                 return 0
         done <<< "$HAZARDS"
+}
+
+# sdcompat for the initramfs (boot --sdcompat): this checkout built statically with prefix /usr and
+# installed into a directory, which initrd_setup lays over the suite's tree for the dracut run only.
+# Sets SDCOMPAT_DESTDIR and SDCOMPAT_HASH (part of the image's cache key).
+sdcompat_stage() {
+        local top build log
+        top=$(cd "$VM_DIR/../.." && pwd)
+        build=$VM_CACHE/sdcompat/build
+        SDCOMPAT_DESTDIR=$VM_CACHE/sdcompat/destdir
+        log=$VM_CACHE/logs/sdcompat-build.log
+        mkdir -p "$VM_CACHE/sdcompat" "$VM_CACHE/logs"
+        {
+                if [ ! -e "$build/build.ninja" ]; then
+                        meson setup "$build" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false \
+                                -Dbuildtype=release
+                fi
+                meson compile -C "$build" && rm -rf "$SDCOMPAT_DESTDIR" &&
+                        meson install -C "$build" --no-rebuild --destdir "$SDCOMPAT_DESTDIR"
+        } > "$log" 2>&1 || { tail -n 20 "$log" >&2; die "building sdcompat for the initramfs failed (log: $log)"; }
+        SDCOMPAT_HASH=$(cd "$SDCOMPAT_DESTDIR" && find . -type f -print0 | sort -z | xargs -0 sha256sum |
+                sha256sum | cut -c1-12)
 }
 
 # Bump when initrd_setup changes how an image is built.
@@ -292,8 +314,9 @@ initrd_setup() {
         fi
         hash=$(tar -C "$stage" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - . |
                 sha256sum | cut -c1-12)
-        key=$(recipe_hash "$ROOT_KEY" "$INITRD_RECIPE" "$VM_DRIVERS" "$hash" "$DRACUT_ARGS" "$extra")
-        img=$VM_CACHE/initrds/$suite-$SCENARIO-$key.img
+        key=$(recipe_hash "$ROOT_KEY" "$INITRD_RECIPE" "$VM_DRIVERS" "$hash" "$DRACUT_ARGS" "$extra" \
+                "${SDCOMPAT_HASH:-}")
+        img=$VM_CACHE/initrds/$suite-$SCENARIO${SDCOMPAT_HASH:+-sdcompat}-$key.img
         INITRD_IMG=$img
         if [ -e "$img" ]; then
                 rm -rf "$stage"
@@ -303,11 +326,26 @@ initrd_setup() {
         # shellcheck disable=SC2206 # word splitting is the interface of DRACUT_ARGS and extra
         args=($DRACUT_ARGS $extra)
         note "building the $suite initramfs for $SCENARIO (dracut ${args[*]})"
+        if [ -n "${SDCOMPAT_DESTDIR:-}" ]; then
+                args+=(--add sdcompat)
+        fi
         (
                 flock 9
+                # sdcompat is laid over the tree for this dracut run only, then taken away again:
+                # the cached tree stays the suite's own.
+                if [ -n "${SDCOMPAT_DESTDIR:-}" ]; then
+                        (cd "$SDCOMPAT_DESTDIR" && find . ! -type d) > "$stage.sdcompat-files"
+                        cp -a "$SDCOMPAT_DESTDIR/." "$ROOT_TREE/"
+                fi
+                rc=0
                 in_tree "$ROOT_TREE" dracut --force --no-hostonly --kver "$KVER" \
                         --add-drivers "$VM_DRIVERS" --include "/tmp/${stage##*/}" / \
-                        "${args[@]}" "/tmp/${stage##*/}.img" > "$log" 2>&1
+                        "${args[@]}" "/tmp/${stage##*/}.img" > "$log" 2>&1 || rc=$?
+                if [ -n "${SDCOMPAT_DESTDIR:-}" ]; then
+                        (cd "$ROOT_TREE" && xargs -d '\n' rm -f < "$stage.sdcompat-files")
+                        rm -f "$stage.sdcompat-files"
+                fi
+                exit "$rc"
         ) 9> "$VM_CACHE/roots/.lock.$suite" ||
                 { tail -n 30 "$log" >&2; rm -rf "$stage" "$stage.img"; die "dracut in the $suite tree failed (log: $log)"; }
         mv "$stage.img" "$img.tmp"
