@@ -1,0 +1,64 @@
+#!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
+# dracut --add sdcompat with each suite's own dracut (051 in bullseye ... 112 in sid), in copies of
+# the fixture chroots: the image carries sdcompat, its rules, the unit and a manifest, and
+# sdcompat-check reads it as protected where the race hazard applies. Needs root (chroot).
+
+load helpers
+
+setup_file() {
+        # A static build installed with prefix /usr, as an image needs it.
+        export SDC_STATIC_DESTDIR="$BATS_FILE_TMPDIR/destdir"
+        meson setup "$BATS_FILE_TMPDIR/build" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false >/dev/null
+        meson compile -C "$BATS_FILE_TMPDIR/build" >/dev/null
+        meson install -C "$BATS_FILE_TMPDIR/build" --no-rebuild --destdir "$SDC_STATIC_DESTDIR" >/dev/null
+}
+
+# build_image SUITE: dracut --add sdcompat (and the old-initrd race drop-in) in a copy of the
+# fixture chroot of SUITE; prints the image path.
+build_image() {
+        local suite=$1 root="$BATS_TEST_TMPDIR/root"
+        [ -d "$fixtures/chroots/$suite" ] || return 3
+        cp -a "$fixtures/chroots/$suite" "$root"
+        cp -a "$SDC_STATIC_DESTDIR/." "$root/"
+        mkdir -p "$root/tmp/race"
+        printf '[Service]\nExecStart=\nExecStart=/bin/sh -c "systemctl --no-block switch-root /sysroot; sleep 60"\n' \
+                >"$root/tmp/race/race.conf"
+        unshare --mount --propagation private -- /bin/sh -euc '
+                r=$1
+                mount -t proc proc "$r/proc"; mount --rbind /sys "$r/sys"; mount --rbind /dev "$r/dev"
+                chroot "$r" dracut --force --no-kernel --no-hostonly --add sdcompat \
+                        --include /tmp/race/race.conf /etc/systemd/system/initrd-switch-root.service.d/race.conf \
+                        /tmp/sdcompat.img' sh "$root" >"$BATS_TEST_TMPDIR/dracut.log" 2>&1 ||
+                { cat "$BATS_TEST_TMPDIR/dracut.log" >&2; return 1; }
+        echo "$root/tmp/sdcompat.img"
+}
+
+check_suite() {
+        local suite=$1 img rc=0
+        require_fixtures
+        [ "$(id -u)" -eq 0 ] || skip "needs root for chroot"
+        img=$(build_image "$suite") || rc=$?
+        [ "$rc" -ne 3 ] || skip "no $suite chroot in $fixtures"
+        [ "$rc" -eq 0 ] || { echo "building the $suite image failed ($rc):"; tail -n 20 "$BATS_TEST_TMPDIR/dracut.log"; return 1; }
+        # The module ran: its record step says so (dracut 112 no longer lists the modules it includes).
+        grep -q 'sdcompat: .*manifest written to' "$BATS_TEST_TMPDIR/dracut.log"
+        # Its own suite's root: no version skew, only the race hazard, which sdcompat handles.
+        run check --image "$img" --root "$(fixture_path "tree-$suite")" --cmdline "root=LABEL=root" --json
+        [ "$(json '.entries[0].sdcompat.actions[0]')" = dropin-sigterm-success ]
+        [ "$(json '.entries[0].initrd.systemd.version')" = "$(fixture "tree-$suite" systemd_version)" ]
+        [ "$(json '.entries[0].verdict')" = protected ] || { echo "$output"; return 1; }
+        [ "$status" -eq 0 ]
+}
+
+@test "dracut 051 (bullseye) --add sdcompat: protected image" {
+        check_suite bullseye
+}
+
+@test "dracut 059 (bookworm) --add sdcompat: protected image" {
+        check_suite bookworm
+}
+
+@test "dracut 112 (sid) --add sdcompat: protected image" {
+        check_suite sid
+}
