@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <lzma.h>
+#include <unistd.h>
 
 #include "decompress.h"
 #include "log.h"
@@ -14,6 +15,16 @@
  * kernel sets no limit, but a hostile header may ask for 1.5 GiB, so streams that need more than
  * this are refused (-EBADMSG) instead of allocated. */
 #define XZ_MEMLIMIT ((uint64_t) 256 << 20)
+
+/* dracut and the kernel's own tools compress with xz -T0, which cuts the stream into blocks (3 MiB
+ * of output each at dracut's 1 MiB dictionary) that carry their sizes in their headers, so they can
+ * be decoded in parallel: on two cores that halves the time an image takes to read. The threaded
+ * decoder keeps each block's output in its own buffer before copying it to ours; with more memory
+ * than this for those buffers it uses fewer threads, down to decoding in place as the
+ * single-threaded one does, so the memory bound on hostile input stays XZ_MEMLIMIT. A stream
+ * without block sizes (xz -T1, the kernel's own small images) is decoded by one thread. */
+#define XZ_MEMLIMIT_THREADING ((uint64_t) 64 << 20)
+#define XZ_THREADS_MAX        8
 
 static int run_decoder(lzma_stream *s, const char *what, const uint8_t *in, size_t in_len, SdcOutbuf *out,
                        size_t *ret_consumed) {
@@ -52,13 +63,32 @@ static int run_decoder(lzma_stream *s, const char *what, const uint8_t *in, size
         }
 }
 
+/* flags 0: an integrity check liblzma does not know is skipped rather than refused, as the kernel's
+ * xz_dec skips checks it was built without. */
+#if HAVE_LZMA_STREAM_DECODER_MT
+static lzma_ret xz_decoder_init(lzma_stream *s) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+        if (n <= 1)
+                return lzma_stream_decoder(s, XZ_MEMLIMIT, 0);
+        return lzma_stream_decoder_mt(s, &(lzma_mt) {
+                .flags = 0,
+                .threads = (uint32_t) MIN(n, (long) XZ_THREADS_MAX),
+                .memlimit_threading = XZ_MEMLIMIT_THREADING,
+                .memlimit_stop = XZ_MEMLIMIT,
+        });
+}
+#else /* liblzma < 5.4 (bullseye's 5.2) has only the single-threaded decoder */
+static lzma_ret xz_decoder_init(lzma_stream *s) {
+        return lzma_stream_decoder(s, XZ_MEMLIMIT, 0);
+}
+#endif
+
 int sdc_decompress_xz(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
         lzma_stream s = LZMA_STREAM_INIT;
         int r;
 
-        /* flags 0: an integrity check liblzma does not know is skipped rather than refused, as the
-         * kernel's xz_dec skips checks it was built without. */
-        if (lzma_stream_decoder(&s, XZ_MEMLIMIT, 0) != LZMA_OK)
+        if (xz_decoder_init(&s) != LZMA_OK)
                 return -ENOMEM;
         r = run_decoder(&s, "xz", in, in_len, out, ret_consumed);
         lzma_end(&s);
