@@ -13,6 +13,7 @@
 # OUTDIR/small.cpio[.gz|...]           the small tree (newc), in every compression
 # OUTDIR/small-crc.cpio                the small tree, crc format
 # OUTDIR/early.cpio, early.cpio.gz     an early-microcode-style uncompressed archive, and gzipped
+# OUTDIR/{small,newc}.cpio.xzmt        xz in several blocks (xz -T2 --block-size), as dracut writes it
 # OUTDIR/junk-inside.cpio.gz       newc.cpio followed by non-cpio bytes, then gzipped
 # OUTDIR/cut-inside.cpio.gz        the first half of newc.cpio, gzipped
 #
@@ -94,6 +95,10 @@ for f in newc crc small; do
         lz4 -q <"$c" >"$c.lz4"
         bzip2 <"$c" >"$c.bz2"
 done
+# xz as dracut calls it (-T0): blocks with their sizes in their headers, which the decoder reads
+# with several threads; blocks small enough that even the small tree has several.
+xz -1 --check=crc32 -T2 --block-size=256 <"$out/small.cpio" >"$out/small.cpio.xzmt"
+xz -1 --check=crc32 -T2 --block-size=256KiB <"$out/newc.cpio" >"$out/newc.cpio.xzmt"
 gzip -n <"$out/early.cpio" >"$out/early.cpio.gz"
 { cat "$out/newc.cpio" && printf 'JUNKJUNK'; } | gzip -n >"$out/junk-inside.cpio.gz"
 head -c $(($(wc -c <"$out/newc.cpio") / 2)) "$out/newc.cpio" | gzip -n >"$out/cut-inside.cpio.gz"

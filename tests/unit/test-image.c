@@ -315,6 +315,50 @@ static void test_decompress(void) {
         }
 }
 
+/* xz as dracut writes it (-T0): independent blocks with their sizes in their headers, which the
+ * backend decodes with several threads where liblzma can. The same exact-length, truncation and
+ * size-cap rules as for a single-block stream. */
+static void test_xz_blocks(void) {
+        static const char *const names[] = { "small", "newc" };
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_free_ uint8_t *plain = NULL;
+                char name[64];
+                size_t plain_size, consumed = 0, n;
+                SdcOutbuf out;
+                Buf b = {};
+
+                snprintf(name, sizeof(name), "%s.cpio", names[i]);
+                plain = fixture_read(fixtures, name, &plain_size);
+                snprintf(name, sizeof(name), "%s.cpio.xzmt", names[i]);
+                buf_append_file(&b, name);
+                n = b.size;
+                buf_append_zeros(&b, 8);
+                buf_append_file(&b, "early.cpio.gz");
+
+                ASSERT_EQ(sdc_outbuf_init(&out, plain_size + (1 << 20)), 0);
+                ASSERT_EQ(sdc_decompress(SDC_COMPRESSION_XZ, b.data, b.size, &out, &consumed), 0);
+                ASSERT_EQ(consumed, n);
+                ASSERT_EQ(out.size, plain_size);
+                ASSERT_TRUE(memcmp(out.data, plain, plain_size) == 0);
+                sdc_outbuf_done(&out);
+
+                ASSERT_EQ(sdc_outbuf_init(&out, plain_size - 1), 0);
+                ASSERT_EQ(sdc_decompress(SDC_COMPRESSION_XZ, b.data, n, &out, &consumed), -EFBIG);
+                sdc_outbuf_done(&out);
+
+                /* Every cut of the small one (inside each block, its header and the index), a few of
+                 * the large one. */
+                ASSERT_EQ(sdc_outbuf_init(&out, plain_size + (1 << 20)), 0);
+                for (size_t cut = 1; cut < n; cut += i == 0 ? 1 : n / 8 + 1) {
+                        out.size = 0;
+                        ASSERT_EQ(sdc_decompress(SDC_COMPRESSION_XZ, b.data, cut, &out, &consumed), -ENODATA);
+                }
+                sdc_outbuf_done(&out);
+                free(b.data);
+        }
+}
+
 /* Every compression of both cpio formats, through the file API. */
 static void test_single_images(void) {
         static const char *const formats[] = { "newc", "crc" };
@@ -826,6 +870,7 @@ int main(void) {
 
         TEST(test_compression_names);
         TEST(test_decompress);
+        TEST(test_xz_blocks);
         TEST(test_single_images);
         TEST(test_concatenations);
         TEST(test_truncated_and_corrupted);
