@@ -164,3 +164,15 @@ int sdc_envfile_get(const char *data, size_t size, const char *key, char **ret) 
         *ret = c.value;
         return 0;
 }
+
+void sdc_envfile_put(FILE *f, const char *key, const char *value) {
+        if (!value)
+                return;
+        fprintf(f, "%s=\"", key);
+        for (const char *p = value; *p; p++) {
+                if (strchr("\"\\`$", *p))
+                        fputc('\\', f);
+                fputc(*p == '\n' ? ' ' : *p, f);
+        }
+        fputs("\"\n", f);
+}

@@ -20,6 +20,7 @@
  * and an unterminated quote: a value never spans lines. */
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define SDC_ENVFILE_LINE_MAX (64u * 1024u)
 
@@ -38,3 +39,8 @@ int sdc_envfile_parse(const char *data, size_t size, SdcEnvfileFn fn, void *user
 /* The value of the last valid assignment to key, as a new string in *ret. Malformed lines are
  * skipped as above. -ENOENT if key is not assigned, -ENOMEM. */
 int sdc_envfile_get(const char *data, size_t size, const char *key, char **ret);
+
+/* Writes KEY="value" and a newline, escaping what os-release(5) escapes inside double quotes
+ * (\" \\ \$ \`); a newline in value becomes a space, so one assignment stays one line. Nothing
+ * is written for a NULL value. The reader above reads back exactly value. */
+void sdc_envfile_put(FILE *f, const char *key, const char *value);

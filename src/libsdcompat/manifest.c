@@ -65,19 +65,6 @@ void sdc_manifest_set_implemented_actions(SdcManifest *m) {
         m->actions[SDC_ACTION_DROPIN_SIGTERM_SUCCESS] = true;
 }
 
-static void put(FILE *f, const char *key, const char *value) {
-        if (!value)
-                return;
-        /* Values are written double-quoted with the characters os-release(5) escapes. */
-        fprintf(f, "%s=\"", key);
-        for (const char *p = value; *p; p++) {
-                if (strchr("\"\\`$", *p))
-                        fputc('\\', f);
-                fputc(*p == '\n' ? ' ' : *p, f);
-        }
-        fputs("\"\n", f);
-}
-
 int sdc_manifest_format(const SdcManifest *m, char **ret) {
         char *buf = NULL, actions[512] = "";
         size_t size = 0;
@@ -87,25 +74,25 @@ int sdc_manifest_format(const SdcManifest *m, char **ret) {
                 return -ENOMEM;
         fprintf(f, "# Written by sdcompat record when this initramfs was built; see sdcompat.manifest(5).\n");
         fprintf(f, "SDCOMPAT_MANIFEST_VERSION=%u\n", m->format);
-        put(f, "SDCOMPAT_VERSION", m->sdcompat_version);
-        put(f, "BUILD_TIME", m->build_time);
+        sdc_envfile_put(f, "SDCOMPAT_VERSION", m->sdcompat_version);
+        sdc_envfile_put(f, "BUILD_TIME", m->build_time);
         fprintf(f, "INITRD_RUNS_SYSTEMD=%s\n", m->systemd_binary ? "yes" : "no");
-        put(f, "INITRD_SYSTEMD_VERSION", m->systemd_version);
-        put(f, "INITRD_SYSTEMD_BINARY", m->systemd_binary);
-        put(f, "INITRD_SYSTEMD_EXEC_PATH", m->systemd_exec_path);
-        put(f, "INITRD_SWITCH_ROOT_ARGV", m->switch_root_argv);
+        sdc_envfile_put(f, "INITRD_SYSTEMD_VERSION", m->systemd_version);
+        sdc_envfile_put(f, "INITRD_SYSTEMD_BINARY", m->systemd_binary);
+        sdc_envfile_put(f, "INITRD_SYSTEMD_EXEC_PATH", m->systemd_exec_path);
+        sdc_envfile_put(f, "INITRD_SWITCH_ROOT_ARGV", m->switch_root_argv);
         if (m->switch_root_via_systemctl >= 0)
                 fprintf(f, "INITRD_SWITCH_ROOT_VIA_SYSTEMCTL=%s\n", m->switch_root_via_systemctl ? "yes" : "no");
-        put(f, "INITRD_DEFAULT_HIERARCHY", m->default_hierarchy);
-        put(f, "DRACUT_VERSION", m->dracut_version);
-        put(f, "KERNEL_VERSION", m->kernel_version);
+        sdc_envfile_put(f, "INITRD_DEFAULT_HIERARCHY", m->default_hierarchy);
+        sdc_envfile_put(f, "DRACUT_VERSION", m->dracut_version);
+        sdc_envfile_put(f, "KERNEL_VERSION", m->kernel_version);
         for (int a = 0; a < _SDC_ACTION_MAX; a++)
                 if (m->actions[a] && a != SDC_ACTION_NONE) {
                         if (actions[0])
                                 strncat(actions, " ", sizeof(actions) - strlen(actions) - 1);
                         strncat(actions, sdc_action_to_string((SdcAction) a), sizeof(actions) - strlen(actions) - 1);
                 }
-        put(f, "ACTIONS", actions);
+        sdc_envfile_put(f, "ACTIONS", actions);
         if (fclose(f) != 0) {
                 free(buf);
                 return -ENOMEM;

@@ -369,14 +369,8 @@ static void write_plan_file(Negotiation *n, const char *dir) {
         fprintf(f, "HAZARDS=\"%s\"\nACTIONS=\"%s\"\nUNAVAILABLE=\"%s\"\n", strempty(hazards), strempty(actions),
                 strempty(unavailable));
         fprintf(f, "DURATION_USEC=%" PRIu64 "\n", n->duration);
-        /* Free text goes through the same quoting as the manifest. */
-        fprintf(f, "NOTE=\"");
-        for (const char *p = n->plan.note ?: ""; *p; p++)
-                fprintf(f, "%s%c", strchr("\"\\`$", *p) ? "\\" : "", *p == '\n' ? ' ' : *p);
-        fprintf(f, "\"\nERRORS=\"");
-        for (const char *p = errors ?: ""; *p; p++)
-                fprintf(f, "%s%c", strchr("\"\\`$", *p) ? "\\" : "", *p == '\n' ? ' ' : *p);
-        fprintf(f, "\"\n");
+        sdc_envfile_put(f, "NOTE", strempty(n->plan.note));
+        sdc_envfile_put(f, "ERRORS", strempty(errors));
         if (fclose(f) != 0)
                 return;
         if (write_file_atomic_at(AT_FDCWD, path, text, size, 0644) < 0)
