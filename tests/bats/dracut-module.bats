@@ -62,3 +62,7 @@ check_suite() {
 @test "dracut 112 (sid) --add sdcompat: protected image" {
         check_suite sid
 }
+
+@test "dracut 106 (trixie) --add sdcompat: protected image" {
+        check_suite trixie
+}
