@@ -1,4 +1,5 @@
 # tests/vm/lib.sh — shared functions of the VM boot harness. Sourced by boot, matrix and smoke.
+# shellcheck shell=bash disable=SC2034 # the globals set here are read by the scripts that source it
 #
 # Everything built is cached under $SDCOMPAT_VM_CACHE (default /var/tmp/sdcompat-vm):
 #   apt/SUITE/        a private apt state per suite (lists only), used to resolve candidate
@@ -86,7 +87,7 @@ file_hash() {
 
 # The kernel: sets KVER, KERNEL_DIR ($VM_CACHE/kernel/KVER with vmlinuz and modules/KVER).
 kernel_setup() {
-        local pkg ver tmp
+        local pkg tmp
         apt_setup "$VM_KERNEL_SUITE"
         pkg=$(apt-cache "${APT_OPTS[@]}" depends "$VM_KERNEL_META" 2>/dev/null |
                 awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
@@ -138,7 +139,6 @@ root_setup() {
         key=$(recipe_hash "$suite" "$sdver" "$dver" "$VM_ROOT_PACKAGES" "$KVER" \
                 "$ROOT_BASE_RECIPE" "$(file_hash "$REPO_DIR/scripts/mkchroot")")
         gkey=$(recipe_hash "$ROOT_CUSTOM_RECIPE" "$(file_hash "${ROOT_GUEST_FILES[@]}")")
-        ROOT_SUITE=$suite
         ROOT_SYSTEMD=$sdver
         ROOT_KEY=$suite-${sdver//[~+:]/_}-$key
         ROOT_TREE=$VM_CACHE/roots/$ROOT_KEY
@@ -252,7 +252,6 @@ scenario_load() {
         # shellcheck disable=SC1090
         source "$f"
         SCENARIO=$name
-        SCENARIO_FILE=$f
 }
 
 # Prints "OUTCOME REPEAT" predicted for INITRD ROOT by the loaded scenario, nothing when the cell
