@@ -41,11 +41,6 @@ static bool list_has_image(const List *l, const char *image) {
         return false;
 }
 
-static bool endswith(const char *s, const char *suffix) {
-        size_t a = strlen(s), b = strlen(suffix);
-        return a >= b && streq(s + a - b, suffix);
-}
-
 /* BLS paths are relative to the partition the entry lives on: /boot as its own partition makes
  * "/initramfs-6.1.img" mean /boot/initramfs-6.1.img; on a /boot directory of the root they carry
  * the /boot prefix themselves. */

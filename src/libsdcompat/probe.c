@@ -32,11 +32,6 @@ static int add_note(SdcTreeFacts *f, const char *fmt, ...) {
         return strv_consume(&f->notes, s);
 }
 
-static bool endswith(const char *s, const char *suffix) {
-        size_t a = strlen(s), b = strlen(suffix);
-        return a >= b && streq(s + a - b, suffix);
-}
-
 static bool is_digit(uint8_t c) {
         return c >= '0' && c <= '9';
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "macro.h"
 
@@ -19,5 +20,11 @@ int strv_extend(char ***l, const char *s);
 int strv_consume(char ***l, char *s);
 bool strv_contains(char *const *l, const char *s);
 void strv_sort(char **l);
+
+/* Whether s ends with suffix. */
+static inline bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && strcmp(s + a - b, suffix) == 0;
+}
 
 #define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)
