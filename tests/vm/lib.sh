@@ -268,25 +268,107 @@ scenario_prediction() {
 }
 
 # sdcompat for the initramfs (boot --sdcompat): this checkout built statically with prefix /usr and
-# installed into a directory, which initrd_setup lays over the suite's tree for the dracut run only.
-# Sets SDCOMPAT_DESTDIR and SDCOMPAT_HASH (part of the image's cache key).
+# installed into a directory, which initrd_setup lays over the suite's tree for the dracut run only
+# and root_sdcompat_variant copies into a variant of the root disk. The build directory belongs to
+# this checkout (the cache is shared by several worktrees); the install is content-addressed and
+# never changed once made, because boots running side by side (matrix --jobs) read it.
+# Sets SDCOMPAT_DESTDIR and SDCOMPAT_HASH (part of the image's and the variant disk's cache key).
 sdcompat_stage() {
-        local top build log
+        local top build log tmp
         top=$(cd "$VM_DIR/../.." && pwd)
-        build=$VM_CACHE/sdcompat/build
-        SDCOMPAT_DESTDIR=$VM_CACHE/sdcompat/destdir
-        log=$VM_CACHE/logs/sdcompat-build.log
+        build=$VM_CACHE/sdcompat/build-$(recipe_hash "$top")
+        log=$VM_CACHE/logs/sdcompat-build-$(recipe_hash "$top").log
         mkdir -p "$VM_CACHE/sdcompat" "$VM_CACHE/logs"
+        exec 8> "$build.lock"
+        flock 8
+        tmp=$build.destdir
         {
                 if [ ! -e "$build/build.ninja" ]; then
                         meson setup "$build" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false \
                                 -Dbuildtype=release
                 fi
-                meson compile -C "$build" && rm -rf "$SDCOMPAT_DESTDIR" &&
-                        meson install -C "$build" --no-rebuild --destdir "$SDCOMPAT_DESTDIR"
+                meson compile -C "$build" && rm -rf "$tmp" &&
+                        meson install -C "$build" --no-rebuild --destdir "$tmp"
         } > "$log" 2>&1 || { tail -n 20 "$log" >&2; die "building sdcompat for the initramfs failed (log: $log)"; }
-        SDCOMPAT_HASH=$(cd "$SDCOMPAT_DESTDIR" && find . -type f -print0 | sort -z | xargs -0 sha256sum |
+        SDCOMPAT_HASH=$(cd "$tmp" && find . -type f -print0 | sort -z | xargs -0 sha256sum |
                 sha256sum | cut -c1-12)
+        SDCOMPAT_DESTDIR=$VM_CACHE/sdcompat/destdir-$SDCOMPAT_HASH
+        if [ -d "$SDCOMPAT_DESTDIR" ]; then
+                rm -rf "$tmp"
+        else
+                mv "$tmp" "$SDCOMPAT_DESTDIR"
+        fi
+        exec 8>&-
+}
+
+# Bump when root_sdcompat_variant changes what it adds to a disk.
+ROOT_SDCOMPAT_RECIPE=1
+# What the variant adds besides the install: the report of `sdcompat status` on the console.
+ROOT_SDCOMPAT_GUEST_FILES=("$VM_DIR/guest/sdcompat-report" "$VM_DIR/guest/sdcompat-report.conf")
+
+# The units of the install that packaging enables: their [Install] WantedBy= gets a link.
+ROOT_SDCOMPAT_ENABLE=(sdcompat-status.service)
+
+# Sets ROOT_DISK to a variant of the base disk of the last root_setup that also carries the
+# sdcompat install SDCOMPAT_DESTDIR, as a package would install it (files under /usr, the units in
+# ROOT_SDCOMPAT_ENABLE enabled by a wants-link), plus the harness's report of `sdcompat status`.
+# The variant is a copy of the base disk edited with debugfs (no mount): the base disk and the
+# root tree stay as they are, so boots without --sdcompat are unchanged.
+root_sdcompat_variant() {
+        local base=$ROOT_DISK key variant cmds f rel d u target
+        key=$(recipe_hash "$ROOT_SDCOMPAT_RECIPE" "$SDCOMPAT_HASH" "$(file_hash "${ROOT_SDCOMPAT_GUEST_FILES[@]}")")
+        variant=${base%.img}-sdcompat-$key.img
+        ROOT_DISK=$variant
+        [ -e "$variant" ] && return 0
+        (
+                flock 9
+                [ -e "$variant" ] && exit 0
+                cmds=$variant.debugfs
+                {
+                        # Directories first, parents before children; existing ones only give a
+                        # message that is filtered out below.
+                        (cd "$SDCOMPAT_DESTDIR" && find . -mindepth 1 -type d | sort) | while read -r d; do
+                                echo "mkdir ${d#.}"
+                        done
+                        (cd "$SDCOMPAT_DESTDIR" && find . -type f | sort) | while read -r rel; do
+                                f=$SDCOMPAT_DESTDIR/${rel#./}
+                                echo "write $f ${rel#.}"
+                                printf 'set_inode_field %s mode 0%o
+' "${rel#.}" $((0100000 | 0$(stat -c %a "$f")))
+                        done
+                        echo "mkdir /usr/lib/sdvm"
+                        echo "write $VM_DIR/guest/sdcompat-report /usr/lib/sdvm/sdcompat-report"
+                        echo "set_inode_field /usr/lib/sdvm/sdcompat-report mode 0100755"
+                        for u in sdvm-report emergency rescue; do
+                                echo "mkdir /etc/systemd/system/$u.service.d"
+                                echo "write $VM_DIR/guest/sdcompat-report.conf /etc/systemd/system/$u.service.d/zz-sdcompat-report.conf"
+                                echo "set_inode_field /etc/systemd/system/$u.service.d/zz-sdcompat-report.conf mode 0100644"
+                        done
+                        for u in "${ROOT_SDCOMPAT_ENABLE[@]}"; do
+                                [ -f "$SDCOMPAT_DESTDIR/usr/lib/systemd/system/$u" ] ||
+                                        die "the sdcompat install has no unit $u"
+                                for target in $(sed -n 's/^WantedBy=//p' "$SDCOMPAT_DESTDIR/usr/lib/systemd/system/$u"); do
+                                        echo "mkdir /etc/systemd/system/$target.wants"
+                                        echo "symlink /etc/systemd/system/$target.wants/$u /usr/lib/systemd/system/$u"
+                                done
+                        done
+                } > "$cmds"
+                cp --sparse=always "$base" "$variant.tmp"
+                debugfs -w -f "$cmds" "$variant.tmp" > "$variant.log" 2>&1 ||
+                        { cat "$variant.log" >&2; rm -f "$variant.tmp"; die "debugfs on $variant.tmp failed"; }
+                # debugfs goes on after a failed command: every failure but an existing
+                # directory is fatal here.
+                if grep -v -e '^debugfs[ :]' -e 'already exists' -e '^Allocated inode: ' "$variant.log" | grep -q .; then
+                        cat "$variant.log" >&2
+                        rm -f "$variant.tmp"
+                        die "debugfs could not add the sdcompat install to $variant.tmp"
+                fi
+                e2fsck -fn "$variant.tmp" > "$variant.fsck" 2>&1 ||
+                        { cat "$variant.fsck" >&2; rm -f "$variant.tmp"; die "the variant disk $variant.tmp fails e2fsck"; }
+                rm -f "$cmds" "$variant.log" "$variant.fsck"
+                mv "$variant.tmp" "$variant"
+        ) 9> "$VM_CACHE/disks/.lock.sdcompat-variant"
+        [ -e "$variant" ] || die "building the sdcompat variant of $base failed"
 }
 
 # Bump when initrd_setup changes how an image is built.
@@ -330,6 +412,8 @@ initrd_setup() {
         fi
         (
                 flock 9
+                # Built meanwhile by a boot running beside this one (matrix --jobs).
+                [ ! -e "$img" ] || exit 0
                 # sdcompat is laid over the tree for this dracut run only, then taken away again:
                 # the cached tree stays the suite's own.
                 if [ -n "${SDCOMPAT_DESTDIR:-}" ]; then
@@ -344,12 +428,12 @@ initrd_setup() {
                         (cd "$ROOT_TREE" && xargs -d '\n' rm -f < "$stage.sdcompat-files")
                         rm -f "$stage.sdcompat-files"
                 fi
-                exit "$rc"
+                [ "$rc" -eq 0 ] || exit "$rc"
+                mv "$stage.img" "$img.tmp"
+                mv "$img.tmp" "$img"
         ) 9> "$VM_CACHE/roots/.lock.$suite" ||
                 { tail -n 30 "$log" >&2; rm -rf "$stage" "$stage.img"; die "dracut in the $suite tree failed (log: $log)"; }
-        mv "$stage.img" "$img.tmp"
-        mv "$img.tmp" "$img"
-        rm -rf "$stage"
+        rm -rf "$stage" "$stage.img"
 }
 
 # TCG emulates "rep stosb" byte by byte: with ERMS the guest kernel clears pages that way, and
@@ -416,7 +500,7 @@ console_text() {
 
 # Reads the outcome from the console. Sets OUTCOME, DECISIVE and the marker's fields (M_*).
 boot_analyse() {
-        local text marker re
+        local text marker report re
         text=$(console_text)
         marker=$(grep -a -m1 -o 'SDVM-RESULT .*' <<< "$text" || true)
         M_PID1=$(sed -n 's/.* pid1=\([^ ]*\).*/\1/p' <<< "$marker")
@@ -424,7 +508,18 @@ boot_analyse() {
         M_CONTROLLERS=$(sed -n 's/.* controllers=\([^ ]*\).*/\1/p' <<< "$marker")
         M_FAILED=$(sed -n 's/.* failed=\([^ ]*\).*/\1/p' <<< "$marker")
         M_INITRD_TS=$(sed -n 's/.* initrd_ts=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_UPTIME=$(sed -n 's/.* uptime=\([^ ]*\).*/\1/p' <<< "$marker")
         M_ARGV=$(sed -n 's/.* pid1_argv="\(.*\)".*/\1/p' <<< "$marker")
+        # When the root's PID 1 reached multi-user.target, by the kernel log's clock (seconds since
+        # the kernel started): the boot time, before anything the harness runs after that target.
+        MU_AT=$(grep -a -m1 -E '^\[ *[0-9]+\.[0-9]+\] systemd\[1\]: Reached target.*Multi-User' <<< "$text" |
+                sed 's/^\[ *\([0-9.]*\)\].*/\1/' || true)
+        # guest/sdcompat-report's line (root disks with sdcompat only).
+        report=$(grep -a -m1 -o 'SDVM-SDCOMPAT .*' <<< "$text" || true)
+        S_RC=$(sed -n 's/.* status_rc=\([^ ]*\).*/\1/p' <<< "$report")
+        S_STATUS=$(sed -n 's/.* status="\([^"]*\)".*/\1/p' <<< "$report")
+        S_UNIT=$(sed -n 's/.* status_unit=\([^ ]*\).*/\1/p' <<< "$report")
+        S_JOURNAL=$(sed -n 's/.* status_journal=\([^ ]*\).*/\1/p' <<< "$report")
         if [ -n "$marker" ]; then
                 OUTCOME=$(sed -n 's/^SDVM-RESULT outcome=\([^ ]*\).*/\1/p' <<< "$marker")
         elif grep -qa 'Kernel panic - not syncing' <<< "$text"; then
