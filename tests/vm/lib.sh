@@ -150,8 +150,10 @@ root_setup() {
                 if [ ! -e "$ROOT_TREE.done" ]; then
                         root_build "$suite"
                 fi
+                # Disks of the same tree with other guest files are left alone: several checkouts
+                # share the cache, and deleting the disk another one is booting from made both
+                # rebuild in turn (and its boots fail: "Could not open backing file").
                 if [ ! -e "$ROOT_DISK" ]; then
-                        rm -f "$VM_CACHE/disks/$ROOT_KEY"-*.img
                         root_customize "$ROOT_TREE"
                         disk_build
                 fi
