@@ -273,10 +273,11 @@ scenario_prediction() {
 sdcompat_stage() {
         local top build log
         top=$(cd "$VM_DIR/../.." && pwd)
-        build=$VM_CACHE/sdcompat/build
-        SDCOMPAT_DESTDIR=$VM_CACHE/sdcompat/destdir
-        log=$VM_CACHE/logs/sdcompat-build.log
-        mkdir -p "$VM_CACHE/sdcompat" "$VM_CACHE/logs"
+        # One build per checkout: several worktrees share the cache.
+        build=$VM_CACHE/sdcompat/$(printf '%s' "$top" | sha256sum | cut -c1-8)/build
+        SDCOMPAT_DESTDIR=${build%/build}/destdir
+        log=${build%/build}/build.log
+        mkdir -p "${build%/build}" "$VM_CACHE/logs"
         {
                 if [ ! -e "$build/build.ninja" ]; then
                         meson setup "$build" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false \
