@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 
 #include "cgroup-convert.h"
 #include "log.h"
@@ -18,6 +19,8 @@
 #define TMPFS_MAGIC_  0x01021994
 #define MAX_DEPTH     64
 #define MOVE_PASSES   3
+#define SETTLE_POLLS      100
+#define SETTLE_POLL_NSEC  (10 * 1000 * 1000) /* 100 x 10 ms: at most a second */
 
 static void append_word(char *buf, size_t size, const char *word) {
         size_t n = strlen(buf);
@@ -212,12 +215,14 @@ static void v1_controllers(char *buf, size_t size) {
         }
 }
 
-/* Which exited processes (state Z) still sit in a v1 cgroup other than a root, per controller. */
-static void find_holders(const char *still_bound, char *buf, size_t size) {
+/* Which exited processes (state Z) still sit in a v1 cgroup other than a root, per controller:
+ * buf gets "comm[pid](controllers)" entries, held the union of those controllers. */
+static void find_holders(const char *still_bound, char *buf, size_t size, char *held_all, size_t held_size) {
         DIR *d = opendir("/proc");
         struct dirent *de;
 
         buf[0] = 0;
+        held_all[0] = 0;
         if (!d)
                 return;
         while ((de = readdir(d))) {
@@ -247,8 +252,11 @@ static void find_holders(const char *still_bound, char *buf, size_t size) {
                                 continue;
                         *c2 = 0;
                         for (char *tok = strtok(c1 + 1, ","); tok; tok = strtok(NULL, ","))
-                                if (has_word(still_bound, tok) && !has_word(held, tok))
+                                if (has_word(still_bound, tok) && !has_word(held, tok)) {
                                         append_word(held, sizeof(held), tok);
+                                        if (!has_word(held_all, tok))
+                                                append_word(held_all, held_size, tok);
+                                }
                 }
                 if (held[0]) {
                         char entry[384];
@@ -296,6 +304,31 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
                 return log_error_errno(k, "Cannot mount cgroup2 on %s: %m", root);
         r->converted = true;
 
+        /* The kernel destroys an unmounted hierarchy asynchronously (after an RCU grace period, from
+         * a workqueue), and only then are its controllers cgroup2's. Wait for that, but not for the
+         * controllers exited processes hold: those stay bound until the root's PID 1 reaps them.
+         * Sleeping is fine here; waiting for children is not. */
+        for (unsigned i = 0; i < SETTLE_POLLS; i++) {
+                char held[256];
+                bool all_held = true;
+
+                v1_controllers(r->still_bound, sizeof(r->still_bound));
+                if (!r->still_bound[0]) {
+                        r->held_by[0] = 0;
+                        break;
+                }
+                find_holders(r->still_bound, r->held_by, sizeof(r->held_by), held, sizeof(held));
+                {
+                        _cleanup_free_ char *copy = strdup(r->still_bound);
+                        char *save = NULL;
+
+                        for (char *tok = copy ? strtok_r(copy, " ", &save) : NULL; tok; tok = strtok_r(NULL, " ", &save))
+                                all_held = all_held && has_word(held, tok);
+                }
+                if (all_held)
+                        break;
+                (void) nanosleep(&(struct timespec) { .tv_nsec = SETTLE_POLL_NSEC }, NULL);
+        }
         snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
         {
                 _cleanup_fclose_ FILE *f = fopen(path, "re");
@@ -304,8 +337,5 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
                         buf[strcspn(buf, "\n")] = 0;
         }
         snprintf(r->controllers, sizeof(r->controllers), "%s", buf);
-        v1_controllers(r->still_bound, sizeof(r->still_bound));
-        if (r->still_bound[0])
-                find_holders(r->still_bound, r->held_by, sizeof(r->held_by));
         return 0;
 }

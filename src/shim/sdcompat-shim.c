@@ -75,6 +75,8 @@ typedef struct Step {
 typedef struct Shim {
         char *const *argv;
         const char *run_dir;     /* /run/sdcompat */
+        const char *init;        /* /sbin/init */
+        const char *cmdline;     /* NULL: /proc/cmdline */
         bool pid1;
         SdcMode mode;
         bool actions[_SDC_ACTION_MAX];
@@ -152,8 +154,11 @@ static void read_cmdline(Shim *s) {
         const char *v = NULL;
         size_t dashdash;
 
-        if (read_full_file_at(AT_FDCWD, "/proc/cmdline", 1 << 16, &text, NULL) < 0 ||
-            sdc_cmdline_split(text, &words, &dashdash) < 0)
+        if (s->cmdline)
+                text = strdup(s->cmdline);
+        else
+                (void) read_full_file_at(AT_FDCWD, "/proc/cmdline", 1 << 16, &text, NULL);
+        if (!text || sdc_cmdline_split(text, &words, &dashdash) < 0)
                 return;
         if (sdc_cmdline_get(words, "rd.sdcompat.debug", &v) > 0 && (!v || sdc_parse_boolean(v) != 0))
                 s->debug = true;
@@ -475,8 +480,11 @@ static void prepare_fresh(Shim *s) {
 
         log_close();
         close_inherited_fds();
-        if (stat("/run/systemd.pre-switch-root", &st) < 0 && errno == ENOENT &&
-            rename("/run/systemd", "/run/systemd.pre-switch-root") >= 0)
+        /* Only PID 1 owns /run/systemd: a test run must never move its host's. */
+        if (!s->pid1)
+                step_add(s, "fresh", 0, "state and inherited descriptors closed (not PID 1: /run/systemd not moved)");
+        else if (stat("/run/systemd.pre-switch-root", &st) < 0 && errno == ENOENT &&
+                 rename("/run/systemd", "/run/systemd.pre-switch-root") >= 0)
                 step_add(s, "fresh", 0, "state and inherited descriptors closed; /run/systemd moved to /run/systemd.pre-switch-root");
         else
                 step_add(s, "fresh", 0, "state and inherited descriptors closed; /run/systemd left in place");
@@ -535,13 +543,13 @@ _noreturn_ static void run_chain(Shim *s) {
                 step_add(s, "fresh", -ENOMEM, "cannot build the arguments");
         try_exec(s, "exec-fresh", FAULT_FRESH, s->target, fresh_argv ?: (char *[]) { s->target, NULL });
 
-        init_argv = s->args_ok ? sdc_pid1_argv_build_fresh("/sbin/init", &s->args) : NULL;
-        try_exec(s, "exec-init", FAULT_INIT, "/sbin/init", init_argv ?: (char *[]) { (char *) "/sbin/init", NULL });
+        init_argv = s->args_ok ? sdc_pid1_argv_build_fresh(s->init, &s->args) : NULL;
+        try_exec(s, "exec-init", FAULT_INIT, s->init, init_argv ?: (char *[]) { (char *) s->init, NULL });
         last_resort(s);
 }
 
 int main(int argc, char *argv[]) {
-        Shim s = { .argv = argv, .mode = SDC_MODE_NATIVE, .run_dir = "/run/sdcompat" };
+        Shim s = { .argv = argv, .mode = SDC_MODE_NATIVE, .run_dir = "/run/sdcompat", .init = "/sbin/init" };
         const char *env;
         int r;
 
@@ -550,10 +558,16 @@ int main(int argc, char *argv[]) {
         log_set_prefix("sdcompat-shim");
         if (s.pid1)
                 log_set_target(LOG_TARGET_KMSG);
-        /* Tests run the shim as an ordinary process with its own run directory. PID 1 ignores it:
-         * nothing in its environment is trusted to redirect it. */
-        if (!s.pid1 && (env = getenv("SDCOMPAT_SHIM_RUN_DIR")))
-                s.run_dir = env;
+        /* Tests run the shim as an ordinary process with their own run directory, command line and
+         * init. PID 1 ignores these: nothing in its environment is trusted to redirect it. */
+        if (!s.pid1) {
+                if ((env = getenv("SDCOMPAT_SHIM_RUN_DIR")))
+                        s.run_dir = env;
+                if ((env = getenv("SDCOMPAT_SHIM_CMDLINE")))
+                        s.cmdline = env;
+                if ((env = getenv("SDCOMPAT_SHIM_INIT")))
+                        s.init = env;
+        }
         if (stat("/proc/self/exe", &s.self) < 0)
                 log_warning("Cannot stat /proc/self/exe: %m");
 

@@ -601,6 +601,43 @@ static int verb_negotiate(void) {
 
 /* ---- status ------------------------------------------------------------------------------------ */
 
+/* The string value after the last "key": in sdcompat's own JSON (one member per line, as
+ * json.c writes it), unescaped; NULL if absent. Not a JSON parser: shim.json only. */
+static char *last_json_string(const char *data, const char *key) {
+        _cleanup_free_ char *pattern = NULL;
+        const char *p = NULL, *q;
+        char *out, *w;
+
+        if (asprintf(&pattern, "\"%s\": \"", key) < 0)
+                return NULL;
+        for (q = data; (q = strstr(q, pattern)); q++)
+                p = q + strlen(pattern);
+        if (!p)
+                return NULL;
+        out = w = malloc(strlen(p) + 1);
+        if (!out)
+                return NULL;
+        for (; *p && *p != '"' && *p != '\n'; p++) {
+                if (*p == '\\' && p[1])
+                        p++;
+                *w++ = *p;
+        }
+        *w = 0;
+        return out;
+}
+
+/* What sdcompat-shim did after the switch, when it ran: its last step is the one that took over. */
+static void print_shim_record(void) {
+        _cleanup_free_ char *path = NULL, *data = NULL, *step = NULL, *detail = NULL;
+
+        if (asprintf(&path, "%s/sdcompat/shim.json", arg_run_dir) < 0 ||
+            read_full_file_at(AT_FDCWD, path, 1 << 20, &data, NULL) < 0)
+                return;
+        step = last_json_string(data, "step");
+        detail = last_json_string(data, "detail");
+        printf("%15s: %s: %s (all steps: %s)\n", "Shim", strna(step), strna(detail), path);
+}
+
 static int verb_status(void) {
         _cleanup_free_ char *path = NULL, *data = NULL;
         size_t size;
@@ -633,6 +670,8 @@ static int verb_status(void) {
                         { "ACTIONS", "Applied" },
                         { "UNAVAILABLE", "Not available" },
                         { "DURATION_USEC", "Took (us)" },
+                        { "SHIM_TARGET", "Shim on" },
+                        { "SHIM_NOTE", "Shim not used" },
                         { "NOTE", "Note" },
                         { "ERRORS", "Errors" },
                 };
@@ -642,6 +681,7 @@ static int verb_status(void) {
                                 printf("%15s: %s\n", rows[i].label, v);
                 }
         }
+        print_shim_record();
         return 0;
 }
 
