@@ -48,9 +48,10 @@ SHIM_TARGET="$BATS_TEST_TMPDIR/systemd"
 EOF2
 }
 
-# shim ARGS...: runs the shim with the capture open on descriptor 7.
+# shim ARGS...: runs the shim with the capture open on descriptor 7, under the stand-in's name, as
+# PID 1 runs it (the initramfs's systemd execs the path the shim is mounted on).
 run_shim() {
-        run "$shim" "$@" 7<"$capture"
+        run bash -c 'exec -a "$0" "$@"' "$BATS_TEST_TMPDIR/systemd" "$shim" "$@" 7<"$capture"
 }
 
 step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
@@ -123,7 +124,7 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         write_plan translate ""
         SDCOMPAT_SHIM_CMDLINE="rd.sdcompat.fault=exec,fresh" run_shim --switched-root --system --deserialize 7
         [ "$status" -eq 0 ]
-        [ -e "$out/init.argv" ] && [ ! -s "$out/init.argv" ]
+        [ -e "$out/init.argv" ] && [ -z "$(cat "$out/init.argv")" ]
         [ ! -e "$out/systemd.argv" ]
         [ "$(step_of -1)" = exec-init ]
 }
@@ -150,4 +151,14 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ "$status" -eq 0 ]
         [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "--switched-root --system --deserialize=7 --deserialize=8 " ]
         jq -e '[.steps[] | select(.step == "arguments" and .error < 0)] | length == 1' "$run_dir/shim.json"
+}
+
+@test "a target that is still the shim (its mount not removed) is never executed: /sbin/init instead" {
+        write_plan translate ""
+        sed -i "s|^SHIM_TARGET=.*|SHIM_TARGET=\"$shim\"|" "$run_dir/plan"
+        run_shim --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        [ -e "$out/init.argv" ]
+        jq -e '[.steps[] | select(.error == -40)] | length == 2' "$run_dir/shim.json" # ELOOP: exec and exec-fresh
+        [ "$(step_of -1)" = exec-init ]
 }

@@ -136,9 +136,10 @@ static void test_drop_sections(void) {
                 fprintf(stderr, "   %s: %zu of %zu units are mounts or automounts\n", *p, mounts, total);
                 ASSERT_EQ(dropped, mounts);
                 /* v247 (bullseye) still serializes them on switch-root; v249+ do not. */
-                if (strstr(*p, "/bullseye-"))
-                        ASSERT_TRUE(mounts > 0), saw_mounts = true;
-                else
+                if (strstr(*p, "/bullseye-")) {
+                        ASSERT_TRUE(mounts > 0);
+                        saw_mounts = true;
+                } else
                         ASSERT_EQ(mounts, (size_t) 0);
                 ASSERT_EQ(sdc_state_write(&s, &out, &out_size), 0);
                 ASSERT_EQ(sdc_state_parse(out, out_size, &again), 0);
@@ -217,7 +218,10 @@ static void test_malformed(void) {
         {
                 _cleanup_(sdc_state_done) SdcState s = {};
 
-                ASSERT_EQ(sdc_state_parse("a=b\n  \t\nfoo.service\njob\nx\n\n", 26, &s), 0);
+                static const char text[] = "a=b\n  \t\nfoo.service\njob\nx\n\n";
+
+                ASSERT_EQ(sdc_state_parse(text, STRLEN(text), &s), 0);
+                ASSERT_EQ(s.n_lines, (size_t) 6);
                 ASSERT_TRUE(s.header_complete);
                 ASSERT_EQ(s.n_units, (size_t) 1);
                 ASSERT_EQ(s.lines[3].kind, SDC_STATE_JOB_BEGIN);
