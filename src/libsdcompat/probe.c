@@ -273,6 +273,14 @@ static void set_version(SdcSystemdFacts *s, const SdcVersion *v, const char *wha
                 s->version_source = NULL;
 }
 
+static void set_default_hierarchy(SdcSystemdFacts *s) {
+        const char *h = strstr(s->features, "default-hierarchy=");
+
+        if (h)
+                s->default_hierarchy = strndup(h + STRLEN("default-hierarchy="),
+                                               strcspn(h + STRLEN("default-hierarchy="), " \n"));
+}
+
 /* Scans a binary's strings for the version and the feature list, where they are not known yet. */
 static void scan_blob(SdcSystemdFacts *s, const SdcBlob *b, const char *path) {
         SdcElfInfo elf = {};
@@ -291,18 +299,63 @@ static void scan_blob(SdcSystemdFacts *s, const SdcBlob *b, const char *path) {
         if (!(s->has_version && s->version.revision[0]) &&
             sdc_probe_scan_version_major(data, size, s->shared_major, &v) > 0)
                 set_version(s, &v, "version string in", path);
-        if (!s->features && sdc_probe_scan_features(data, size, &s->features) > 0) {
-                const char *h = strstr(s->features, "default-hierarchy=");
-                if (h)
-                        s->default_hierarchy = strndup(h + STRLEN("default-hierarchy="),
-                                                       strcspn(h + STRLEN("default-hierarchy="), " \n"));
+        if (!s->features && sdc_probe_scan_features(data, size, &s->features) > 0)
+                set_default_hierarchy(s);
+}
+
+/* scan_blob() for a file read piece by piece (sdc_tree_scan()): as in one blob, the first version
+ * string and the first feature list in the file count, and the scan stops once both are known. */
+typedef struct PieceScan {
+        SdcSystemdFacts *s;
+        const char *path;
+        bool version_done, features_done;
+} PieceScan;
+
+static int scan_piece(const uint8_t *data, size_t size, void *userdata) {
+        PieceScan *p = userdata;
+        SdcVersion v;
+
+        if (!p->version_done && sdc_probe_scan_version_major(data, size, p->s->shared_major, &v) > 0) {
+                set_version(p->s, &v, "version string in", p->path);
+                p->version_done = true;
         }
+        if (!p->features_done && sdc_probe_scan_features(data, size, &p->s->features) > 0) {
+                set_default_hierarchy(p->s);
+                p->features_done = true;
+        }
+        return p->version_done && p->features_done;
+}
+
+/* The library is a few MiB, of which only .rodata holds strings: its ELF headers come from a
+ * mapping that touches a handful of pages, and .rodata is read in pieces, not mapped. */
+static void scan_library(SdcTree *t, SdcSystemdFacts *s, const char *path) {
+        PieceScan p = {
+                .s = s,
+                .path = path,
+                .version_done = s->has_version && s->version.revision[0],
+                .features_done = !!s->features,
+        };
+        uint64_t offset = 0, length = UINT64_MAX;
+        SdcElfInfo elf = {};
+        SdcBlob b = {};
+
+        if (p.version_done && p.features_done)
+                return; /* nothing more to learn */
+        if (sdc_tree_read(t, path, MAX_BINARY_SIZE, &b) < 0)
+                return;
+        if (sdc_elf_parse(b.data, b.size, &elf) >= 0 && elf.rodata_size > 0) {
+                offset = elf.rodata_offset;
+                length = elf.rodata_size;
+        }
+        sdc_elf_info_done(&elf);
+        sdc_blob_done(&b);
+        (void) sdc_tree_scan(t, path, offset, length, scan_piece, &p);
 }
 
 static int probe_systemd(SdcTree *t, SdcTreeFacts *f) {
         SdcSystemdFacts *s = &f->systemd;
         SdcElfInfo elf = {};
-        SdcBlob bin = {}, lib = {};
+        SdcBlob bin = {};
         _cleanup_free_ char *libpath = NULL;
         int r;
 
@@ -358,10 +411,7 @@ static int probe_systemd(SdcTree *t, SdcTreeFacts *f) {
 
         if (r > 0) {
                 s->shared_library = strdup(libpath);
-                if (sdc_tree_read(t, libpath, MAX_BINARY_SIZE, &lib) >= 0) {
-                        scan_blob(s, &lib, libpath);
-                        sdc_blob_done(&lib);
-                }
+                scan_library(t, s, libpath);
         } else if (s->shared_major > 0)
                 (void) add_note(f, "libsystemd-shared-%u.so, which %s needs, was not found", s->shared_major,
                                 s->binary);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #if HAVE_OPENAT2_H
 #include <linux/openat2.h>
@@ -150,6 +151,19 @@ static int dir_read(SdcTree *t, const SdcNode *n, uint64_t max_size, SdcBlob *re
         return 0;
 }
 
+static ssize_t dir_pread(SdcTree *t, const SdcNode *n, uint64_t offset, void *buf, size_t size) {
+        ssize_t l;
+
+        if (offset > INT64_MAX)
+                return 0;
+        do
+                l = pread(n->fd, buf, size, (off_t) offset);
+        while (l < 0 && errno == EINTR);
+        if (l < 0)
+                return errno == EBADF ? -EACCES : -errno; /* an O_PATH fd we could not upgrade */
+        return l;
+}
+
 static int dir_list(SdcTree *t, const SdcNode *n, char ***ret) {
         _cleanup_strv_free_ char **names = NULL;
         struct dirent *de;
@@ -273,6 +287,7 @@ static const SdcTreeOps dir_ops = {
         .child = dir_child,
         .readlink = dir_readlink,
         .read = dir_read,
+        .pread = dir_pread,
         .list = dir_list,
         .release = dir_release,
         .free = dir_free,

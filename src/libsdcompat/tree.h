@@ -69,6 +69,18 @@ int sdc_tree_resolve(SdcTree *t, const char *path, unsigned flags, char **ret_ca
  * -EISDIR/-EINVAL if it is not a regular file. */
 int sdc_tree_read(SdcTree *t, const char *path, uint64_t max_size, SdcBlob *ret);
 
+/* Calls cb, in file order, on the bytes [offset, offset + length) of a regular file (symlinks
+ * followed inside the tree; the range is clipped to the file), in pieces of at most 64 KiB that end
+ * right after a NUL byte or at the end of the range: a NUL-terminated string (a binary's string
+ * literal) is never cut in two unless it is longer than a piece. Stops at the first call that
+ * returns non-zero and returns its value; 0 once the range is done; negative errno as
+ * sdc_tree_read(). For searching a large file's strings: a directory tree reads the pieces with
+ * pread() into one small buffer instead of mapping the file (on VMs with shadow page tables,
+ * mapping and unmapping a library of a few MiB costs more than reading the part that matters). */
+typedef int (*SdcTreeScanFunc)(const uint8_t *data, size_t size, void *userdata);
+int sdc_tree_scan(SdcTree *t, const char *path, uint64_t offset, uint64_t length, SdcTreeScanFunc cb,
+                  void *userdata);
+
 /* Reads a symlink's target without following it. -EINVAL if it is not a symlink. */
 int sdc_tree_readlink(SdcTree *t, const char *path, char **ret);
 
