@@ -25,6 +25,7 @@ void sdc_blob_done(SdcBlob *b) {
                 return;
         if (b->map)
                 (void) munmap(b->map, b->map_size);
+        free(b->copy);
         *b = (SdcBlob) {};
 }
 
@@ -352,6 +353,52 @@ static int scan_node(SdcTree *t, const SdcNode *n, uint64_t offset, uint64_t end
                 r = cb(buf, piece, userdata);
                 offset += piece;
         }
+        return r;
+}
+
+static int read_at_node(SdcTree *t, const SdcNode *n, uint64_t offset, uint8_t *buf, size_t size) {
+        SdcBlob b = {};
+        int r;
+
+        if (!t->ops->pread) {
+                r = t->ops->read(t, n, UINT64_MAX, &b);
+                if (r < 0)
+                        return r;
+                r = offset <= b.size && size <= b.size - offset ? 0 : -ENODATA;
+                if (r == 0 && size > 0)
+                        memcpy(buf, b.data + offset, size);
+                sdc_blob_done(&b);
+                return r;
+        }
+        while (size > 0) {
+                ssize_t l = t->ops->pread(t, n, offset, buf, size);
+
+                if (l < 0)
+                        return (int) l;
+                if (l == 0)
+                        return -ENODATA;
+                buf += l;
+                offset += (uint64_t) l;
+                size -= (size_t) l;
+        }
+        return 0;
+}
+
+int sdc_tree_read_at(SdcTree *t, const char *path, uint64_t offset, void *buf, size_t size) {
+        SdcStat st;
+        SdcNode n;
+        int r;
+
+        r = resolve_node(t, path, 0, &n, &st, NULL, true);
+        if (r < 0)
+                return r;
+        if (st.type == SDC_NODE_DIRECTORY)
+                r = -EISDIR;
+        else if (st.type != SDC_NODE_REGULAR)
+                r = -EINVAL;
+        else
+                r = read_at_node(t, &n, offset, buf, size);
+        t->ops->release(t, &n);
         return r;
 }
 

@@ -28,13 +28,14 @@ typedef struct SdcStat {
         uint64_t size;
 } SdcStat;
 
-/* File contents: either borrowed from the tree (an image's unpacked data) or an mmap() the blob
- * owns. Always release with sdc_blob_done(). */
+/* File contents: borrowed from the tree (an image's unpacked data), an mmap() the blob owns, or a
+ * malloc()ed copy the blob owns (small files). Always release with sdc_blob_done(). */
 typedef struct SdcBlob {
         const uint8_t *data;
         size_t size;
         void *map; /* non-NULL if this blob owns a mapping */
         size_t map_size;
+        void *copy; /* non-NULL if this blob owns a malloc()ed copy */
 } SdcBlob;
 
 void sdc_blob_done(SdcBlob *b);
@@ -68,6 +69,10 @@ int sdc_tree_resolve(SdcTree *t, const char *path, unsigned flags, char **ret_ca
 /* Reads a regular file (symlinks followed inside the tree). -EFBIG if it is larger than max_size,
  * -EISDIR/-EINVAL if it is not a regular file. */
 int sdc_tree_read(SdcTree *t, const char *path, uint64_t max_size, SdcBlob *ret);
+
+/* Reads exactly size bytes at offset of a regular file (symlinks followed inside the tree) into
+ * buf: -ENODATA if the file ends before, otherwise errors as sdc_tree_read(). */
+int sdc_tree_read_at(SdcTree *t, const char *path, uint64_t offset, void *buf, size_t size);
 
 /* Calls cb, in file order, on the bytes [offset, offset + length) of a regular file (symlinks
  * followed inside the tree; the range is clipped to the file), in pieces of at most 64 KiB that end
