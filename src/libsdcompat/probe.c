@@ -326,8 +326,21 @@ static int scan_piece(const uint8_t *data, size_t size, void *userdata) {
         return p->version_done && p->features_done;
 }
 
-/* The library is a few MiB, of which only .rodata holds strings: its ELF headers come from a
- * mapping that touches a handful of pages, and .rodata is read in pieces, not mapped. */
+typedef struct LibraryFile {
+        SdcTree *tree;
+        const char *path;
+} LibraryFile;
+
+static int library_read_at(uint64_t offset, void *buf, size_t size, void *userdata) {
+        LibraryFile *l = userdata;
+
+        return sdc_tree_read_at(l->tree, l->path, offset, buf, size);
+}
+
+/* The library is a few MiB, of which only .rodata holds strings: its ELF headers and .rodata are
+ * read with pread() in small pieces, never mapped. Mapping it cost more than everything else
+ * negotiate does: on VMs with shadow page tables, each page fault and the unmapping of a fresh
+ * process's mapping take hundreds of microseconds. */
 static void scan_library(SdcTree *t, SdcSystemdFacts *s, const char *path) {
         PieceScan p = {
                 .s = s,
@@ -335,20 +348,19 @@ static void scan_library(SdcTree *t, SdcSystemdFacts *s, const char *path) {
                 .version_done = s->has_version && s->version.revision[0],
                 .features_done = !!s->features,
         };
-        uint64_t offset = 0, length = UINT64_MAX;
-        SdcElfInfo elf = {};
-        SdcBlob b = {};
+        LibraryFile l = { .tree = t, .path = path };
+        uint64_t offset = 0, length = 0;
+        SdcStat st;
 
         if (p.version_done && p.features_done)
                 return; /* nothing more to learn */
-        if (sdc_tree_read(t, path, MAX_BINARY_SIZE, &b) < 0)
+        if (sdc_tree_resolve(t, path, 0, NULL, &st) < 0 || st.type != SDC_NODE_REGULAR || st.size > MAX_BINARY_SIZE)
                 return;
-        if (sdc_elf_parse(b.data, b.size, &elf) >= 0 && elf.rodata_size > 0) {
-                offset = elf.rodata_offset;
-                length = elf.rodata_size;
+        /* Not an ELF file or no .rodata: all of it, as for a binary. */
+        if (sdc_elf_find_rodata(library_read_at, &l, st.size, &offset, &length) < 0 || length == 0) {
+                offset = 0;
+                length = UINT64_MAX;
         }
-        sdc_elf_info_done(&elf);
-        sdc_blob_done(&b);
         (void) sdc_tree_scan(t, path, offset, length, scan_piece, &p);
 }
 
