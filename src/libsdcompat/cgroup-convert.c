@@ -215,6 +215,26 @@ static void v1_controllers(char *buf, size_t size) {
         }
 }
 
+/* True when every v1 hierarchy holds only its root cgroup. /proc/cgroups counts a removed cgroup
+ * until the kernel has freed it, which it does asynchronously once nothing references it. */
+static bool hierarchies_settled(void) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/cgroups", "re");
+        char line[256];
+
+        if (!f)
+                return true;
+        while (fgets(line, sizeof(line), f)) {
+                char name[64];
+                unsigned h, n, en;
+
+                if (line[0] == '#' || sscanf(line, "%63s %u %u %u", name, &h, &n, &en) != 4)
+                        continue;
+                if (h != 0 && en && n > 1)
+                        return false;
+        }
+        return true;
+}
+
 /* Which exited processes (state Z) still sit in a v1 cgroup other than a root, per controller:
  * buf gets "comm[pid](controllers)" entries, held the union of those controllers. */
 static void find_holders(const char *still_bound, char *buf, size_t size, char *held_all, size_t held_size) {
@@ -289,6 +309,12 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
                 return k;
         STRV_FOREACH(h, hierarchies)
                 (void) drain_hierarchy(*h, r);
+        /* The kernel destroys a hierarchy at unmount only if no cgroup of it is left, dying ones
+         * included; else the hierarchy lingers, unmounted, and keeps its controllers from cgroup2
+         * for good. So let the removed cgroups be freed first (bounded: a cgroup an exited process
+         * still references is freed only when the root's PID 1 reaps it). */
+        for (unsigned i = 0; i < SETTLE_POLLS && !hierarchies_settled(); i++)
+                (void) nanosleep(&(struct timespec) { .tv_nsec = SETTLE_POLL_NSEC }, NULL);
         STRV_FOREACH(h, hierarchies) {
                 k = unmount_path(*h);
                 if (k < 0)
