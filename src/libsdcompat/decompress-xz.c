@@ -15,6 +15,9 @@
  * this are refused (-EBADMSG) instead of allocated. */
 #define XZ_MEMLIMIT ((uint64_t) 256 << 20)
 
+/* More threads than blocks in flight buy nothing; initramfs images have a few dozen blocks. */
+#define XZ_THREADS_MAX 16u
+
 static int run_decoder(lzma_stream *s, const char *what, const uint8_t *in, size_t in_len, SdcOutbuf *out,
                        size_t *ret_consumed) {
         lzma_ret r;
@@ -25,11 +28,14 @@ static int run_decoder(lzma_stream *s, const char *what, const uint8_t *in, size
         s->avail_out = out->capacity - out->size;
 
         /* Without LZMA_CONCATENATED the decoder stops at the end of the first stream, exactly where
-         * the kernel's unxz/unlzma stop; whatever follows is the image walker's. LZMA_FINISH: all the
-         * input there is, is here. liblzma answers LZMA_BUF_ERROR once it can make no progress, so
-         * this loop ends. */
+         * the kernel's unxz/unlzma stop; whatever follows is the image walker's. All the input there
+         * is, is here, but LZMA_FINISH is said only once the decoder has taken it all: told so from
+         * the first call, liblzma's threaded decoder (5.4.1 at least) waits for each block's output
+         * before it reads the next block header, and one worker does all the decoding. liblzma
+         * answers LZMA_BUF_ERROR once it can make no progress, with either action, so this loop
+         * ends. */
         do
-                r = lzma_code(s, LZMA_FINISH);
+                r = lzma_code(s, s->avail_in > 0 ? LZMA_RUN : LZMA_FINISH);
         while (r == LZMA_OK);
 
         switch (r) {
@@ -52,27 +58,37 @@ static int run_decoder(lzma_stream *s, const char *what, const uint8_t *in, size
         }
 }
 
+/* flags 0: an integrity check liblzma does not know is skipped rather than refused, as the kernel's
+ * xz_dec skips checks it was built without. */
+#if HAVE_LZMA_STREAM_DECODER_MT
+/* xz -T0 (dracut's default, and xz's own since 5.6) writes independent blocks with their sizes in
+ * their headers, which liblzma >= 5.4 decodes in parallel; a single-block stream (xz -T1, the
+ * kernel's own small images) is decoded by one thread as before. The threads buffer whole blocks:
+ * beyond XZ_MEMLIMIT for those buffers it uses fewer threads, down to decoding in place, so the
+ * memory bound on hostile input stays XZ_MEMLIMIT. */
+static lzma_ret xz_decoder_init(lzma_stream *s) {
+        uint32_t n = lzma_cputhreads();
+
+        if (n <= 1)
+                return lzma_stream_decoder(s, XZ_MEMLIMIT, 0);
+        return lzma_stream_decoder_mt(s, &(lzma_mt) {
+                .threads = MIN(n, XZ_THREADS_MAX),
+                .memlimit_threading = XZ_MEMLIMIT,
+                .memlimit_stop = XZ_MEMLIMIT,
+        });
+}
+#else /* liblzma < 5.4 (bullseye's 5.2) has only the single-threaded decoder */
+static lzma_ret xz_decoder_init(lzma_stream *s) {
+        return lzma_stream_decoder(s, XZ_MEMLIMIT, 0);
+}
+#endif
+
 int sdc_decompress_xz(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
         lzma_stream s = LZMA_STREAM_INIT;
         int r;
 
-        /* flags 0: an integrity check liblzma does not know is skipped rather than refused, as the
-         * kernel's xz_dec skips checks it was built without. */
-#if LZMA_VERSION >= UINT32_C(50040002)
-        /* xz -T0 (dracut's default, and xz's own since 5.6) writes independent blocks, which liblzma
-         * >= 5.4 decodes in parallel; xzcat does not by default, and a single-block stream is decoded
-         * as before. The threads buffer whole blocks: beyond XZ_MEMLIMIT it uses fewer threads. */
-        lzma_mt mt = {
-                .threads = MAX(MIN(lzma_cputhreads(), 16u), 1u),
-                .memlimit_threading = XZ_MEMLIMIT,
-                .memlimit_stop = XZ_MEMLIMIT,
-        };
-        if (lzma_stream_decoder_mt(&s, &mt) != LZMA_OK)
+        if (xz_decoder_init(&s) != LZMA_OK)
                 return -ENOMEM;
-#else
-        if (lzma_stream_decoder(&s, XZ_MEMLIMIT, 0) != LZMA_OK)
-                return -ENOMEM;
-#endif
         r = run_decoder(&s, "xz", in, in_len, out, ret_consumed);
         lzma_end(&s);
         return r;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <elf.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "elf-reader.h"
@@ -148,54 +149,138 @@ static void parse_notes(const Reader *r, const Phdr *p, SdcElfInfo *info) {
         }
 }
 
-/* The .rodata section, where a binary's string literals live: scanning it instead of the whole
- * file is what makes probing a root's systemd cheap. Best effort: no section headers, no range. */
-static void find_rodata(const Reader *r, SdcElfInfo *info) {
-        uint64_t shoff = r->is_64 ? get(r, 40, 8) : get(r, 32, 4);
-        uint64_t shentsize = get(r, r->is_64 ? 58 : 46, 2), shnum = get(r, r->is_64 ? 60 : 48, 2);
-        uint64_t shstrndx = get(r, r->is_64 ? 62 : 50, 2), stroff, strsize;
-        unsigned w = r->is_64 ? 8 : 4;
+/* Where the section header table is, and which entry names the sections: from the ELF header
+ * (r over at least its first 64 bytes). False if there is no usable table. */
+typedef struct SectionTable {
+        uint64_t offset, entsize, num, names_index;
+} SectionTable;
 
-        if (shoff == 0 || shnum == 0 || shnum > 65535 || shstrndx >= shnum || shentsize < (r->is_64 ? 64u : 40u) ||
-            !in_bounds(r, shoff, shnum * shentsize))
-                return;
-        stroff = get(r, shoff + shstrndx * shentsize + (r->is_64 ? 24 : 16), w);
-        strsize = get(r, shoff + shstrndx * shentsize + (r->is_64 ? 32 : 20), w);
-        if (!in_bounds(r, stroff, strsize))
-                return;
-        for (uint64_t i = 0; i < shnum; i++) {
-                uint64_t h = shoff + i * shentsize, name = get(r, h, 4), off, sz;
+static bool section_table(const Reader *r, SectionTable *ret) {
+        *ret = (SectionTable) {
+                .offset = r->is_64 ? get(r, 40, 8) : get(r, 32, 4),
+                .entsize = get(r, r->is_64 ? 58 : 46, 2),
+                .num = get(r, r->is_64 ? 60 : 48, 2),
+                .names_index = get(r, r->is_64 ? 62 : 50, 2),
+        };
+        return ret->offset != 0 && ret->num != 0 && ret->num <= 65535 && ret->names_index < ret->num &&
+               ret->entsize >= (r->is_64 ? 64u : 40u);
+}
 
-                if (name + sizeof(".rodata") > strsize ||
-                    memcmp(r->data + stroff + name, ".rodata", sizeof(".rodata")) != 0)
+/* Offset and size of section i's contents, from the table (tbl over the whole table). */
+static void section_range(const Reader *tbl, const SectionTable *st, uint64_t i, uint64_t *ret_off, uint64_t *ret_size) {
+        uint64_t h = i * st->entsize;
+        unsigned w = tbl->is_64 ? 8 : 4;
+
+        *ret_off = get(tbl, h + (tbl->is_64 ? 24 : 16), w);
+        *ret_size = get(tbl, h + (tbl->is_64 ? 32 : 20), w);
+}
+
+/* Finds ".rodata" in the table, its names in names[0..names_size). The range must lie within
+ * file_size. */
+static void match_rodata(const Reader *tbl, const SectionTable *st, const uint8_t *names, uint64_t names_size,
+                         uint64_t file_size, uint64_t *ret_off, uint64_t *ret_size) {
+        for (uint64_t i = 0; i < st->num; i++) {
+                uint64_t name = get(tbl, i * st->entsize, 4), off, sz;
+
+                if (name + sizeof(".rodata") > names_size || memcmp(names + name, ".rodata", sizeof(".rodata")) != 0)
                         continue;
-                off = get(r, h + (r->is_64 ? 24 : 16), w);
-                sz = get(r, h + (r->is_64 ? 32 : 20), w);
-                if (in_bounds(r, off, sz)) {
-                        info->rodata_offset = off;
-                        info->rodata_size = sz;
+                section_range(tbl, st, i, &off, &sz);
+                if (off <= file_size && sz <= file_size - off) {
+                        *ret_off = off;
+                        *ret_size = sz;
                 }
                 return;
         }
 }
 
-int sdc_elf_parse(const uint8_t *data, size_t size, SdcElfInfo *ret) {
-        _cleanup_free_ Phdr *ph = NULL;
-        SdcElfInfo info = {};
-        Reader r = { .data = data, .size = size };
-        uint64_t phoff, phentsize, phnum;
-        int k;
+/* The .rodata section, where a binary's string literals live: scanning it instead of the whole
+ * file is what makes probing a root's systemd cheap. Best effort: no section headers, no range. */
+static void find_rodata(const Reader *r, SdcElfInfo *info) {
+        SectionTable st;
+        Reader tbl;
+        uint64_t stroff, strsize;
 
+        if (!section_table(r, &st) || !in_bounds(r, st.offset, st.num * st.entsize))
+                return;
+        tbl = (Reader) { .data = r->data + st.offset, .size = (size_t) (st.num * st.entsize), .is_64 = r->is_64, .le = r->le };
+        section_range(&tbl, &st, st.names_index, &stroff, &strsize);
+        if (!in_bounds(r, stroff, strsize))
+                return;
+        match_rodata(&tbl, &st, r->data + stroff, strsize, r->size, &info->rodata_offset, &info->rodata_size);
+}
+
+/* Checks the identification bytes and fills in r's class and byte order. */
+static int reader_init(Reader *r, const uint8_t *data, size_t size) {
+        *r = (Reader) { .data = data, .size = size };
         if (size < EI_NIDENT || memcmp(data, ELFMAG, SELFMAG) != 0)
                 return -EBADMSG;
         if (data[EI_CLASS] != ELFCLASS32 && data[EI_CLASS] != ELFCLASS64)
                 return -EBADMSG;
         if (data[EI_DATA] != ELFDATA2LSB && data[EI_DATA] != ELFDATA2MSB)
                 return -EBADMSG;
-        r.is_64 = data[EI_CLASS] == ELFCLASS64;
-        r.le = data[EI_DATA] == ELFDATA2LSB;
-        if (!in_bounds(&r, 0, r.is_64 ? 64 : 52))
+        r->is_64 = data[EI_CLASS] == ELFCLASS64;
+        r->le = data[EI_DATA] == ELFDATA2LSB;
+        if (!in_bounds(r, 0, r->is_64 ? 64 : 52))
                 return -EBADMSG;
+        return 0;
+}
+
+/* Bounds for sdc_elf_find_rodata(), far above what real binaries have (libsystemd-shared: ~40
+ * sections, ~400 bytes of names), so that a hostile header cannot make it read much. */
+#define MAX_SECTION_TABLE (UINT64_C(1) << 20)
+#define MAX_SECTION_NAMES (UINT64_C(1) << 20)
+
+int sdc_elf_find_rodata(SdcElfReadAt read_at, void *userdata, uint64_t file_size, uint64_t *ret_offset,
+                        uint64_t *ret_size) {
+        _cleanup_free_ uint8_t *table = NULL, *names = NULL;
+        uint8_t header[64] = {};
+        uint64_t off = 0, size = 0, stroff, strsize;
+        SectionTable st;
+        Reader r, tbl;
+        int k;
+
+        k = read_at(0, header, (size_t) MIN(file_size, (uint64_t) sizeof(header)), userdata);
+        if (k < 0)
+                return k;
+        k = reader_init(&r, header, (size_t) MIN(file_size, (uint64_t) sizeof(header)));
+        if (k < 0)
+                return k;
+        if (!section_table(&r, &st) || st.num * st.entsize > MAX_SECTION_TABLE || st.offset > file_size ||
+            st.num * st.entsize > file_size - st.offset)
+                goto done;
+        table = malloc((size_t) (st.num * st.entsize));
+        if (!table)
+                return -ENOMEM;
+        k = read_at(st.offset, table, (size_t) (st.num * st.entsize), userdata);
+        if (k < 0)
+                return k;
+        tbl = (Reader) { .data = table, .size = (size_t) (st.num * st.entsize), .is_64 = r.is_64, .le = r.le };
+        section_range(&tbl, &st, st.names_index, &stroff, &strsize);
+        if (strsize > MAX_SECTION_NAMES || stroff > file_size || strsize > file_size - stroff)
+                goto done;
+        names = malloc((size_t) strsize + 1);
+        if (!names)
+                return -ENOMEM;
+        k = read_at(stroff, names, (size_t) strsize, userdata);
+        if (k < 0)
+                return k;
+        match_rodata(&tbl, &st, names, strsize, file_size, &off, &size);
+done:
+        *ret_offset = off;
+        *ret_size = size;
+        return 0;
+}
+
+int sdc_elf_parse(const uint8_t *data, size_t size, SdcElfInfo *ret) {
+        _cleanup_free_ Phdr *ph = NULL;
+        SdcElfInfo info = {};
+        Reader r;
+        uint64_t phoff, phentsize, phnum;
+        int k;
+
+        k = reader_init(&r, data, size);
+        if (k < 0)
+                return k;
 
         info.is_64 = r.is_64;
         info.little_endian = r.le;

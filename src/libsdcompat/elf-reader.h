@@ -29,6 +29,15 @@ typedef struct SdcElfInfo {
 int sdc_elf_parse(const uint8_t *data, size_t size, SdcElfInfo *ret);
 void sdc_elf_info_done(SdcElfInfo *info);
 
+/* Only the .rodata range, from the ELF header, the section header table and the section names,
+ * each read through read_at (which reads exactly size bytes at offset, or returns negative
+ * errno): for a large library of which nothing else is needed, without having all of it in
+ * memory. The same result as sdc_elf_parse()'s rodata_offset/rodata_size (0/0 if none);
+ * -EBADMSG if it is not an ELF file. */
+typedef int (*SdcElfReadAt)(uint64_t offset, void *buf, size_t size, void *userdata);
+int sdc_elf_find_rodata(SdcElfReadAt read_at, void *userdata, uint64_t file_size, uint64_t *ret_offset,
+                        uint64_t *ret_size);
+
 /* Extracts a string field from the package note JSON ("name", "version", "os"). Only flat
  * string values of the simple form the note uses; -ENOENT if absent. */
 int sdc_elf_note_field(const char *json, const char *field, char **ret);

@@ -60,9 +60,10 @@ oom:
 }
 
 void sdc_manifest_set_implemented_actions(SdcManifest *m) {
-        /* Grows with the boot-time components: the shim adds its transforms. */
-        m->actions[SDC_ACTION_NONE] = true;
-        m->actions[SDC_ACTION_DROPIN_SIGTERM_SUCCESS] = true;
+        /* Every action of the catalogue: negotiate applies the drop-in itself, sdcompat-shim the
+         * rest (negotiate falls back to the stock handoff where the shim cannot run). */
+        for (int a = 0; a < _SDC_ACTION_MAX; a++)
+                m->actions[a] = true;
 }
 
 int sdc_manifest_format(const SdcManifest *m, char **ret) {

@@ -273,6 +273,14 @@ static void set_version(SdcSystemdFacts *s, const SdcVersion *v, const char *wha
                 s->version_source = NULL;
 }
 
+static void set_default_hierarchy(SdcSystemdFacts *s) {
+        const char *h = strstr(s->features, "default-hierarchy=");
+
+        if (h)
+                s->default_hierarchy = strndup(h + STRLEN("default-hierarchy="),
+                                               strcspn(h + STRLEN("default-hierarchy="), " \n"));
+}
+
 /* Scans a binary's strings for the version and the feature list, where they are not known yet. */
 static void scan_blob(SdcSystemdFacts *s, const SdcBlob *b, const char *path) {
         SdcElfInfo elf = {};
@@ -291,18 +299,75 @@ static void scan_blob(SdcSystemdFacts *s, const SdcBlob *b, const char *path) {
         if (!(s->has_version && s->version.revision[0]) &&
             sdc_probe_scan_version_major(data, size, s->shared_major, &v) > 0)
                 set_version(s, &v, "version string in", path);
-        if (!s->features && sdc_probe_scan_features(data, size, &s->features) > 0) {
-                const char *h = strstr(s->features, "default-hierarchy=");
-                if (h)
-                        s->default_hierarchy = strndup(h + STRLEN("default-hierarchy="),
-                                                       strcspn(h + STRLEN("default-hierarchy="), " \n"));
+        if (!s->features && sdc_probe_scan_features(data, size, &s->features) > 0)
+                set_default_hierarchy(s);
+}
+
+/* scan_blob() for a file read piece by piece (sdc_tree_scan()): as in one blob, the first version
+ * string and the first feature list in the file count, and the scan stops once both are known. */
+typedef struct PieceScan {
+        SdcSystemdFacts *s;
+        const char *path;
+        bool version_done, features_done;
+} PieceScan;
+
+static int scan_piece(const uint8_t *data, size_t size, void *userdata) {
+        PieceScan *p = userdata;
+        SdcVersion v;
+
+        if (!p->version_done && sdc_probe_scan_version_major(data, size, p->s->shared_major, &v) > 0) {
+                set_version(p->s, &v, "version string in", p->path);
+                p->version_done = true;
         }
+        if (!p->features_done && sdc_probe_scan_features(data, size, &p->s->features) > 0) {
+                set_default_hierarchy(p->s);
+                p->features_done = true;
+        }
+        return p->version_done && p->features_done;
+}
+
+typedef struct LibraryFile {
+        SdcTree *tree;
+        const char *path;
+} LibraryFile;
+
+static int library_read_at(uint64_t offset, void *buf, size_t size, void *userdata) {
+        LibraryFile *l = userdata;
+
+        return sdc_tree_read_at(l->tree, l->path, offset, buf, size);
+}
+
+/* The library is a few MiB, of which only .rodata holds strings: its ELF headers and .rodata are
+ * read with pread() in small pieces, never mapped. Mapping it cost more than everything else
+ * negotiate does: on VMs with shadow page tables, each page fault and the unmapping of a fresh
+ * process's mapping take hundreds of microseconds. */
+static void scan_library(SdcTree *t, SdcSystemdFacts *s, const char *path) {
+        PieceScan p = {
+                .s = s,
+                .path = path,
+                .version_done = s->has_version && s->version.revision[0],
+                .features_done = !!s->features,
+        };
+        LibraryFile l = { .tree = t, .path = path };
+        uint64_t offset = 0, length = 0;
+        SdcStat st;
+
+        if (p.version_done && p.features_done)
+                return; /* nothing more to learn */
+        if (sdc_tree_resolve(t, path, 0, NULL, &st) < 0 || st.type != SDC_NODE_REGULAR || st.size > MAX_BINARY_SIZE)
+                return;
+        /* Not an ELF file or no .rodata: all of it, as for a binary. */
+        if (sdc_elf_find_rodata(library_read_at, &l, st.size, &offset, &length) < 0 || length == 0) {
+                offset = 0;
+                length = UINT64_MAX;
+        }
+        (void) sdc_tree_scan(t, path, offset, length, scan_piece, &p);
 }
 
 static int probe_systemd(SdcTree *t, SdcTreeFacts *f) {
         SdcSystemdFacts *s = &f->systemd;
         SdcElfInfo elf = {};
-        SdcBlob bin = {}, lib = {};
+        SdcBlob bin = {};
         _cleanup_free_ char *libpath = NULL;
         int r;
 
@@ -358,10 +423,7 @@ static int probe_systemd(SdcTree *t, SdcTreeFacts *f) {
 
         if (r > 0) {
                 s->shared_library = strdup(libpath);
-                if (sdc_tree_read(t, libpath, MAX_BINARY_SIZE, &lib) >= 0) {
-                        scan_blob(s, &lib, libpath);
-                        sdc_blob_done(&lib);
-                }
+                scan_library(t, s, libpath);
         } else if (s->shared_major > 0)
                 (void) add_note(f, "libsystemd-shared-%u.so, which %s needs, was not found", s->shared_major,
                                 s->binary);

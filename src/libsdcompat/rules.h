@@ -11,6 +11,7 @@
  * all hold. Facts can be unknown (an unreadable version, a missing unit file): a condition on an
  * unknown fact is unknown, and so is a rule that is not decided without it. */
 
+#include "action.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,19 +26,6 @@ typedef enum SdcSeverity {
         _SDC_SEVERITY_INVALID = -1,
 } SdcSeverity;
 
-/* What sdcompat does at boot; the negotiator and the shim implement exactly these. */
-typedef enum SdcAction {
-        SDC_ACTION_NONE,
-        SDC_ACTION_DROPIN_SIGTERM_SUCCESS,
-        SDC_ACTION_SHIM_ARGV_REORDER,
-        SDC_ACTION_SHIM_CLEAR_PASSPIDFD,
-        SDC_ACTION_SHIM_DROP_SECTIONS,
-        SDC_ACTION_SHIM_FOLD_LINES,
-        SDC_ACTION_CGROUP_CONVERT,
-        SDC_ACTION_FRESH,
-        _SDC_ACTION_MAX,
-        _SDC_ACTION_INVALID = -1,
-} SdcAction;
 
 typedef enum SdcMatch {
         SDC_MATCH_NO,
@@ -101,5 +89,3 @@ void sdc_rule_print_conditions(const SdcRule *r, FILE *f, const char *indent);
 
 const char *sdc_severity_to_string(SdcSeverity s);
 SdcSeverity sdc_severity_from_string(const char *s);
-const char *sdc_action_to_string(SdcAction a);
-SdcAction sdc_action_from_string(const char *s);

@@ -6,6 +6,8 @@
  * directory backend can walk with O_PATH|O_NOFOLLOW file descriptors (no window between checking a
  * component and using it) and the image backend with pointers into its in-memory index. */
 
+#include <sys/types.h>
+
 #include "tree.h"
 
 typedef union SdcNode {
@@ -22,6 +24,9 @@ typedef struct SdcTreeOps {
         int (*child)(SdcTree *t, const SdcNode *dir, const char *name, SdcNode *ret, SdcStat *ret_stat);
         int (*readlink)(SdcTree *t, const SdcNode *n, char **ret);
         int (*read)(SdcTree *t, const SdcNode *n, uint64_t max_size, SdcBlob *ret);
+        /* Optional: up to size bytes at offset into buf; the count read (0 at the end of the file)
+         * or negative errno. sdc_tree_scan() uses it where there is one, read() where not. */
+        ssize_t (*pread)(SdcTree *t, const SdcNode *n, uint64_t offset, void *buf, size_t size);
         int (*list)(SdcTree *t, const SdcNode *n, char ***ret);
         void (*release)(SdcTree *t, SdcNode *n);
         void (*free)(SdcTree *t);

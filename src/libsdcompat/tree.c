@@ -9,6 +9,7 @@
  * O_PATH|O_NOFOLLOW descriptors and nothing is ever looked up outside the root. */
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "strv.h"
@@ -24,6 +25,7 @@ void sdc_blob_done(SdcBlob *b) {
                 return;
         if (b->map)
                 (void) munmap(b->map, b->map_size);
+        free(b->copy);
         *b = (SdcBlob) {};
 }
 
@@ -295,6 +297,126 @@ int sdc_tree_read(SdcTree *t, const char *path, uint64_t max_size, SdcBlob *ret)
                 r = -EFBIG;
         else
                 r = t->ops->read(t, &n, max_size, ret);
+        t->ops->release(t, &n);
+        return r;
+}
+
+#define SCAN_PIECE_MAX ((size_t) 64 << 10)
+
+/* How much of data[0..size) makes one piece: up to and including its last NUL, unless the range
+ * ends here (then all of it) or there is no NUL (then all of it too: a string longer than a piece
+ * is cut, nothing else is). */
+static size_t scan_piece_size(const uint8_t *data, size_t size, bool range_ends_here) {
+        const uint8_t *nul;
+
+        if (range_ends_here)
+                return size;
+        nul = memrchr(data, 0, size);
+        return nul ? (size_t) (nul - data) + 1 : size;
+}
+
+static int scan_node(SdcTree *t, const SdcNode *n, uint64_t offset, uint64_t end, SdcTreeScanFunc cb,
+                     void *userdata) {
+        _cleanup_free_ uint8_t *buf = NULL;
+        SdcBlob b = {};
+        int r = 0;
+
+        if (!t->ops->pread) {
+                /* In memory already (an image's data): pieces of it, no copy. */
+                r = t->ops->read(t, n, UINT64_MAX, &b);
+                if (r < 0)
+                        return r;
+                end = MIN(end, (uint64_t) b.size);
+                while (offset < end && r == 0) {
+                        size_t avail = (size_t) MIN(end - offset, (uint64_t) SCAN_PIECE_MAX),
+                               piece = scan_piece_size(b.data + offset, avail, offset + avail == end);
+
+                        r = cb(b.data + offset, piece, userdata);
+                        offset += piece;
+                }
+                sdc_blob_done(&b);
+                return r;
+        }
+
+        buf = malloc(SCAN_PIECE_MAX);
+        if (!buf)
+                return -ENOMEM;
+        while (offset < end && r == 0) {
+                size_t want = (size_t) MIN(end - offset, (uint64_t) SCAN_PIECE_MAX), piece;
+                ssize_t l = t->ops->pread(t, n, offset, buf, want);
+
+                if (l < 0)
+                        return (int) l;
+                if (l == 0) /* the file shrank under us: what there was, was scanned */
+                        break;
+                piece = scan_piece_size(buf, (size_t) l, offset + (uint64_t) l == end);
+                r = cb(buf, piece, userdata);
+                offset += piece;
+        }
+        return r;
+}
+
+static int read_at_node(SdcTree *t, const SdcNode *n, uint64_t offset, uint8_t *buf, size_t size) {
+        SdcBlob b = {};
+        int r;
+
+        if (!t->ops->pread) {
+                r = t->ops->read(t, n, UINT64_MAX, &b);
+                if (r < 0)
+                        return r;
+                r = offset <= b.size && size <= b.size - offset ? 0 : -ENODATA;
+                if (r == 0 && size > 0)
+                        memcpy(buf, b.data + offset, size);
+                sdc_blob_done(&b);
+                return r;
+        }
+        while (size > 0) {
+                ssize_t l = t->ops->pread(t, n, offset, buf, size);
+
+                if (l < 0)
+                        return (int) l;
+                if (l == 0)
+                        return -ENODATA;
+                buf += l;
+                offset += (uint64_t) l;
+                size -= (size_t) l;
+        }
+        return 0;
+}
+
+int sdc_tree_read_at(SdcTree *t, const char *path, uint64_t offset, void *buf, size_t size) {
+        SdcStat st;
+        SdcNode n;
+        int r;
+
+        r = resolve_node(t, path, 0, &n, &st, NULL, true);
+        if (r < 0)
+                return r;
+        if (st.type == SDC_NODE_DIRECTORY)
+                r = -EISDIR;
+        else if (st.type != SDC_NODE_REGULAR)
+                r = -EINVAL;
+        else
+                r = read_at_node(t, &n, offset, buf, size);
+        t->ops->release(t, &n);
+        return r;
+}
+
+int sdc_tree_scan(SdcTree *t, const char *path, uint64_t offset, uint64_t length, SdcTreeScanFunc cb,
+                  void *userdata) {
+        SdcStat st;
+        SdcNode n;
+        int r;
+
+        r = resolve_node(t, path, 0, &n, &st, NULL, true);
+        if (r < 0)
+                return r;
+        if (st.type == SDC_NODE_DIRECTORY)
+                r = -EISDIR;
+        else if (st.type != SDC_NODE_REGULAR)
+                r = -EINVAL;
+        else if (offset < st.size)
+                r = scan_node(t, &n, offset, offset + MIN(length, st.size - offset), cb, userdata);
         t->ops->release(t, &n);
         return r;
 }

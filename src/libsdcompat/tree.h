@@ -28,13 +28,14 @@ typedef struct SdcStat {
         uint64_t size;
 } SdcStat;
 
-/* File contents: either borrowed from the tree (an image's unpacked data) or an mmap() the blob
- * owns. Always release with sdc_blob_done(). */
+/* File contents: borrowed from the tree (an image's unpacked data), an mmap() the blob owns, or a
+ * malloc()ed copy the blob owns (small files). Always release with sdc_blob_done(). */
 typedef struct SdcBlob {
         const uint8_t *data;
         size_t size;
         void *map; /* non-NULL if this blob owns a mapping */
         size_t map_size;
+        void *copy; /* non-NULL if this blob owns a malloc()ed copy */
 } SdcBlob;
 
 void sdc_blob_done(SdcBlob *b);
@@ -68,6 +69,22 @@ int sdc_tree_resolve(SdcTree *t, const char *path, unsigned flags, char **ret_ca
 /* Reads a regular file (symlinks followed inside the tree). -EFBIG if it is larger than max_size,
  * -EISDIR/-EINVAL if it is not a regular file. */
 int sdc_tree_read(SdcTree *t, const char *path, uint64_t max_size, SdcBlob *ret);
+
+/* Reads exactly size bytes at offset of a regular file (symlinks followed inside the tree) into
+ * buf: -ENODATA if the file ends before, otherwise errors as sdc_tree_read(). */
+int sdc_tree_read_at(SdcTree *t, const char *path, uint64_t offset, void *buf, size_t size);
+
+/* Calls cb, in file order, on the bytes [offset, offset + length) of a regular file (symlinks
+ * followed inside the tree; the range is clipped to the file), in pieces of at most 64 KiB that end
+ * right after a NUL byte or at the end of the range: a NUL-terminated string (a binary's string
+ * literal) is never cut in two unless it is longer than a piece. Stops at the first call that
+ * returns non-zero and returns its value; 0 once the range is done; negative errno as
+ * sdc_tree_read(). For searching a large file's strings: a directory tree reads the pieces with
+ * pread() into one small buffer instead of mapping the file (on VMs with shadow page tables,
+ * mapping and unmapping a library of a few MiB costs more than reading the part that matters). */
+typedef int (*SdcTreeScanFunc)(const uint8_t *data, size_t size, void *userdata);
+int sdc_tree_scan(SdcTree *t, const char *path, uint64_t offset, uint64_t length, SdcTreeScanFunc cb,
+                  void *userdata);
 
 /* Reads a symlink's target without following it. -EINVAL if it is not a symlink. */
 int sdc_tree_readlink(SdcTree *t, const char *path, char **ret);

@@ -27,6 +27,10 @@ void log_set_prefix(const char *p) {
         prefix = p;
 }
 
+void log_close(void) {
+        kmsg_fd = safe_close(kmsg_fd);
+}
+
 static void write_kmsg(int level, const char *msg) {
         char buf[1024];
         int n;

@@ -19,6 +19,9 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_set_target(LogTarget target);
 void log_set_prefix(const char *prefix); /* program name; not copied */
+/* Closes the kernel log descriptor (reopened on the next message): before closing every
+ * descriptor, so that a later open() cannot be mistaken for it. */
+void log_close(void);
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
 

@@ -16,7 +16,9 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -176,6 +178,8 @@ typedef struct Negotiation {
         SdcAssessment assessment;
         SdcPlan plan;
         bool applied[_SDC_ACTION_MAX];
+        char *shim_target;       /* where in the root the shim is mounted; NULL if it is not */
+        char *shim_note;         /* why the shim is not mounted */
         char **errors;
         uint64_t started, duration;
 } Negotiation;
@@ -192,6 +196,8 @@ static void negotiation_done(Negotiation *n) {
         sdc_assessment_done(&n->assessment);
         sdc_plan_done(&n->plan);
         strv_free(n->errors);
+        free(n->shim_target);
+        free(n->shim_note);
 }
 
 static void add_error(Negotiation *n, int r, const char *fmt, ...) _printf_(3, 4);
@@ -306,13 +312,101 @@ static int apply_dropin_sigterm(Negotiation *n) {
         return r;
 }
 
+static const SdcAction shim_actions[] = {
+        SDC_ACTION_SHIM_ARGV_REORDER, SDC_ACTION_SHIM_CLEAR_PASSPIDFD, SDC_ACTION_SHIM_DROP_SECTIONS,
+        SDC_ACTION_SHIM_FOLD_LINES,   SDC_ACTION_CGROUP_CONVERT,       SDC_ACTION_FRESH,
+};
+
+static bool plan_needs_shim(const SdcPlan *p) {
+        /* rd.sdcompat.mode=translate|fresh asks for the shim even where no rule does. */
+        if (p->mode == SDC_MODE_FRESH || (p->forced && p->mode == SDC_MODE_TRANSLATE))
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(shim_actions); i++)
+                if (p->apply[shim_actions[i]])
+                        return true;
+        return false;
+}
+
+/* Why exec of the shim could be refused after the switch; NULL if nothing says so. IMA appraisal
+ * would refuse an unsigned binary as PID 1, and a bind mount keeps the source's noexec. */
+static const char *shim_exec_refused(Negotiation *n, const char *shim) {
+        const char *v = NULL;
+        struct statvfs sv;
+
+        if (sdc_cmdline_get(n->words, "ima_appraise", &v) > 0 && !(v && streq(v, "off")))
+                return "IMA appraisal is on (ima_appraise=)";
+        if (sdc_cmdline_get(n->words, "ima_policy", &v) > 0 && v && strstr(v, "appraise"))
+                return "IMA appraisal is on (ima_policy=)";
+        if (statvfs(shim, &sv) >= 0 && (sv.f_flag & ST_NOEXEC))
+                return "the shim lies on a noexec file system";
+        return NULL;
+}
+
+/* Bind-mounts the shim over the binary the initramfs's PID 1 will exec in the root: its compiled
+ * SYSTEMD_BINARY_PATH, resolved inside /sysroot (an absolute symlink there points into the root,
+ * not into the initramfs). */
+static int mount_shim(Negotiation *n) {
+        const char *shim = SDCOMPAT_SHIM_PATH, *target, *why;
+        _cleanup_free_ char *canonical = NULL, *where = NULL;
+        struct stat a, b;
+        SdcStat st;
+        int r;
+
+        if (!streq(arg_initrd_root, "/"))
+                return n->shim_note = strdup("not in the initramfs (--initrd-root given): the shim is not mounted"), -EOPNOTSUPP;
+        if (access(shim, X_OK) < 0)
+                return n->shim_note = strdup("this image has no " SDCOMPAT_SHIM_PATH), -errno;
+        why = shim_exec_refused(n, shim);
+        if (why)
+                return n->shim_note = strdup(why), -EPERM;
+        target = n->initrd.systemd.compiled_binary_path ?: "/usr/lib/systemd/systemd";
+        r = sdc_tree_resolve(n->root_tree, target, 0, &canonical, &st);
+        if (r < 0) {
+                add_error(n, r, "cannot resolve %s in %s", target, arg_sysroot);
+                return r;
+        }
+        if (asprintf(&where, "%s%s", arg_sysroot, canonical) < 0)
+                return -ENOMEM;
+        if (mount(shim, where, NULL, MS_BIND, NULL) < 0) {
+                r = -errno;
+                add_error(n, r, "cannot bind-mount %s over %s", shim, where);
+                return r;
+        }
+        /* The exec will go where the mount is: prove it before relying on it. */
+        if (stat(shim, &a) < 0 || stat(where, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+                (void) umount2(where, MNT_DETACH);
+                add_error(n, -EIO, "%s is not the shim after mounting it", where);
+                return -EIO;
+        }
+        n->shim_target = TAKE_PTR(canonical);
+        log_debug("Mounted %s over %s.", shim, where);
+        return 0;
+}
+
 static void apply(Negotiation *n) {
+        bool any = false;
+
         if (n->plan.disabled || n->plan.mode == SDC_MODE_NATIVE)
                 return;
         if (n->plan.apply[SDC_ACTION_DROPIN_SIGTERM_SUCCESS] && apply_dropin_sigterm(n) >= 0)
                 n->applied[SDC_ACTION_DROPIN_SIGTERM_SUCCESS] = true;
-        /* Nothing else applied: the plan says what was meant, the record says what was done. */
-        if (!n->applied[SDC_ACTION_DROPIN_SIGTERM_SUCCESS])
+        if (plan_needs_shim(&n->plan)) {
+                if (mount_shim(n) >= 0) {
+                        for (size_t i = 0; i < ELEMENTSOF(shim_actions); i++)
+                                n->applied[shim_actions[i]] = n->plan.apply[shim_actions[i]];
+                        if (n->plan.mode == SDC_MODE_FRESH)
+                                n->applied[SDC_ACTION_FRESH] = true;
+                } else {
+                        log_warning("The shim is not used (%s): its actions are not applied.", strna(n->shim_note));
+                        if (n->plan.mode == SDC_MODE_FRESH)
+                                n->plan.mode = SDC_MODE_TRANSLATE;
+                }
+        }
+        any = n->shim_target != NULL;
+        for (int a = 0; a < _SDC_ACTION_MAX; a++)
+                any = any || (a != SDC_ACTION_NONE && n->applied[a]);
+        /* Nothing applied: the plan says what was meant, the record says what was done. */
+        if (!any)
                 n->plan.mode = SDC_MODE_NATIVE;
 }
 
@@ -369,6 +463,10 @@ static void write_plan_file(Negotiation *n, const char *dir) {
         fprintf(f, "HAZARDS=\"%s\"\nACTIONS=\"%s\"\nUNAVAILABLE=\"%s\"\n", strempty(hazards), strempty(actions),
                 strempty(unavailable));
         fprintf(f, "DURATION_USEC=%" PRIu64 "\n", n->duration);
+        /* For sdcompat-shim, which reads this file as PID 1 after the switch. */
+        sdc_envfile_put(f, "SHIM_TARGET", strempty(n->shim_target));
+        sdc_envfile_put(f, "SHIM_NOTE", strempty(n->shim_note));
+        fprintf(f, "DEBUG=%s\n", yes_no(n->plan.debug));
         sdc_envfile_put(f, "NOTE", strempty(n->plan.note));
         sdc_envfile_put(f, "ERRORS", strempty(errors));
         if (fclose(f) != 0)
@@ -410,6 +508,8 @@ static void write_handoff_json(Negotiation *n, const char *dir) {
         sdc_findings_to_json(&w, "hazards", &n->assessment);
         json_string(&w, "cmdline", n->cmdline);
         json_string(&w, "cgroup_observed", sdc_cgroup_mode_to_string(n->cgroup_observed));
+        json_string(&w, "shim_target", n->shim_target);
+        json_string(&w, "shim_note", n->shim_note);
         if (n->have_initrd)
                 sdc_tree_facts_to_json(&w, "initrd", &n->initrd);
         else
@@ -501,6 +601,43 @@ static int verb_negotiate(void) {
 
 /* ---- status ------------------------------------------------------------------------------------ */
 
+/* The string value after the last "key": in sdcompat's own JSON (one member per line, as
+ * json.c writes it), unescaped; NULL if absent. Not a JSON parser: shim.json only. */
+static char *last_json_string(const char *data, const char *key) {
+        _cleanup_free_ char *pattern = NULL;
+        const char *p = NULL, *q;
+        char *out, *w;
+
+        if (asprintf(&pattern, "\"%s\": \"", key) < 0)
+                return NULL;
+        for (q = data; (q = strstr(q, pattern)); q++)
+                p = q + strlen(pattern);
+        if (!p)
+                return NULL;
+        out = w = malloc(strlen(p) + 1);
+        if (!out)
+                return NULL;
+        for (; *p && *p != '"' && *p != '\n'; p++) {
+                if (*p == '\\' && p[1])
+                        p++;
+                *w++ = *p;
+        }
+        *w = 0;
+        return out;
+}
+
+/* What sdcompat-shim did after the switch, when it ran: its last step is the one that took over. */
+static void print_shim_record(void) {
+        _cleanup_free_ char *path = NULL, *data = NULL, *step = NULL, *detail = NULL;
+
+        if (asprintf(&path, "%s/sdcompat/shim.json", arg_run_dir) < 0 ||
+            read_full_file_at(AT_FDCWD, path, 1 << 20, &data, NULL) < 0)
+                return;
+        step = last_json_string(data, "step");
+        detail = last_json_string(data, "detail");
+        printf("%15s: %s: %s (all steps: %s)\n", "Shim", strna(step), strna(detail), path);
+}
+
 static int verb_status(void) {
         _cleanup_free_ char *path = NULL, *data = NULL;
         size_t size;
@@ -533,6 +670,8 @@ static int verb_status(void) {
                         { "ACTIONS", "Applied" },
                         { "UNAVAILABLE", "Not available" },
                         { "DURATION_USEC", "Took (us)" },
+                        { "SHIM_TARGET", "Shim on" },
+                        { "SHIM_NOTE", "Shim not used" },
                         { "NOTE", "Note" },
                         { "ERRORS", "Errors" },
                 };
@@ -542,6 +681,7 @@ static int verb_status(void) {
                                 printf("%15s: %s\n", rows[i].label, v);
                 }
         }
+        print_shim_record();
         return 0;
 }
 

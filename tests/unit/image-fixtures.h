@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "macro.h"
 #include "tests.h"
 
 /* Runs tests/unit/mkimage.sh into a new temporary directory, whose path is written to dir. A missing
@@ -44,12 +45,14 @@ static inline void fixtures_remove(const char *dir) {
 
 /* The whole file, malloc()ed; aborts if it cannot be read. */
 static inline uint8_t *fixture_read(const char *dir, const char *name, size_t *ret_size) {
-        char path[2 * PATH_MAX];
+        /* Allocated to fit: callers build names from other paths, and a silently truncated path
+         * would open the wrong file (release builds' -Wformat-truncation says so too). */
+        _cleanup_free_ char *path = NULL;
         struct stat st;
         uint8_t *buf;
         FILE *f;
 
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        ASSERT_TRUE(asprintf(&path, "%s/%s", dir, name) >= 0);
         f = fopen(path, "re");
         if (!f) {
                 fprintf(stderr, "cannot open fixture %s\n", path);

@@ -3,11 +3,14 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "elf-reader.h"
+#include "macro.h"
 #include "strv.h"
 #include "tests.h"
 
@@ -119,9 +122,76 @@ static void test_malformed(void) {
         munmap(orig, size);
 }
 
+typedef struct Mem {
+        const uint8_t *data;
+        size_t size;
+} Mem;
+
+static int mem_read_at(uint64_t offset, void *buf, size_t size, void *userdata) {
+        const Mem *m = userdata;
+
+        if (offset > m->size || size > m->size - offset)
+                return -ENODATA;
+        memcpy(buf, m->data + offset, size);
+        return 0;
+}
+
+/* sdc_elf_find_rodata() finds what sdc_elf_parse() finds, on real binaries and on copies with
+ * every byte of the ELF header and of the section header table's first entries flipped. */
+static void test_find_rodata(void) {
+        static const char *const paths[] = { "/bin/ls", "/usr/lib/systemd/systemd" };
+        uint64_t off, size;
+
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                SdcElfInfo info = {};
+                size_t n;
+                uint8_t *orig = map_file(paths[i], &n), *p;
+                Mem m;
+
+                if (!orig)
+                        continue;
+                m = (Mem) { orig, n };
+                ASSERT_EQ(sdc_elf_parse(orig, n, &info), 0);
+                ASSERT_TRUE(info.rodata_size > 0);
+                ASSERT_EQ(sdc_elf_find_rodata(mem_read_at, &m, n, &off, &size), 0);
+                ASSERT_EQ(off, info.rodata_offset);
+                ASSERT_EQ(size, info.rodata_size);
+                sdc_elf_info_done(&info);
+
+                p = malloc(n);
+                ASSERT_TRUE(p);
+                m.data = p;
+                for (size_t k = 0; k < 64 + 4 * 64; k++) {
+                        uint64_t shoff;
+
+                        memcpy(p, orig, n);
+                        p[k] ^= 0xa5;
+                        if (k >= 64) { /* the section header table's first entries instead */
+                                memcpy(&shoff, orig + 40, 8);
+                                if (shoff + (k - 64) >= n)
+                                        continue;
+                                p[k] ^= 0xa5;
+                                p[shoff + (k - 64)] ^= 0xa5;
+                        }
+                        if (sdc_elf_parse(p, n, &info) == 0) {
+                                ASSERT_EQ(sdc_elf_find_rodata(mem_read_at, &m, n, &off, &size), 0);
+                                ASSERT_EQ(off, info.rodata_offset);
+                                ASSERT_EQ(size, info.rodata_size);
+                                sdc_elf_info_done(&info);
+                        } else if (k < 64 && sdc_elf_find_rodata(mem_read_at, &m, n, &off, &size) == 0)
+                                ASSERT_TRUE(off <= n && size <= n - off);
+                }
+                free(p);
+                munmap(orig, n);
+        }
+        ASSERT_EQ(sdc_elf_find_rodata(mem_read_at, &(Mem) { (const uint8_t *) "#!/bin/sh\n", 10 }, 10, &off, &size),
+                  -EBADMSG);
+}
+
 int main(void) {
         TEST(test_host_program);
         TEST(test_host_systemd);
         TEST(test_malformed);
+        TEST(test_find_rodata);
         return 0;
 }

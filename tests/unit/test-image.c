@@ -21,6 +21,28 @@
 #define GZIP_OVERFLOW_IS_BADMSG 0
 #endif
 
+#if HAVE_LZMA_STREAM_DECODER_MT
+#include <dlfcn.h>
+#include <lzma.h>
+#include <pthread.h>
+
+/* The threads liblzma starts. This executable's pthread_create() comes before libc's for every
+ * caller, liblzma's threaded decoder included (whether it is linked statically or not). */
+static unsigned threads_started = 0;
+
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg) {
+        static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *) = NULL;
+
+        if (!real)
+                real = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *)) dlsym(
+                        RTLD_NEXT, "pthread_create");
+        if (!real)
+                return EAGAIN;
+        __atomic_add_fetch(&threads_started, 1, __ATOMIC_SEQ_CST);
+        return real(thread, attr, start, arg);
+}
+#endif
+
 static char fixtures[PATH_MAX];
 
 typedef struct Entry {
@@ -336,12 +358,22 @@ static void test_xz_blocks(void) {
                 buf_append_zeros(&b, 8);
                 buf_append_file(&b, "early.cpio.gz");
 
+#if HAVE_LZMA_STREAM_DECODER_MT
+                unsigned started = __atomic_load_n(&threads_started, __ATOMIC_SEQ_CST);
+#endif
                 ASSERT_EQ(sdc_outbuf_init(&out, plain_size + (1 << 20)), 0);
                 ASSERT_EQ(sdc_decompress(SDC_COMPRESSION_XZ, b.data, b.size, &out, &consumed), 0);
                 ASSERT_EQ(consumed, n);
                 ASSERT_EQ(out.size, plain_size);
                 ASSERT_TRUE(memcmp(out.data, plain, plain_size) == 0);
                 sdc_outbuf_done(&out);
+#if HAVE_LZMA_STREAM_DECODER_MT
+                /* The large one has 33 blocks of 256 KiB: with more than one CPU, more than one worker
+                 * decodes them. (liblzma 5.4.1 given LZMA_FINISH from the first call reads the next
+                 * block only after the last one is out, and its first worker does it all.) */
+                if (i == 1 && lzma_cputhreads() > 1)
+                        ASSERT_TRUE(__atomic_load_n(&threads_started, __ATOMIC_SEQ_CST) - started >= 2);
+#endif
 
                 ASSERT_EQ(sdc_outbuf_init(&out, plain_size - 1), 0);
                 ASSERT_EQ(sdc_decompress(SDC_COMPRESSION_XZ, b.data, n, &out, &consumed), -EFBIG);

@@ -5,9 +5,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "strv.h"
 #include "tests.h"
 #include "tree.h"
@@ -213,6 +216,76 @@ static void test_image_overrides(void) {
         ASSERT_EQ(run(cmd), 0);
 }
 
+typedef struct Pieces {
+        uint8_t *data;
+        size_t size, n, stop_after;
+} Pieces;
+
+static int collect_piece(const uint8_t *data, size_t size, void *userdata) {
+        Pieces *p = userdata;
+
+        ASSERT_TRUE(size > 0 && size <= 64 << 10);
+        memcpy(p->data + p->size, data, size);
+        p->size += size;
+        p->n++;
+        return p->n == p->stop_after ? 42 : 0;
+}
+
+/* sdc_tree_scan() and sdc_tree_read_at(): a file of NUL-terminated strings of every length up to
+ * 999 bytes (300 KiB), read through a symlink, comes back whole and in order, each piece but the
+ * last ends with a NUL, and a non-zero return stops the scan. */
+static void test_scan_and_read_at(void) {
+        size_t size = 0, cap = 320 << 10;
+        _cleanup_free_ uint8_t *content = malloc(cap), *got = malloc(cap);
+        SdcTree *t = NULL;
+        Pieces p = { .data = got };
+        char path[PATH_MAX * 2];
+        uint8_t small[16];
+        FILE *f;
+
+        ASSERT_TRUE(content && got);
+        for (unsigned len = 0; size + len + 1 <= 300 << 10; len = (len + 7) % 1000) {
+                memset(content + size, 'a' + len % 26, len);
+                size += len;
+                content[size++] = 0;
+        }
+        snprintf(path, sizeof(path), "%s/usr/lib/strings", root);
+        f = fopen(path, "we");
+        ASSERT_TRUE(f);
+        ASSERT_EQ(fwrite(content, 1, size, f), size);
+        fclose(f);
+        xsymlink("/lib/strings", "strings-link");
+
+        ASSERT_EQ(sdc_tree_open_dir(AT_FDCWD, root, 0, &t), 0);
+        ASSERT_EQ(sdc_tree_scan(t, "/strings-link", 1000, UINT64_MAX, collect_piece, &p), 0);
+        ASSERT_EQ(p.size, size - 1000);
+        ASSERT_TRUE(memcmp(got, content + 1000, p.size) == 0);
+        ASSERT_TRUE(p.n >= 5);
+        /* Where pieces ended: at a NUL each, checked by scanning again piece by piece. */
+        for (size_t k = 1; k < p.n; k++) {
+                Pieces q = { .data = got, .stop_after = k };
+                ASSERT_EQ(sdc_tree_scan(t, "/strings-link", 1000, UINT64_MAX, collect_piece, &q), 42);
+                ASSERT_EQ(q.n, k);
+                ASSERT_EQ(got[q.size - 1], 0);
+        }
+        /* A range inside the file, and one past its end. */
+        p = (Pieces) { .data = got };
+        ASSERT_EQ(sdc_tree_scan(t, "/strings-link", 5, 100, collect_piece, &p), 0);
+        ASSERT_EQ(p.size, 100);
+        ASSERT_TRUE(memcmp(got, content + 5, 100) == 0);
+        p = (Pieces) { .data = got };
+        ASSERT_EQ(sdc_tree_scan(t, "/strings-link", size, 100, collect_piece, &p), 0);
+        ASSERT_EQ(p.n, 0);
+        ASSERT_EQ(sdc_tree_scan(t, "/usr", 0, 100, collect_piece, &p), -EISDIR);
+        ASSERT_EQ(sdc_tree_scan(t, "/nonexistent", 0, 100, collect_piece, &p), -ENOENT);
+
+        ASSERT_EQ(sdc_tree_read_at(t, "/strings-link", size - sizeof(small), small, sizeof(small)), 0);
+        ASSERT_TRUE(memcmp(small, content + size - sizeof(small), sizeof(small)) == 0);
+        ASSERT_EQ(sdc_tree_read_at(t, "/strings-link", size - 4, small, sizeof(small)), -ENODATA);
+        ASSERT_EQ(sdc_tree_read_at(t, "/usr", 0, small, sizeof(small)), -EISDIR);
+        sdc_tree_free(t);
+}
+
 static void test_openat2_resolver(void) {
         check_resolver(0);
 }
@@ -228,6 +301,7 @@ int main(void) {
         TEST(test_openat2_resolver);
         TEST(test_manual_walk);
         TEST(test_image_overrides);
+        TEST(test_scan_and_read_at);
 
         snprintf(cmd, sizeof(cmd), "rm -rf %s %s", root, outside);
         ASSERT_EQ(run(cmd), 0);

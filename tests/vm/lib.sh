@@ -274,7 +274,8 @@ scenario_prediction() {
 # and root_sdcompat_variant copies into a variant of the root disk. The build directory belongs to
 # this checkout (the cache is shared by several worktrees); the install is content-addressed and
 # never changed once made, because boots running side by side (matrix --jobs) read it.
-# Sets SDCOMPAT_DESTDIR and SDCOMPAT_HASH (part of the image's and the variant disk's cache key).
+# Sets SDCOMPAT_DESTDIR, SDCOMPAT_HASH (part of the image's cache key) and SDCOMPAT_INSTALL_HASH
+# (part of the variant disk's).
 sdcompat_stage() {
         local top build log tmp
         top=$(cd "$VM_DIR/../.." && pwd)
@@ -292,9 +293,13 @@ sdcompat_stage() {
                 meson compile -C "$build" && rm -rf "$tmp" &&
                         meson install -C "$build" --no-rebuild --destdir "$tmp"
         } > "$log" 2>&1 || { tail -n 20 "$log" >&2; die "building sdcompat for the initramfs failed (log: $log)"; }
-        SDCOMPAT_HASH=$(cd "$tmp" && find . -type f -print0 | sort -z | xargs -0 sha256sum |
+        # The image's key: only what can end up in an image, so that a man page edit does not
+        # rebuild every initramfs. The install's (directory, variant disks): every file.
+        SDCOMPAT_HASH=$(cd "$tmp" && find usr/bin usr/libexec usr/lib/sdcompat usr/lib/dracut -type f -print0 |
+                sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+        SDCOMPAT_INSTALL_HASH=$(cd "$tmp" && find . -type f -print0 | sort -z | xargs -0 sha256sum |
                 sha256sum | cut -c1-12)
-        SDCOMPAT_DESTDIR=$VM_CACHE/sdcompat/destdir-$SDCOMPAT_HASH
+        SDCOMPAT_DESTDIR=$VM_CACHE/sdcompat/destdir-$SDCOMPAT_INSTALL_HASH
         if [ -d "$SDCOMPAT_DESTDIR" ]; then
                 rm -rf "$tmp"
         else
@@ -318,7 +323,7 @@ ROOT_SDCOMPAT_ENABLE=(sdcompat-status.service)
 # root tree stay as they are, so boots without --sdcompat are unchanged.
 root_sdcompat_variant() {
         local base=$ROOT_DISK key variant cmds f rel d u target
-        key=$(recipe_hash "$ROOT_SDCOMPAT_RECIPE" "$SDCOMPAT_HASH" "$(file_hash "${ROOT_SDCOMPAT_GUEST_FILES[@]}")")
+        key=$(recipe_hash "$ROOT_SDCOMPAT_RECIPE" "$SDCOMPAT_INSTALL_HASH" "$(file_hash "${ROOT_SDCOMPAT_GUEST_FILES[@]}")")
         variant=${base%.img}-sdcompat-$key.img
         ROOT_DISK=$variant
         [ -e "$variant" ] && return 0

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "state.h"
+
+/* systemd strips " \t\n\r" from both ends of every line it reads (strstrip(), read_stripped_line()),
+ * so a line of blanks is an end marker to it and must be one to us. */
+static bool is_blank(char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static const char *strip(const char *p, size_t len, size_t *ret_len) {
+        while (len > 0 && is_blank(*p))
+                p++, len--;
+        while (len > 0 && is_blank(p[len - 1]))
+                len--;
+        *ret_len = len;
+        return p;
+}
+
+static bool line_is(const SdcState *s, const SdcStateLine *l, const char *word) {
+        size_t n;
+        const char *p = strip(s->data + l->offset, l->length, &n);
+
+        return n == strlen(word) && memcmp(p, word, n) == 0;
+}
+
+static bool line_is_end(const SdcState *s, const SdcStateLine *l) {
+        return line_is(s, l, "");
+}
+
+int sdc_state_parse(const char *data, size_t size, SdcState *ret) {
+        SdcState s = { .data = data, .size = size };
+        enum { IN_HEADER, WANT_UNIT, IN_UNIT, IN_JOB } where = IN_HEADER;
+        size_t n = 0, allocated = 0;
+
+        if (size > SDC_STATE_SIZE_MAX)
+                return -EFBIG;
+        for (size_t i = 0; i < size; i++)
+                if (data[i] == '\n')
+                        n++;
+        allocated = n + 1; /* a last line without a newline */
+        s.lines = calloc(allocated, sizeof(SdcStateLine));
+        if (!s.lines)
+                return -ENOMEM;
+
+        for (size_t off = 0; off < size;) {
+                const char *nl = memchr(data + off, '\n', size - off);
+                SdcStateLine *l = &s.lines[s.n_lines++];
+
+                l->offset = off;
+                l->length = nl ? (size_t) (nl - (data + off)) : size - off;
+                l->newline = nl != NULL;
+                off += l->length + (nl ? 1 : 0);
+
+                switch (where) {
+                case IN_HEADER:
+                        if (line_is_end(&s, l)) {
+                                l->kind = SDC_STATE_HEADER_END;
+                                s.header_complete = true;
+                                where = WANT_UNIT;
+                        } else
+                                l->kind = SDC_STATE_HEADER_ITEM;
+                        break;
+                case WANT_UNIT:
+                        /* An empty name is what the reader does too: it fails to load "" and skips
+                         * to the next end marker, i.e. this line is a section of its own. */
+                        l->kind = SDC_STATE_UNIT_NAME;
+                        l->unit = s.n_units++;
+                        where = line_is_end(&s, l) ? WANT_UNIT : IN_UNIT;
+                        break;
+                case IN_UNIT:
+                        l->unit = s.n_units - 1;
+                        if (line_is_end(&s, l)) {
+                                l->kind = SDC_STATE_UNIT_END;
+                                where = WANT_UNIT;
+                        } else if (line_is(&s, l, "job")) {
+                                l->kind = SDC_STATE_JOB_BEGIN;
+                                where = IN_JOB;
+                        } else
+                                l->kind = SDC_STATE_UNIT_ITEM;
+                        break;
+                case IN_JOB:
+                        l->unit = s.n_units - 1;
+                        if (line_is_end(&s, l)) {
+                                l->kind = SDC_STATE_JOB_END;
+                                where = IN_UNIT;
+                        } else
+                                l->kind = SDC_STATE_JOB_ITEM;
+                        break;
+                }
+        }
+        *ret = s;
+        return 0;
+}
+
+void sdc_state_done(SdcState *s) {
+        free(s->lines);
+        *s = (SdcState) {};
+}
+
+int sdc_state_write(const SdcState *s, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = malloc(s->size + 1);
+        size_t n = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_lines; i++) {
+                const SdcStateLine *l = &s->lines[i];
+
+                if (l->dropped)
+                        continue;
+                memcpy(buf + n, s->data + l->offset, l->length);
+                n += l->length;
+                if (l->newline)
+                        buf[n++] = '\n';
+        }
+        buf[n] = 0;
+        *ret_size = n;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+const char *sdc_state_header_value(const SdcState *s, const char *key, size_t *ret_len) {
+        size_t k = strlen(key);
+
+        for (size_t i = 0; i < s->n_lines && s->lines[i].kind == SDC_STATE_HEADER_ITEM; i++) {
+                const SdcStateLine *l = &s->lines[i];
+                size_t len;
+                const char *p = strip(s->data + l->offset, l->length, &len);
+
+                if (l->dropped || len <= k || memcmp(p, key, k) != 0 || p[k] != '=')
+                        continue;
+                *ret_len = len - k - 1;
+                return p + k + 1;
+        }
+        *ret_len = 0;
+        return NULL;
+}
+
+const char *sdc_state_unit_name(const SdcState *s, size_t line, size_t *ret_len) {
+        const SdcStateLine *l = &s->lines[line];
+
+        return strip(s->data + l->offset, l->length, ret_len);
+}
+
+static void drop_unit_from(SdcState *s, size_t first) {
+        size_t unit = s->lines[first].unit;
+
+        for (size_t i = first; i < s->n_lines && s->lines[i].kind != SDC_STATE_HEADER_ITEM; i++) {
+                if (s->lines[i].unit != unit)
+                        break;
+                if (i > first && s->lines[i].kind == SDC_STATE_UNIT_NAME)
+                        break;
+                s->lines[i].dropped = true;
+        }
+}
+
+size_t sdc_state_drop_units(SdcState *s, bool (*drop)(const char *name, size_t len, void *userdata), void *userdata) {
+        size_t dropped = 0;
+
+        for (size_t i = 0; i < s->n_lines; i++) {
+                const char *name;
+                size_t len;
+
+                if (s->lines[i].kind != SDC_STATE_UNIT_NAME || s->lines[i].dropped)
+                        continue;
+                name = sdc_state_unit_name(s, i, &len);
+                if (len == 0 || !drop(name, len, userdata))
+                        continue;
+                drop_unit_from(s, i);
+                dropped++;
+        }
+        return dropped;
+}
+
+size_t sdc_state_drop_long_lines(SdcState *s, size_t max) {
+        size_t dropped = 0;
+
+        for (size_t i = 0; i < s->n_lines; i++) {
+                SdcStateLine *l = &s->lines[i];
+
+                if (l->dropped || l->length <= max)
+                        continue;
+                if (l->kind == SDC_STATE_UNIT_NAME) {
+                        drop_unit_from(s, i);
+                        dropped++;
+                        continue;
+                }
+                /* End markers and "job" lines are short once stripped, but not necessarily as
+                 * written: the reader splits by bytes, so a long blank line is dropped too. Dropping
+                 * an end marker would merge sections, so such a line is replaced by nothing only
+                 * when it is an item. */
+                if (l->kind == SDC_STATE_HEADER_ITEM || l->kind == SDC_STATE_UNIT_ITEM || l->kind == SDC_STATE_JOB_ITEM) {
+                        l->dropped = true;
+                        dropped++;
+                }
+        }
+        return dropped;
+}
+
+bool sdc_unit_type_known(const char *name, size_t len, unsigned target_major) {
+        static const struct {
+                const char *suffix;
+                unsigned until; /* first major that no longer has it; 0: still there */
+        } types[] = {
+                { ".service", 0 }, { ".socket", 0 }, { ".target", 0 },   { ".device", 0 },
+                { ".mount", 0 },   { ".automount", 0 }, { ".swap", 0 },   { ".timer", 0 },
+                { ".path", 0 },    { ".slice", 0 },  { ".scope", 0 },    { ".snapshot", 228 },
+                { ".busname", 235 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+                size_t k = strlen(types[i].suffix);
+
+                if (len > k && memcmp(name + len - k, types[i].suffix, k) == 0)
+                        return types[i].until == 0 || target_major < types[i].until;
+        }
+        return false;
+}

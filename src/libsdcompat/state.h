@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The state stream systemd's PID 1 hands to the next PID 1 at switch-root (--deserialize=FD):
+ *
+ *   key=value            manager header, one item per line
+ *   ...
+ *                        empty line: end of the header
+ *   unit-name            then, per unit: its name,
+ *   key=value            its items,
+ *   job                  (a "job" line opens a subsection, never written on switch-root)
+ *   key=value
+ *                        empty line: end of the job
+ *                        empty line: end of the unit
+ *
+ * The parser keeps every byte: a stream parsed and written without changes comes out identical,
+ * whatever it holds (the shim must never damage what it does not understand). It classifies
+ * lines the way every systemd reader since v219 walks them, so a transform can drop whole unit
+ * sections or single items. Pure: no I/O. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Larger streams are refused (10,000 units take about 6 MiB; v240+ readers accept 1 MiB lines). */
+#define SDC_STATE_SIZE_MAX ((size_t) 256 << 20)
+
+/* fgets(line, LINE_MAX) in the readers of v219..v239: a line (with its newline) must fit in
+ * 2047 bytes, else the reader splits it (hazard H10). */
+#define SDC_STATE_OLD_READER_LINE_MAX 2046
+
+typedef enum SdcStateLineKind {
+        SDC_STATE_HEADER_ITEM,
+        SDC_STATE_HEADER_END,
+        SDC_STATE_UNIT_NAME,
+        SDC_STATE_UNIT_ITEM,
+        SDC_STATE_JOB_BEGIN,
+        SDC_STATE_JOB_ITEM,
+        SDC_STATE_JOB_END,
+        SDC_STATE_UNIT_END,
+} SdcStateLineKind;
+
+typedef struct SdcStateLine {
+        size_t offset;        /* into the buffer given to sdc_state_parse() */
+        size_t length;        /* without the newline */
+        bool newline;         /* false only for a last line without one */
+        bool dropped;
+        SdcStateLineKind kind;
+        size_t unit;          /* index of the unit section; meaningless in the header */
+} SdcStateLine;
+
+typedef struct SdcState {
+        const char *data;     /* not owned */
+        size_t size;
+        SdcStateLine *lines;
+        size_t n_lines;
+        size_t n_units;
+        bool header_complete; /* the header's empty line was seen */
+} SdcState;
+
+/* data must outlive the SdcState. -EFBIG beyond SDC_STATE_SIZE_MAX, -ENOMEM. Never fails on
+ * content: a stream is a sequence of lines, and any sequence has a classification. */
+int sdc_state_parse(const char *data, size_t size, SdcState *ret);
+void sdc_state_done(SdcState *s);
+
+/* The stream without the dropped lines, in a new buffer (*ret_size bytes, NUL-terminated). */
+int sdc_state_write(const SdcState *s, char **ret, size_t *ret_size);
+
+/* The value of the first header item "key=", without the key; NULL if absent. *ret_len is set. */
+const char *sdc_state_header_value(const SdcState *s, const char *key, size_t *ret_len);
+
+/* The unit name of a UNIT_NAME line, stripped as systemd strips it; *ret_len is set. */
+const char *sdc_state_unit_name(const SdcState *s, size_t line, size_t *ret_len);
+
+/* Drops every section (name to end) whose unit name makes drop() return true. Returns how many. */
+size_t sdc_state_drop_units(SdcState *s, bool (*drop)(const char *name, size_t len, void *userdata), void *userdata);
+
+/* Drops every item line longer than max bytes; a unit name line that long drops its unit. Returns
+ * how many lines went. The header and section structure stay intact: no empty line is created. */
+size_t sdc_state_drop_long_lines(SdcState *s, size_t max);
+
+/* Unit types a PID 1 of the given major version can load; the others make v233/v234 fail the
+ * whole deserialization (H3): snapshot units went in v228, busname units in v235. */
+bool sdc_unit_type_known(const char *name, size_t len, unsigned target_major);

@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sdcompat-shim: PID 1 for a few milliseconds between the initramfs's systemd and the root's.
+ *
+ * sdcompat negotiate bind-mounts this program over the systemd binary the initramfs's PID 1 will
+ * exec in the root, when its plan (/run/sdcompat/plan) is "translate" or "fresh". After the switch
+ * it runs as PID 1 with the root's systemd arguments and state descriptor, makes them safe for the
+ * root's version as the plan says, unmounts itself and execs the real binary. See sdcompat-shim(8).
+ *
+ * The rules that keep it obviously correct:
+ *   - It never forks, never waits and never touches SIGCHLD before its last resort: the initramfs's
+ *     dying services are PID 1's children, and their exit statuses belong to the root's systemd.
+ *   - It never returns and never exits as PID 1. Each failure falls one step down the chain:
+ *       translated state → the original state and argv, untouched → the real binary without state
+ *       ("fresh") → /sbin/init → stay alive, reap, and say so on the console every few seconds.
+ *   - Each step is logged to the kernel log and recorded in /run/sdcompat/shim.json before it is
+ *     taken; rd.sdcompat.debug keeps the state before and after in /run/sdcompat.
+ *   - rd.sdcompat.fault=STEP[,STEP...] (transform, exec, fresh, init) makes that step fail on
+ *     purpose. It exists for the test suite, which proves the chain in boots. */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "cgroup-convert.h"
+#include "cmdline.h"
+#include "envfile.h"
+#include "fileio.h"
+#include "json.h"
+#include "log.h"
+#include "pid1-argv.h"
+#include "plan.h"
+#include "action.h"
+#include "state.h"
+#include "strv.h"
+#include "version.h"
+
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76 /* Linux 6.5 */
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+
+#define STEPS_MAX 16
+
+typedef enum Fault {
+        FAULT_TRANSFORM,
+        FAULT_EXEC,
+        FAULT_FRESH,
+        FAULT_INIT,
+        _FAULT_MAX,
+} Fault;
+
+static const char *const fault_names[_FAULT_MAX] = {
+        [FAULT_TRANSFORM] = "transform",
+        [FAULT_EXEC] = "exec",
+        [FAULT_FRESH] = "fresh",
+        [FAULT_INIT] = "init",
+};
+
+typedef struct Step {
+        const char *name;
+        char detail[512];
+        int error; /* negative errno; 0: done */
+} Step;
+
+typedef struct Shim {
+        char *const *argv;
+        const char *run_dir;     /* /run/sdcompat */
+        const char *init;        /* /sbin/init */
+        const char *cmdline;     /* NULL: /proc/cmdline */
+        bool pid1;
+        SdcMode mode;
+        bool actions[_SDC_ACTION_MAX];
+        char *target;            /* the real systemd, once our mount is gone */
+        unsigned root_major;
+        bool debug;
+        bool fault[_FAULT_MAX];
+        struct stat self;        /* to never exec ourselves again */
+        SdcPid1Argv args;
+        bool args_ok;
+        char **exec_argv;        /* what the stateful exec passes */
+        Step steps[STEPS_MAX];
+        unsigned n_steps;
+} Shim;
+
+static Step *step_add(Shim *s, const char *name, int error, const char *fmt, ...) _printf_(4, 5);
+static Step *step_add(Shim *s, const char *name, int error, const char *fmt, ...) {
+        Step *st = &s->steps[s->n_steps < STEPS_MAX ? s->n_steps++ : STEPS_MAX - 1];
+        va_list ap;
+
+        st->name = name;
+        st->error = error;
+        va_start(ap, fmt);
+        vsnprintf(st->detail, sizeof(st->detail), fmt, ap);
+        va_end(ap);
+        if (error < 0)
+                log_warning_errno(error, "%s: %s: %m", name, st->detail);
+        else
+                log_info("%s: %s", name, st->detail);
+        return st;
+}
+
+/* Written before every exec: after a successful one, nothing runs to say so. The last step of
+ * the record is therefore the exec that took over. */
+static void write_record(const Shim *s) {
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        JsonWriter w;
+
+        if (!f)
+                return;
+        json_init(&w, f, true);
+        json_object_begin(&w, NULL);
+        json_uint(&w, "schema_version", 1);
+        json_string(&w, "sdcompat_version", PACKAGE_VERSION);
+        json_string(&w, "mode", sdc_mode_to_string(s->mode));
+        json_string(&w, "target", s->target);
+        json_array_begin(&w, "steps");
+        for (unsigned i = 0; i < s->n_steps; i++) {
+                json_object_begin(&w, NULL);
+                json_string(&w, "step", s->steps[i].name);
+                json_string(&w, "detail", s->steps[i].detail);
+                json_int(&w, "error", s->steps[i].error);
+                json_object_end(&w);
+        }
+        json_array_end(&w);
+        json_object_end(&w);
+        json_finish(&w);
+        if (fclose(f) != 0 || asprintf(&path, "%s/shim.json", s->run_dir) < 0)
+                return;
+        (void) write_file_atomic_at(AT_FDCWD, path, text, size, 0644);
+}
+
+static void save_state(const Shim *s, const char *name, const char *data, size_t size) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/%s", s->run_dir, name) >= 0 && write_file_atomic_at(AT_FDCWD, path, data, size, 0600) < 0)
+                log_warning("Cannot keep %s.", path);
+}
+
+static void read_cmdline(Shim *s) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_strv_free_ char **words = NULL;
+        const char *v = NULL;
+        size_t dashdash;
+
+        if (s->cmdline)
+                text = strdup(s->cmdline);
+        else
+                (void) read_full_file_at(AT_FDCWD, "/proc/cmdline", 1 << 16, &text, NULL);
+        if (!text || sdc_cmdline_split(text, &words, &dashdash) < 0)
+                return;
+        if (sdc_cmdline_get(words, "rd.sdcompat.debug", &v) > 0 && (!v || sdc_parse_boolean(v) != 0))
+                s->debug = true;
+        if (sdc_cmdline_get(words, "rd.sdcompat.fault", &v) > 0 && v) {
+                _cleanup_free_ char *list = strdup(v);
+                char *save = NULL;
+
+                for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save))
+                        for (int i = 0; i < _FAULT_MAX; i++)
+                                if (streq(tok, fault_names[i])) {
+                                        s->fault[i] = true;
+                                        log_warning("rd.sdcompat.fault=%s: the %s step will fail on purpose (test only).", v, tok);
+                                }
+        }
+}
+
+static int plan_item(const char *key, const char *value, unsigned line, void *userdata) {
+        Shim *s = userdata;
+        (void) line;
+
+        if (streq(key, "MODE"))
+                s->mode = sdc_mode_from_string(value);
+        else if (streq(key, "SHIM_TARGET") && value[0] == '/') {
+                free(s->target);
+                s->target = strdup(value);
+        } else if (streq(key, "ROOT_SYSTEMD_VERSION")) {
+                SdcVersion v;
+
+                if (sdc_version_parse(value, &v) >= 0)
+                        s->root_major = v.major;
+        } else if (streq(key, "ACTIONS")) {
+                _cleanup_free_ char *list = strdup(value);
+                char *save = NULL;
+
+                for (char *tok = list ? strtok_r(list, " ", &save) : NULL; tok; tok = strtok_r(NULL, " ", &save)) {
+                        SdcAction a = sdc_action_from_string(tok);
+
+                        if (a >= 0)
+                                s->actions[a] = true;
+                }
+        } else if (streq(key, "DEBUG") && sdc_parse_boolean(value) > 0)
+                s->debug = true;
+        return 0;
+}
+
+static int read_plan(Shim *s) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t size;
+        int r;
+
+        if (asprintf(&path, "%s/plan", s->run_dir) < 0)
+                return -ENOMEM;
+        r = read_full_file_at(AT_FDCWD, path, 1 << 20, &text, &size);
+        if (r < 0)
+                return r;
+        r = sdc_envfile_parse(text, size, plan_item, s, NULL);
+        if (r < 0 && r != -EBADMSG)
+                return r;
+        if (s->mode < 0)
+                return -EBADMSG;
+        return 0;
+}
+
+static bool is_self(const Shim *s, const char *path) {
+        struct stat st;
+
+        return stat(path, &st) >= 0 && st.st_dev == s->self.st_dev && st.st_ino == s->self.st_ino;
+}
+
+/* ---- translate ------------------------------------------------------------------------------ */
+
+static int read_state(int fd, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+        off_t start = lseek(fd, 0, SEEK_CUR);
+
+        /* pread() from where systemd left the offset (it rewinds before exec): the descriptor stays
+         * exactly as it was, so the untouched state can still be handed on after a failure. */
+        if (start < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n;
+
+                if (size == allocated) {
+                        char *p;
+
+                        if (allocated >= SDC_STATE_SIZE_MAX)
+                                return -EFBIG;
+                        allocated = allocated ? allocated * 2 : 1 << 20;
+                        p = realloc(buf, allocated + 1);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                }
+                n = pread(fd, buf + size, allocated - size, start + (off_t) size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+        }
+        buf[size] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_size = size;
+        return 0;
+}
+
+static int new_state_fd(const char *data, size_t size) {
+        _cleanup_close_ int fd = (int) syscall(SYS_memfd_create, "sdcompat-state", MFD_CLOEXEC);
+        size_t done = 0;
+
+        /* memfd_create arrived in Linux 3.17; before, an unlinked file in /run (a tmpfs) does. */
+        if (fd < 0)
+                fd = open("/run", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                char tmpl[] = "/run/.sdcompat-state-XXXXXX";
+
+                fd = mkostemp(tmpl, O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                (void) unlink(tmpl);
+        }
+        while (done < size) {
+                ssize_t n = write(fd, data + done, size - done);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                done += (size_t) n;
+        }
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+static bool drop_untrusted_unit(const char *name, size_t len, void *userdata) {
+        const Shim *s = userdata;
+
+        /* v249+ serializers leave mount and automount units out on switch-root (H4): the root
+         * must see them from its own fstab. Types the target cannot load fail v233/v234 (H3). */
+        if ((len > 6 && memcmp(name + len - 6, ".mount", 6) == 0) || (len > 10 && memcmp(name + len - 10, ".automount", 10) == 0))
+                return true;
+        return s->root_major > 0 && !sdc_unit_type_known(name, len, s->root_major);
+}
+
+static int clear_passpidfd(Shim *s, const SdcState *st) {
+        char buf[16];
+        size_t len;
+        const char *v = sdc_state_header_value(st, "notify-fd", &len);
+        int fd, zero = 0;
+
+        if (!v || len == 0 || len >= sizeof(buf)) {
+                step_add(s, "shim-clear-passpidfd", 0, "no notify-fd in the state: nothing to clear");
+                return 0;
+        }
+        memcpy(buf, v, len);
+        buf[len] = 0;
+        fd = atoi(buf);
+        if (fd < 3 || fcntl(fd, F_GETFD) < 0) {
+                step_add(s, "shim-clear-passpidfd", 0, "notify-fd=%s is not open: nothing to clear", buf);
+                return 0;
+        }
+        if (setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &zero, sizeof(zero)) < 0) {
+                /* Before Linux 6.5 the option does not exist, and so neither does the leak. */
+                if (errno == ENOPROTOOPT) {
+                        step_add(s, "shim-clear-passpidfd", 0, "the kernel has no SO_PASSPIDFD: nothing to clear");
+                        return 0;
+                }
+                step_add(s, "shim-clear-passpidfd", -errno, "cannot clear SO_PASSPIDFD on notify-fd=%d", fd);
+                return -errno;
+        }
+        step_add(s, "shim-clear-passpidfd", 0, "SO_PASSPIDFD cleared on notify-fd=%d", fd);
+        return 0;
+}
+
+/* Everything that can still be undone: the new state goes to a new descriptor, which replaces the
+ * old one only at the very end. Returns the new descriptor (or -1 when the stream stays as it
+ * is), negative errno on failure. */
+static int translate_state(Shim *s, int *ret_fd) {
+        _cleanup_free_ char *data = NULL, *out = NULL;
+        _cleanup_(sdc_state_done) SdcState st = {};
+        size_t size = 0, out_size = 0, dropped_units = 0, dropped_lines = 0;
+        int r;
+
+        *ret_fd = -1;
+        if (s->fault[FAULT_TRANSFORM])
+                return step_add(s, "transform", -EIO, "rd.sdcompat.fault=transform"), -EIO;
+        if (s->args.deserialize_fd < 0)
+                return step_add(s, "transform", 0, "no --deserialize in argv: no state to translate"), 0;
+        if (fcntl(s->args.deserialize_fd, F_GETFD) < 0)
+                return step_add(s, "transform", -EBADF, "--deserialize=%d is not open", s->args.deserialize_fd), -EBADF;
+
+        r = read_state(s->args.deserialize_fd, &data, &size);
+        if (r < 0)
+                return step_add(s, "transform", r, "cannot read the state from fd %d", s->args.deserialize_fd), r;
+        if (s->debug)
+                save_state(s, "state.before", data, size);
+        r = sdc_state_parse(data, size, &st);
+        if (r < 0)
+                return step_add(s, "transform", r, "cannot parse the state (%zu bytes)", size), r;
+
+        if (s->actions[SDC_ACTION_SHIM_CLEAR_PASSPIDFD]) {
+                r = clear_passpidfd(s, &st);
+                if (r < 0)
+                        return r;
+        }
+        if (s->actions[SDC_ACTION_SHIM_DROP_SECTIONS]) {
+                dropped_units = sdc_state_drop_units(&st, drop_untrusted_unit, s);
+                step_add(s, "shim-drop-sections", 0, "%zu of %zu unit sections dropped", dropped_units, st.n_units);
+        }
+        if (s->actions[SDC_ACTION_SHIM_FOLD_LINES]) {
+                dropped_lines = sdc_state_drop_long_lines(&st, SDC_STATE_OLD_READER_LINE_MAX);
+                step_add(s, "shim-fold-lines", 0, "%zu lines longer than %d bytes dropped", dropped_lines,
+                         SDC_STATE_OLD_READER_LINE_MAX);
+        }
+        if (dropped_units == 0 && dropped_lines == 0) {
+                if (s->debug)
+                        save_state(s, "state.after", data, size);
+                return step_add(s, "transform", 0, "state of %zu bytes, %zu units: handed on unchanged", size, st.n_units), 0;
+        }
+
+        r = sdc_state_write(&st, &out, &out_size);
+        if (r < 0)
+                return step_add(s, "transform", r, "cannot write the translated state"), r;
+        if (s->debug)
+                save_state(s, "state.after", out, out_size);
+        r = new_state_fd(out, out_size);
+        if (r < 0)
+                return step_add(s, "transform", r, "cannot store the translated state"), r;
+        *ret_fd = r;
+        step_add(s, "transform", 0, "state of %zu bytes translated to %zu bytes", size, out_size);
+        return 0;
+}
+
+static void convert_cgroups(Shim *s) {
+        SdcCgroupReport rep;
+        int r = sdc_cgroup_convert("/sys/fs/cgroup", &rep);
+
+        if (r < 0) {
+                step_add(s, "cgroup-convert", r, "moved %u processes, removed %u cgroups (%u kept), unmounted %u hierarchies",
+                         rep.moved, rep.removed, rep.kept, rep.unmounted);
+                return;
+        }
+        if (!rep.converted) {
+                step_add(s, "cgroup-convert", 0, "cgroup2 is mounted already: nothing to convert");
+                return;
+        }
+        step_add(s, "cgroup-convert", 0,
+                 "cgroup2 mounted (%s); moved %u processes, removed %u cgroups (%u kept), unmounted %u hierarchies; "
+                 "controllers: %s; still bound to v1: %s%s%s",
+                 rep.options[0] ? rep.options : "no options", rep.moved, rep.removed, rep.kept, rep.unmounted,
+                 rep.controllers[0] ? rep.controllers : "none", rep.still_bound[0] ? rep.still_bound : "none",
+                 rep.held_by[0] ? ", held by exited initramfs processes awaiting the root's PID 1: " : "", rep.held_by);
+}
+
+/* ---- the chain ------------------------------------------------------------------------------ */
+
+static void detach_self(Shim *s) {
+        if (!s->pid1) {
+                step_add(s, "detach", 0, "not PID 1 (a test run): nothing mounted to detach");
+                return;
+        }
+        if (umount2(s->target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+                step_add(s, "detach", -errno, "cannot unmount the shim from %s", s->target);
+        else
+                step_add(s, "detach", 0, "%s is the real binary again", s->target);
+}
+
+static void try_exec(Shim *s, const char *name, Fault fault, const char *path, char **argv) {
+        if (!path || !argv) {
+                step_add(s, name, -ENOMEM, "no path or arguments");
+                return;
+        }
+        if (is_self(s, path)) {
+                step_add(s, name, -ELOOP, "%s is still this shim", path);
+                return;
+        }
+        if (s->fault[fault]) {
+                step_add(s, name, -ENOEXEC, "rd.sdcompat.fault=%s", fault_names[fault]);
+                return;
+        }
+        step_add(s, name, 0, "exec %s", path);
+        write_record(s);
+        execve(path, argv, environ);
+        step_add(s, name, -errno, "exec %s failed", path);
+}
+
+/* systemd's own no-state path closes the state and every descriptor it passed, and (v257+) moves
+ * /run/systemd aside so the new PID 1 finds no stale runtime state. */
+static void close_inherited_fds(void) {
+        DIR *d;
+        struct dirent *de;
+
+        if (syscall(SYS_close_range, 3U, ~0U, 0U) >= 0)
+                return;
+        /* Before Linux 5.9: walk /proc/self/fd, then close what it listed. */
+        d = opendir("/proc/self/fd");
+        if (!d) {
+                for (int fd = 3; fd < 65536; fd++)
+                        (void) close(fd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                int fd = atoi(de->d_name);
+
+                if (fd >= 3 && fd != dirfd(d))
+                        (void) close(fd);
+        }
+        closedir(d);
+}
+
+static void prepare_fresh(Shim *s) {
+        struct stat st;
+
+        log_close();
+        close_inherited_fds();
+        /* Only PID 1 owns /run/systemd: a test run must never move its host's. */
+        if (!s->pid1)
+                step_add(s, "fresh", 0, "state and inherited descriptors closed (not PID 1: /run/systemd not moved)");
+        else if (stat("/run/systemd.pre-switch-root", &st) < 0 && errno == ENOENT &&
+                 rename("/run/systemd", "/run/systemd.pre-switch-root") >= 0)
+                step_add(s, "fresh", 0, "state and inherited descriptors closed; /run/systemd moved to /run/systemd.pre-switch-root");
+        else
+                step_add(s, "fresh", 0, "state and inherited descriptors closed; /run/systemd left in place");
+}
+
+_noreturn_ static void last_resort(Shim *s) {
+        step_add(s, "last-resort", -ENOENT, "no init could be started; PID 1 stays alive");
+        write_record(s);
+        if (!s->pid1)
+                exit(EXIT_FAILURE); /* a test run: nothing to keep alive */
+        /* Only here may PID 1 reap: nothing else will ever run. */
+        for (;;) {
+                struct timespec ts = { .tv_sec = 5 };
+
+                while (waitpid(-1, NULL, WNOHANG) > 0)
+                        ;
+                log_error("sdcompat-shim: no init could be started (see %s/shim.json); the system cannot continue.",
+                          s->run_dir);
+                (void) nanosleep(&ts, NULL);
+        }
+}
+
+_noreturn_ static void run_chain(Shim *s) {
+        _cleanup_free_ char **fresh_argv = NULL, **init_argv = NULL;
+        int new_fd = -1, r;
+
+        if (s->mode == SDC_MODE_TRANSLATE && s->args_ok) {
+                r = translate_state(s, &new_fd);
+                if (r >= 0) {
+                        /* Past here nothing is undone: the new state replaces the old under the
+                         * same descriptor number (dup2 clears O_CLOEXEC, as PID 1 needs). */
+                        if (new_fd >= 0) {
+                                if (dup2(new_fd, s->args.deserialize_fd) < 0)
+                                        step_add(s, "transform", -errno, "cannot replace the state descriptor");
+                                (void) close(new_fd);
+                        }
+                        if (s->actions[SDC_ACTION_SHIM_ARGV_REORDER]) {
+                                s->exec_argv = sdc_pid1_argv_build_stateful(s->target, &s->args);
+                                step_add(s, "shim-argv-reorder", s->exec_argv ? 0 : -ENOMEM,
+                                         "--switched-root --system --deserialize=%d first, %u other arguments after",
+                                         s->args.deserialize_fd, s->args.n_rest);
+                        }
+                } else
+                        step_add(s, "transform", 0, "handing on the original state and arguments");
+        }
+        /* Not a change to the state, and needed whether it is kept or not: a v258+ root refuses a
+         * v1 hierarchy with or without state. */
+        if (s->mode != SDC_MODE_NATIVE && s->actions[SDC_ACTION_CGROUP_CONVERT])
+                convert_cgroups(s);
+        if (s->mode != SDC_MODE_FRESH)
+                try_exec(s, "exec", FAULT_EXEC, s->target, s->exec_argv ?: (char **) s->argv);
+
+        prepare_fresh(s);
+        fresh_argv = s->args_ok ? sdc_pid1_argv_build_fresh(s->target, &s->args) : NULL;
+        if (!fresh_argv && s->args_ok)
+                step_add(s, "fresh", -ENOMEM, "cannot build the arguments");
+        try_exec(s, "exec-fresh", FAULT_FRESH, s->target, fresh_argv ?: (char *[]) { s->target, NULL });
+
+        init_argv = s->args_ok ? sdc_pid1_argv_build_fresh(s->init, &s->args) : NULL;
+        try_exec(s, "exec-init", FAULT_INIT, s->init, init_argv ?: (char *[]) { (char *) s->init, NULL });
+        last_resort(s);
+}
+
+int main(int argc, char *argv[]) {
+        Shim s = { .argv = argv, .mode = SDC_MODE_NATIVE, .run_dir = "/run/sdcompat", .init = "/sbin/init" };
+        const char *env;
+        int r;
+
+        (void) argc;
+        s.pid1 = getpid() == 1;
+        log_set_prefix("sdcompat-shim");
+        if (s.pid1)
+                log_set_target(LOG_TARGET_KMSG);
+        /* Tests run the shim as an ordinary process with their own run directory, command line and
+         * init. PID 1 ignores these: nothing in its environment is trusted to redirect it. */
+        if (!s.pid1) {
+                if ((env = getenv("SDCOMPAT_SHIM_RUN_DIR")))
+                        s.run_dir = env;
+                if ((env = getenv("SDCOMPAT_SHIM_CMDLINE")))
+                        s.cmdline = env;
+                if ((env = getenv("SDCOMPAT_SHIM_INIT")))
+                        s.init = env;
+        }
+        if (stat("/proc/self/exe", &s.self) < 0)
+                log_warning("Cannot stat /proc/self/exe: %m");
+
+        read_cmdline(&s);
+        if (s.debug)
+                log_set_max_level(LOG_DEBUG);
+        r = read_plan(&s);
+        if (r < 0) {
+                s.mode = SDC_MODE_NATIVE;
+                step_add(&s, "plan", r, "cannot read %s/plan: handing over as stock systemd does", s.run_dir);
+        } else
+                step_add(&s, "plan", 0, "mode %s for a root systemd %u", sdc_mode_to_string(s.mode), s.root_major);
+        if (!s.target && argv[0] && argv[0][0] == '/')
+                s.target = strdup(argv[0]);
+        if (!s.target)
+                s.target = strdup("/usr/lib/systemd/systemd");
+
+        r = sdc_pid1_argv_parse(argv, &s.args);
+        s.args_ok = r >= 0;
+        if (r < 0)
+                step_add(&s, "arguments", r, "cannot parse the arguments: handing them on unchanged");
+
+        detach_self(&s);
+        run_chain(&s);
+}

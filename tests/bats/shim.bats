@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
+# sdcompat-shim run as an ordinary process (not PID 1: it then takes its run directory, command
+# line and /sbin/init from SDCOMPAT_SHIM_RUN_DIR, SDCOMPAT_SHIM_CMDLINE, SDCOMPAT_SHIM_INIT),
+# handing a state stream captured in a real boot (tests/data/state) to a stand-in for systemd
+# that records the arguments and the stream it received.
+
+load helpers
+
+shim="$build/sdcompat-shim"
+
+setup() {
+        run_dir="$BATS_TEST_TMPDIR/run/sdcompat"
+        out="$BATS_TEST_TMPDIR/out"
+        mkdir -p "$run_dir" "$out"
+        export SDCOMPAT_SHIM_RUN_DIR="$run_dir" SDCOMPAT_SHIM_CMDLINE="root=LABEL=root quiet"
+        export SDCOMPAT_SHIM_INIT="$BATS_TEST_TMPDIR/init" OUT="$out"
+        # The stand-in: its argv, the stream behind --deserialize, the descriptors it inherited.
+        cat > "$BATS_TEST_TMPDIR/systemd" <<'SH'
+#!/bin/bash
+name=${0##*/}
+printf '%s\n' "$@" > "$OUT/$name.argv"
+fd=
+while [ $# -gt 0 ]; do
+        case $1 in
+        --deserialize) fd=$2; shift ;;
+        --deserialize=*) fd=${1#*=} ;;
+        esac
+        shift
+done
+[ -n "$fd" ] && cat "/proc/self/fd/$fd" > "$OUT/$name.state"
+ls /proc/$$/fd > "$OUT/$name.fds"
+exit 0
+SH
+        cp "$BATS_TEST_TMPDIR/systemd" "$BATS_TEST_TMPDIR/init"
+        chmod +x "$BATS_TEST_TMPDIR/systemd" "$BATS_TEST_TMPDIR/init"
+        capture=$(ls "$top"/tests/data/state/bullseye-*.state | head -n1)
+        [ -f "$capture" ]
+}
+
+write_plan() { # MODE ACTIONS
+        cat > "$run_dir/plan" <<EOF2
+SDCOMPAT_PLAN_VERSION=1
+MODE=$1
+ACTIONS="$2"
+ROOT_SYSTEMD_VERSION="262.1-1"
+SHIM_TARGET="$BATS_TEST_TMPDIR/systemd"
+EOF2
+}
+
+# shim ARGS...: runs the shim with the capture open on descriptor 7, under the stand-in's name, as
+# PID 1 runs it (the initramfs's systemd execs the path the shim is mounted on).
+run_shim() {
+        run bash -c 'exec -a "$0" "$@"' "$BATS_TEST_TMPDIR/systemd" "$shim" "$@" 7<"$capture"
+}
+
+step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
+        jq -r ".steps[$1].step" "$run_dir/shim.json"
+}
+
+@test "translate: mount sections dropped, argv reordered, everything else byte for byte" {
+        write_plan translate "shim-drop-sections shim-argv-reorder"
+        run_shim --  hello --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        # PID 1's options first, the kernel's after
+        [ "$(head -n3 "$out/systemd.argv" | tr '\n' ' ')" = "--switched-root --system --deserialize=7 " ]
+        [ "$(tail -n2 "$out/systemd.argv" | tr '\n' ' ')" = "-- hello " ]
+        grep -q '\.service$' "$out/systemd.state"
+        ! grep -qE '^[^=]+\.(mount|automount)$' "$out/systemd.state"
+        grep -qE '^[^=]+\.mount$' "$capture"
+        # what is left is the original minus whole sections
+        [ "$(grep -vcE '^$' "$out/systemd.state")" -lt "$(grep -vcE '^$' "$capture")" ]
+        diff <(sed -n '1,/^$/p' "$capture") <(sed -n '1,/^$/p' "$out/systemd.state")
+        [ "$(step_of -1)" = exec ]
+        jq -e '.mode == "translate" and ([.steps[].step] | index("shim-drop-sections")) != null' "$run_dir/shim.json"
+}
+
+@test "translate without transforms that change it: the stream and argv go on untouched" {
+        write_plan translate ""
+        run_shim --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        cmp "$capture" "$out/systemd.state"
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "--switched-root --system --deserialize=7 " ]
+}
+
+@test "no plan: native, argv and state as received, and the record says why" {
+        run_shim --switched-root --system --deserialize 7 extra
+        [ "$status" -eq 0 ]
+        cmp "$capture" "$out/systemd.state"
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "--switched-root --system --deserialize 7 extra " ]
+        [ "$(step_of 0)" = plan ]
+        jq -e '.steps[0].error < 0' "$run_dir/shim.json"
+}
+
+@test "rd.sdcompat.debug keeps the state before and after" {
+        write_plan translate "shim-drop-sections"
+        SDCOMPAT_SHIM_CMDLINE="quiet rd.sdcompat.debug" run_shim --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        cmp "$capture" "$run_dir/state.before"
+        cmp "$out/systemd.state" "$run_dir/state.after"
+        [ "$(stat -c %a "$run_dir/state.before")" = 600 ]
+}
+
+@test "fault transform: the original state and argv are handed on" {
+        write_plan translate "shim-drop-sections shim-argv-reorder"
+        SDCOMPAT_SHIM_CMDLINE="rd.sdcompat.fault=transform" run_shim -- hello --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        cmp "$capture" "$out/systemd.state"
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "-- hello --switched-root --system --deserialize 7 " ]
+        jq -e '[.steps[] | select(.step == "transform" and .error < 0)] | length == 1' "$run_dir/shim.json"
+}
+
+@test "fault exec: fresh, without the state, the switch-root options or inherited descriptors" {
+        write_plan translate "shim-drop-sections"
+        SDCOMPAT_SHIM_CMDLINE="rd.sdcompat.fault=exec" run_shim --switched-root --system --deserialize 7 hello
+        [ "$status" -eq 0 ]
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "hello " ]
+        [ ! -e "$out/systemd.state" ]
+        ! grep -qx 7 "$out/systemd.fds"
+        [ "$(step_of -1)" = exec-fresh ]
+}
+
+@test "fault exec,fresh: /sbin/init (here a stand-in) without state" {
+        write_plan translate ""
+        SDCOMPAT_SHIM_CMDLINE="rd.sdcompat.fault=exec,fresh" run_shim --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        [ -e "$out/init.argv" ] && [ -z "$(cat "$out/init.argv")" ]
+        [ ! -e "$out/systemd.argv" ]
+        [ "$(step_of -1)" = exec-init ]
+}
+
+@test "every step failing: the last resort (as a test process: exit 1, the record says so)" {
+        write_plan fresh ""
+        SDCOMPAT_SHIM_CMDLINE="rd.sdcompat.fault=fresh,init" run_shim --switched-root --system --deserialize 7
+        [ "$status" -eq 1 ]
+        [ "$(step_of -1)" = last-resort ]
+        [ ! -e "$out/systemd.argv" ] && [ ! -e "$out/init.argv" ]
+}
+
+@test "fresh plan: no state crosses, /run/systemd is not touched outside PID 1's /run" {
+        write_plan fresh ""
+        run_shim --switched-root --system --deserialize=7 -- x
+        [ "$status" -eq 0 ]
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "-- x " ]
+        [ ! -e "$out/systemd.state" ]
+}
+
+@test "a malformed --deserialize: arguments handed on unchanged, native" {
+        write_plan translate "shim-argv-reorder"
+        run_shim --switched-root --system --deserialize=7 --deserialize=8
+        [ "$status" -eq 0 ]
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "--switched-root --system --deserialize=7 --deserialize=8 " ]
+        jq -e '[.steps[] | select(.step == "arguments" and .error < 0)] | length == 1' "$run_dir/shim.json"
+}
+
+@test "a target that is still the shim (its mount not removed) is never executed: /sbin/init instead" {
+        write_plan translate ""
+        sed -i "s|^SHIM_TARGET=.*|SHIM_TARGET=\"$shim\"|" "$run_dir/plan"
+        run_shim --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        [ -e "$out/init.argv" ]
+        jq -e '[.steps[] | select(.error == -40)] | length == 2' "$run_dir/shim.json" # ELOOP: exec and exec-fresh
+        [ "$(step_of -1)" = exec-init ]
+}
+
+@test "sdcompat status shows what the shim did last" {
+        write_plan translate "shim-drop-sections"
+        run_shim --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        run "$build/sdcompat" status --run-dir "$BATS_TEST_TMPDIR/run"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"Shim: exec: exec $BATS_TEST_TMPDIR/systemd (all steps: $run_dir/shim.json)"* ]]
+}

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The state stream parser and transforms, on streams captured in real switch-root boots of each
+ * Debian systemd (tests/data/state/README.md says how they were made). */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "macro.h"
+#include "state.h"
+#include "strv.h"
+#include "tests.h"
+
+static char *data_dir(void) {
+        const char *src = getenv("SDCOMPAT_SOURCE_ROOT");
+        char *d;
+
+        if (!src) {
+                fprintf(stderr, "SDCOMPAT_SOURCE_ROOT is not set: run this test through 'meson test'\n");
+                abort();
+        }
+        ASSERT_TRUE(asprintf(&d, "%s/tests/data/state", src) >= 0);
+        return d;
+}
+
+/* Every capture, sorted; the suite requires one per Debian suite of the VM matrix. */
+static char **captures(void) {
+        _cleanup_free_ char *dir = data_dir();
+        char **l = NULL;
+        DIR *d = opendir(dir);
+        struct dirent *de;
+
+        ASSERT_TRUE(d);
+        while ((de = readdir(d))) {
+                char *p;
+
+                if (!endswith(de->d_name, ".state"))
+                        continue;
+                ASSERT_TRUE(asprintf(&p, "%s/%s", dir, de->d_name) >= 0);
+                ASSERT_EQ(strv_consume(&l, p), 0);
+        }
+        closedir(d);
+        strv_sort(l);
+        return l;
+}
+
+static void load(const char *path, char **ret, size_t *ret_size) {
+        ASSERT_EQ(read_full_file_at(AT_FDCWD, path, SDC_STATE_SIZE_MAX, ret, ret_size), 0);
+}
+
+static bool is_mount_or_automount(const char *name, size_t len, void *userdata) {
+        (void) userdata;
+        return (len > 6 && memcmp(name + len - 6, ".mount", 6) == 0) ||
+               (len > 10 && memcmp(name + len - 10, ".automount", 10) == 0);
+}
+
+static size_t count_units(const SdcState *s, bool (*match)(const char *, size_t, void *)) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < s->n_lines; i++) {
+                const char *name;
+                size_t len;
+
+                if (s->lines[i].kind != SDC_STATE_UNIT_NAME || s->lines[i].dropped)
+                        continue;
+                name = sdc_state_unit_name(s, i, &len);
+                if (!match || match(name, len, NULL))
+                        n++;
+        }
+        return n;
+}
+
+static void test_suites_present(void) {
+        static const char *const suites[] = { "bullseye", "bookworm", "bookworm-backports", "trixie", "sid" };
+        _cleanup_strv_free_ char **l = captures();
+
+        for (size_t i = 0; i < ELEMENTSOF(suites); i++) {
+                bool found = false;
+                char prefix[64];
+
+                snprintf(prefix, sizeof(prefix), "/%s-", suites[i]);
+                STRV_FOREACH(p, l)
+                        if (strstr(*p, prefix) && !strstr(*p, "-backports-") == !strstr(prefix, "-backports-"))
+                                found = true;
+                fprintf(stderr, "   %s: %s\n", suites[i], found ? "captured" : "MISSING");
+                ASSERT_TRUE(found);
+        }
+}
+
+/* Parsed and written without changes, every capture comes out byte for byte. */
+static void test_round_trip(void) {
+        _cleanup_strv_free_ char **l = captures();
+
+        STRV_FOREACH(p, l) {
+                _cleanup_free_ char *data = NULL, *out = NULL;
+                _cleanup_(sdc_state_done) SdcState s = {};
+                size_t size, out_size;
+                const char *v;
+                size_t len;
+
+                load(*p, &data, &size);
+                ASSERT_EQ(sdc_state_parse(data, size, &s), 0);
+                ASSERT_EQ(sdc_state_write(&s, &out, &out_size), 0);
+                fprintf(stderr, "   %s: %zu bytes, %zu lines, %zu units\n", *p, size, s.n_lines, s.n_units);
+                ASSERT_EQ(out_size, size);
+                ASSERT_TRUE(memcmp(out, data, size) == 0);
+                /* what every systemd writes on switch-root */
+                ASSERT_TRUE(s.header_complete);
+                ASSERT_TRUE(s.n_units > 10);
+                ASSERT_TRUE(count_units(&s, NULL) == s.n_units);
+                v = sdc_state_header_value(&s, "current-job-id", &len);
+                ASSERT_TRUE(v && len > 0);
+                for (size_t i = 0; i < s.n_lines; i++)
+                        ASSERT_TRUE(s.lines[i].kind != SDC_STATE_JOB_BEGIN); /* never on switch-root */
+        }
+}
+
+/* H4: initrds before v249 hand over mount and automount units; dropping them leaves every other
+ * section byte for byte, and the result parses to the rest. */
+static void test_drop_sections(void) {
+        _cleanup_strv_free_ char **l = captures();
+        bool saw_mounts = false;
+
+        STRV_FOREACH(p, l) {
+                _cleanup_free_ char *data = NULL, *out = NULL;
+                _cleanup_(sdc_state_done) SdcState s = {}, again = {};
+                size_t size, out_size, mounts, total, dropped;
+
+                load(*p, &data, &size);
+                ASSERT_EQ(sdc_state_parse(data, size, &s), 0);
+                total = s.n_units;
+                mounts = count_units(&s, is_mount_or_automount);
+                dropped = sdc_state_drop_units(&s, is_mount_or_automount, NULL);
+                fprintf(stderr, "   %s: %zu of %zu units are mounts or automounts\n", *p, mounts, total);
+                ASSERT_EQ(dropped, mounts);
+                /* v247 (bullseye) still serializes them on switch-root; v249+ do not. */
+                if (strstr(*p, "/bullseye-")) {
+                        ASSERT_TRUE(mounts > 0);
+                        saw_mounts = true;
+                } else
+                        ASSERT_EQ(mounts, (size_t) 0);
+                ASSERT_EQ(sdc_state_write(&s, &out, &out_size), 0);
+                ASSERT_EQ(sdc_state_parse(out, out_size, &again), 0);
+                ASSERT_EQ(again.n_units, total - mounts);
+                ASSERT_EQ(count_units(&again, is_mount_or_automount), (size_t) 0);
+                ASSERT_TRUE(again.header_complete);
+                /* the header is untouched */
+                for (size_t i = 0; i < s.n_lines && s.lines[i].kind != SDC_STATE_HEADER_END; i++)
+                        ASSERT_TRUE(memcmp(out + s.lines[i].offset, data + s.lines[i].offset, s.lines[i].length) == 0);
+        }
+        ASSERT_TRUE(saw_mounts);
+}
+
+/* H10: a real stream with one item made longer than a v239 reader's buffer (hand-made only in
+ * that one line): that item goes, nothing else. */
+static void test_long_lines(void) {
+        _cleanup_strv_free_ char **l = captures();
+        _cleanup_free_ char *data = NULL, *big = NULL, *out = NULL;
+        _cleanup_(sdc_state_done) SdcState s = {}, again = {};
+        size_t size, out_size, at, pad = 5000;
+        const char *nl;
+
+        ASSERT_TRUE(l && l[0]);
+        load(l[0], &data, &size);
+        /* after the first unit's name line: a long item inside that unit */
+        nl = memchr(data, '\n', size);
+        ASSERT_TRUE(nl);
+        nl = strstr(data, "\n\n");
+        ASSERT_TRUE(nl);
+        nl = memchr(nl + 2, '\n', size - (size_t) (nl + 2 - data));
+        ASSERT_TRUE(nl);
+        at = (size_t) (nl + 1 - data);
+        big = malloc(size + pad + 16);
+        ASSERT_TRUE(big);
+        memcpy(big, data, at);
+        memcpy(big + at, "description=", 12);
+        memset(big + at + 12, 'x', pad);
+        big[at + 12 + pad] = '\n';
+        memcpy(big + at + 13 + pad, data + at, size - at);
+
+        ASSERT_EQ(sdc_state_parse(big, size + pad + 13, &s), 0);
+        ASSERT_EQ(sdc_state_drop_long_lines(&s, SDC_STATE_OLD_READER_LINE_MAX), (size_t) 1);
+        ASSERT_EQ(sdc_state_write(&s, &out, &out_size), 0);
+        ASSERT_EQ(out_size, size);
+        ASSERT_TRUE(memcmp(out, data, size) == 0);
+        ASSERT_EQ(sdc_state_parse(out, out_size, &again), 0);
+        ASSERT_EQ(again.n_units, s.n_units);
+}
+
+static void test_unit_types(void) {
+        ASSERT_TRUE(sdc_unit_type_known("foo.service", 11, 219));
+        ASSERT_TRUE(sdc_unit_type_known("foo.snapshot", 12, 227));
+        ASSERT_TRUE(!sdc_unit_type_known("foo.snapshot", 12, 233));
+        ASSERT_TRUE(sdc_unit_type_known("foo.busname", 11, 234));
+        ASSERT_TRUE(!sdc_unit_type_known("foo.busname", 11, 235));
+        ASSERT_TRUE(!sdc_unit_type_known("foo.nonsense", 12, 262));
+        ASSERT_TRUE(!sdc_unit_type_known(".service", 8, 262));
+}
+
+/* Malformed input: no header end, a truncated unit, blank lines of spaces, no final newline. */
+static void test_malformed(void) {
+        static const char *const inputs[] = {
+                "", "\n", "a=b", "a=b\n", "a=b\n\n", "a=b\n\nfoo.service\nx=1", "a=b\n  \t\nfoo.service\njob\nx\n\n",
+                "\n\n\n\n", "a\r\n\r\nb.mount\r\n\r\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(inputs); i++) {
+                _cleanup_(sdc_state_done) SdcState s = {};
+                _cleanup_free_ char *out = NULL;
+                size_t out_size;
+
+                ASSERT_EQ(sdc_state_parse(inputs[i], strlen(inputs[i]), &s), 0);
+                ASSERT_EQ(sdc_state_write(&s, &out, &out_size), 0);
+                ASSERT_EQ(out_size, strlen(inputs[i]));
+                ASSERT_TRUE(memcmp(out, inputs[i], out_size) == 0);
+        }
+        {
+                _cleanup_(sdc_state_done) SdcState s = {};
+
+                static const char text[] = "a=b\n  \t\nfoo.service\njob\nx\n\n";
+
+                ASSERT_EQ(sdc_state_parse(text, STRLEN(text), &s), 0);
+                ASSERT_EQ(s.n_lines, (size_t) 6);
+                ASSERT_TRUE(s.header_complete);
+                ASSERT_EQ(s.n_units, (size_t) 1);
+                ASSERT_EQ(s.lines[3].kind, SDC_STATE_JOB_BEGIN);
+                ASSERT_EQ(s.lines[5].kind, SDC_STATE_JOB_END);
+        }
+        {
+                SdcState s;
+                ASSERT_EQ(sdc_state_parse("", SDC_STATE_SIZE_MAX + 1, &s), -EFBIG);
+        }
+}
+
+int main(void) {
+        TEST(test_unit_types);
+        TEST(test_malformed);
+        TEST(test_suites_present);
+        TEST(test_round_trip);
+        TEST(test_drop_sections);
+        TEST(test_long_lines);
+        return 0;
+}
