@@ -477,9 +477,15 @@ static void close_inherited_fds(void) {
 
 static void prepare_fresh(Shim *s) {
         struct stat st;
+        sigset_t none;
 
         log_close();
         close_inherited_fds();
+        /* The old PID 1 blocked the signals it reads from a signalfd, and a blocked set survives
+         * exec; a fresh init must not start with them blocked. (The mask only: no disposition
+         * changes, so nothing gets reaped.) */
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
         /* Only PID 1 owns /run/systemd: a test run must never move its host's. */
         if (!s->pid1)
                 step_add(s, "fresh", 0, "state and inherited descriptors closed (not PID 1: /run/systemd not moved)");
