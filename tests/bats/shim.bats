@@ -10,7 +10,7 @@ load helpers
 shim="$build/sdcompat-shim"
 
 setup() {
-        run_dir="$BATS_TEST_TMPDIR/run"
+        run_dir="$BATS_TEST_TMPDIR/run/sdcompat"
         out="$BATS_TEST_TMPDIR/out"
         mkdir -p "$run_dir" "$out"
         export SDCOMPAT_SHIM_RUN_DIR="$run_dir" SDCOMPAT_SHIM_CMDLINE="root=LABEL=root quiet"
@@ -161,4 +161,13 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ -e "$out/init.argv" ]
         jq -e '[.steps[] | select(.error == -40)] | length == 2' "$run_dir/shim.json" # ELOOP: exec and exec-fresh
         [ "$(step_of -1)" = exec-init ]
+}
+
+@test "sdcompat status shows what the shim did last" {
+        write_plan translate "shim-drop-sections"
+        run_shim --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        run "$build/sdcompat" status --run-dir "$BATS_TEST_TMPDIR/run"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"Shim: exec: exec $BATS_TEST_TMPDIR/systemd (all steps: $run_dir/shim.json)"* ]]
 }
