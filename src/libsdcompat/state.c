@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "macro.h"
 #include "state.h"
@@ -32,6 +33,25 @@ static bool line_is_end(const SdcState *s, const SdcStateLine *l) {
         return line_is(s, l, "");
 }
 
+/* The line records of a large stream (a 10,000-unit one has 250,000 lines, 4 MiB of records) are
+ * fresh memory that the shim, as PID 1, faults in one page at a time otherwise: aligned to and
+ * hinted for transparent huge pages, they take two faults. Only a hint, harmless where THP is off;
+ * either way the array is freed with free(). */
+static SdcStateLine *alloc_lines(size_t n) {
+        size_t bytes, huge = (size_t) 2 << 20;
+        void *p;
+
+        if (n > SIZE_MAX / sizeof(SdcStateLine))
+                return NULL;
+        bytes = n * sizeof(SdcStateLine);
+        if (bytes < huge)
+                return malloc(bytes);
+        if (posix_memalign(&p, huge, bytes) != 0)
+                return NULL;
+        (void) madvise(p, bytes, MADV_HUGEPAGE);
+        return p;
+}
+
 int sdc_state_parse(const char *data, size_t size, SdcState *ret) {
         SdcState s = { .data = data, .size = size };
         enum { IN_HEADER, WANT_UNIT, IN_UNIT, IN_JOB } where = IN_HEADER;
@@ -44,7 +64,7 @@ int sdc_state_parse(const char *data, size_t size, SdcState *ret) {
                 if (data[i] == '\n')
                         n++;
         allocated = n + 1; /* a last line without a newline */
-        s.lines = calloc(allocated, sizeof(SdcStateLine));
+        s.lines = alloc_lines(allocated);
         if (!s.lines)
                 return -ENOMEM;
 
@@ -52,9 +72,12 @@ int sdc_state_parse(const char *data, size_t size, SdcState *ret) {
                 const char *nl = memchr(data + off, '\n', size - off);
                 SdcStateLine *l = &s.lines[s.n_lines++];
 
-                l->offset = (uint32_t) off;
-                l->length = (uint32_t) (nl ? (size_t) (nl - (data + off)) : size - off);
-                l->newline = nl != NULL;
+                /* every field set: the array is not cleared beforehand */
+                *l = (SdcStateLine) {
+                        .offset = (uint32_t) off,
+                        .length = (uint32_t) (nl ? (size_t) (nl - (data + off)) : size - off),
+                        .newline = nl != NULL,
+                };
                 off += l->length + (nl ? 1 : 0);
 
                 switch (where) {
