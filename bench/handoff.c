@@ -11,8 +11,10 @@
  * exec alone. Their difference is what the shim adds.
  *
  * Appends one line per run to RESULT, tab-separated:
- *   LABEL RUN HANDOFF_US TOTAL_US MAXRSS_KB TARGET_MAXRSS_KB BYTES EXIT
- * TOTAL_US: fork to reap (the target's reading of the state included). MAXRSS_KB: wait4()'s
+ *   LABEL RUN HANDOFF_US TOTAL_US CPU_US FAULTS MAXRSS_KB TARGET_MAXRSS_KB BYTES EXIT
+ * TOTAL_US: fork to reap (the target's reading of the state included). CPU_US and FAULTS: user +
+ * system time and minor page faults of the child, shim and target together (from wait4(): the
+ * steadier figures on a loaded machine, where wall time includes waiting for a core). MAXRSS_KB: wait4()'s
  * maximum resident set of the child over all its execs; TARGET_MAXRSS_KB: the same as the target
  * saw it when it started, i.e. the peak before the target ran (the shim's, or the forked child's).
  * BYTES: how much of the state the target read. HANDOFF_US is -1 when the target did not report.
@@ -134,9 +136,11 @@ int main(int argc, char *argv[]) {
                                 start_ns = -1;
                 }
                 exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-                fprintf(out, "%s\t%d\t%.1f\t%.1f\t%ld\t%lld\t%lld\t%d\n", label, run,
+                fprintf(out, "%s\t%d\t%.1f\t%.1f\t%.1f\t%ld\t%ld\t%lld\t%lld\t%d\n", label, run,
                         start_ns > 0 && *exec_ns > 0 ? (double) (start_ns - *exec_ns) / 1e3 : -1.0,
-                        (double) (end_ns - fork_ns) / 1e3, ru.ru_maxrss, target_rss, bytes, exit_code);
+                        (double) (end_ns - fork_ns) / 1e3,
+                        (double) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + (double) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec),
+                        ru.ru_minflt, ru.ru_maxrss, target_rss, bytes, exit_code);
         }
         if (fclose(out) != 0) {
                 perror(result);
