@@ -41,12 +41,19 @@ static int64_t now_ns(void) {
         return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A copy of fd at 64 or above, close-on-exec: sources there never collide with the small numbers
+ * they are then dup2()ed to (dup2() onto itself would keep close-on-exec). */
+static int high(int fd) {
+        return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 64);
+}
+
 _Noreturn static void child(const char *state, int state_fd, int report_w, int report_fd, volatile int64_t *exec_ns,
                             char *const argv[]) {
-        int fd = open(state, O_RDONLY | O_CLOEXEC), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        int fd = high(open(state, O_RDONLY | O_CLOEXEC)), null = high(open("/dev/null", O_WRONLY | O_CLOEXEC));
 
-        if (fd < 0 || null < 0 || dup2(fd, state_fd) < 0 || dup2(report_w, report_fd) < 0 || dup2(null, 1) < 0 ||
-            dup2(null, 2) < 0)
+        report_w = high(report_w);
+        if (fd < 0 || null < 0 || report_w < 0 || dup2(fd, state_fd) < 0 || dup2(report_w, report_fd) < 0 ||
+            dup2(null, 1) < 0 || dup2(null, 2) < 0)
                 _exit(126);
         *exec_ns = now_ns();
         execv(argv[0], argv + 1);
