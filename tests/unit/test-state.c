@@ -289,6 +289,21 @@ static void test_malformed(void) {
                 SdcState s;
                 ASSERT_EQ(sdc_state_parse("", SDC_STATE_SIZE_MAX + 1, &s), -EFBIG);
         }
+        {
+                /* far more lines than real streams have for their size: the line array grows */
+                _cleanup_(sdc_state_done) SdcState s = {};
+                _cleanup_free_ char *text = malloc(20001), *out = NULL;
+                size_t out_size;
+
+                ASSERT_TRUE(text);
+                for (size_t i = 0; i < 20000; i += 2)
+                        memcpy(text + i, i % 6 == 0 ? "\n\n" : "x\n", 2);
+                ASSERT_EQ(sdc_state_parse(text, 20000, &s), 0);
+                ASSERT_TRUE(s.n_lines > 20000 / 24 + 16);
+                ASSERT_EQ(sdc_state_write(&s, &out, &out_size), 0);
+                ASSERT_EQ(out_size, (size_t) 20000);
+                ASSERT_TRUE(memcmp(out, text, out_size) == 0);
+        }
 }
 
 int main(void) {
