@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "alloc.h"
 #include "macro.h"
 #include "state.h"
 
@@ -34,22 +34,11 @@ static bool line_is_end(const SdcState *s, const SdcStateLine *l) {
 }
 
 /* The line records of a large stream (a 10,000-unit one has 250,000 lines, 4 MiB of records) are
- * fresh memory that the shim, as PID 1, faults in one page at a time otherwise: aligned to and
- * hinted for transparent huge pages, they take two faults. Only a hint, harmless where THP is off;
- * either way the array is freed with free(). */
+ * fresh memory that the shim, as PID 1, would otherwise fault in one page at a time. */
 static SdcStateLine *alloc_lines(size_t n) {
-        size_t bytes, huge = (size_t) 2 << 20;
-        void *p;
-
         if (n > SIZE_MAX / sizeof(SdcStateLine))
                 return NULL;
-        bytes = n * sizeof(SdcStateLine);
-        if (bytes < huge)
-                return malloc(bytes);
-        if (posix_memalign(&p, huge, bytes) != 0)
-                return NULL;
-        (void) madvise(p, bytes, MADV_HUGEPAGE);
-        return p;
+        return malloc_large(n * sizeof(SdcStateLine));
 }
 
 int sdc_state_parse(const char *data, size_t size, SdcState *ret) {

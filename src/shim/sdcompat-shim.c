@@ -38,6 +38,7 @@
 #include "pid1-argv.h"
 #include "plan.h"
 #include "action.h"
+#include "alloc.h"
 #include "state.h"
 #include "strv.h"
 #include "version.h"
@@ -246,6 +247,7 @@ static int read_state(int fd, Input *ret) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, allocated = 0;
         off_t start = lseek(fd, 0, SEEK_CUR);
+        struct stat st;
 
         /* From where systemd left the offset (it rewinds before exec), without moving it: the
          * descriptor stays exactly as it was, so the untouched state can still be handed on after
@@ -254,7 +256,15 @@ static int read_state(int fd, Input *ret) {
                 return -errno;
         /* Read, never mapped: a mapping of a descriptor another process can truncate would need a
          * SIGBUS handler in PID 1, and this program stays as plain as it can (bench/shim measured
-         * the cost of reading: see bench/README.md). */
+         * the cost of reading: see bench/README.md). Its size is known for a memfd or a file: one
+         * buffer of that size (one more byte shows whether it grew meanwhile), else one that grows. */
+        if (fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && st.st_size > start &&
+            (uint64_t) (st.st_size - start) < SDC_STATE_SIZE_MAX) {
+                allocated = (size_t) (st.st_size - start) + 1;
+                buf = malloc_large(allocated + 1);
+                if (!buf)
+                        return -ENOMEM;
+        }
         for (;;) {
                 ssize_t n;
 
