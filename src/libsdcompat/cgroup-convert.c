@@ -196,8 +196,9 @@ static int mount_cgroup2(const char *root, SdcCgroupReport *r) {
         return -errno;
 }
 
-/* /proc/cgroups: "name hierarchy num_cgroups enabled"; hierarchy 0 is cgroup2 (or none). */
-static void v1_controllers(char *buf, size_t size) {
+/* /proc/cgroups: "name hierarchy num_cgroups enabled"; hierarchy 0 is cgroup2 (or none).
+ * with_counts: "name:num_cgroups", the cgroups (dying ones included) its hierarchy still has. */
+static void v1_controllers_list(char *buf, size_t size, bool with_counts) {
         _cleanup_fclose_ FILE *f = fopen("/proc/cgroups", "re");
         char line[256];
 
@@ -210,9 +211,17 @@ static void v1_controllers(char *buf, size_t size) {
 
                 if (line[0] == '#' || sscanf(line, "%63s %u %u %u", name, &h, &n, &en) != 4)
                         continue;
-                if (h != 0 && en)
-                        append_word(buf, size, name);
+                if (h != 0 && en) {
+                        char word[96];
+
+                        snprintf(word, sizeof(word), with_counts ? "%s:%u" : "%s", name, n);
+                        append_word(buf, size, word);
+                }
         }
+}
+
+static void v1_controllers(char *buf, size_t size) {
+        v1_controllers_list(buf, size, false);
 }
 
 /* True when every v1 hierarchy holds only its root cgroup. /proc/cgroups counts a removed cgroup
@@ -237,12 +246,14 @@ static bool hierarchies_settled(void) {
 
 /* Which exited processes (state Z) still sit in a v1 cgroup other than a root, per controller:
  * buf gets "comm[pid](controllers)" entries, held the union of those controllers. */
-static void find_holders(const char *still_bound, char *buf, size_t size, char *held_all, size_t held_size) {
+static void find_holders(const char *still_bound, char *buf, size_t size, char *held_all, size_t held_size,
+                         unsigned *ret_zombies) {
         DIR *d = opendir("/proc");
         struct dirent *de;
 
         buf[0] = 0;
         held_all[0] = 0;
+        *ret_zombies = 0;
         if (!d)
                 return;
         while ((de = readdir(d))) {
@@ -261,6 +272,7 @@ static void find_holders(const char *still_bound, char *buf, size_t size, char *
                 rp = strrchr(stat, ')');
                 if (!lp || !rp || rp < lp || rp[1] != ' ' || rp[2] != 'Z')
                         continue;
+                (*ret_zombies)++;
                 snprintf(comm, sizeof(comm), "%.*s", (int) MIN((size_t) (rp - lp - 1), sizeof(comm) - 1), lp + 1);
                 snprintf(path, sizeof(path), "/proc/%s/cgroup", de->d_name);
                 f = fopen(path, "re");
@@ -343,7 +355,8 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
                         r->held_by[0] = 0;
                         break;
                 }
-                find_holders(r->still_bound, r->held_by, sizeof(r->held_by), held, sizeof(held));
+                find_holders(r->still_bound, r->held_by, sizeof(r->held_by), held, sizeof(held), &r->zombies);
+                v1_controllers_list(r->left, sizeof(r->left), true);
                 {
                         _cleanup_free_ char *copy = strdup(r->still_bound);
                         char *save = NULL;

@@ -27,7 +27,9 @@ typedef struct SdcCgroupReport {
         char v1_controllers[256];    /* bound to v1 hierarchies before, space separated */
         char controllers[256];       /* cgroup2's cgroup.controllers after */
         char still_bound[256];       /* v1 controllers not in cgroup2 after */
-        char held_by[512];           /* "pids,memory: systemd-journal[245] ..." why they are */
+        char held_by[512];           /* "systemd-journal[245](pids memory) ..." why they are */
+        char left[256];              /* "pids:4 ...": cgroups the hierarchies of still_bound still count */
+        unsigned zombies;            /* exited processes waiting for the root's PID 1 to reap them */
         char options[64];            /* the cgroup2 mount options that were accepted */
 } SdcCgroupReport;
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "macro.h"
 #include "state.h"
 
@@ -32,28 +33,54 @@ static bool line_is_end(const SdcState *s, const SdcStateLine *l) {
         return line_is(s, l, "");
 }
 
+/* The line records of a large stream (a 10,000-unit one has 250,000 lines, 4 MiB of records) are
+ * fresh memory that the shim, as PID 1, would otherwise fault in one page at a time. */
+static SdcStateLine *alloc_lines(size_t n) {
+        if (n > SIZE_MAX / sizeof(SdcStateLine))
+                return NULL;
+        return malloc_large(n * sizeof(SdcStateLine));
+}
+
 int sdc_state_parse(const char *data, size_t size, SdcState *ret) {
         SdcState s = { .data = data, .size = size };
         enum { IN_HEADER, WANT_UNIT, IN_UNIT, IN_JOB } where = IN_HEADER;
-        size_t n = 0, allocated = 0;
+        size_t allocated;
 
+        _Static_assert(SDC_STATE_SIZE_MAX < UINT32_MAX, "line offsets are 32 bits");
         if (size > SDC_STATE_SIZE_MAX)
                 return -EFBIG;
-        for (size_t i = 0; i < size; i++)
-                if (data[i] == '\n')
-                        n++;
-        allocated = n + 1; /* a last line without a newline */
-        s.lines = calloc(allocated, sizeof(SdcStateLine));
+        /* Real streams average 25-35 bytes a line: sized for that, the array is rarely grown, and
+         * the stream is read once (counting its lines first would read it twice). */
+        allocated = size / 24 + 16;
+        s.lines = alloc_lines(allocated);
         if (!s.lines)
                 return -ENOMEM;
 
         for (size_t off = 0; off < size;) {
                 const char *nl = memchr(data + off, '\n', size - off);
-                SdcStateLine *l = &s.lines[s.n_lines++];
+                SdcStateLine *l;
 
-                l->offset = off;
-                l->length = nl ? (size_t) (nl - (data + off)) : size - off;
-                l->newline = nl != NULL;
+                if (s.n_lines == allocated) {
+                        /* never beyond one line per byte (and one without a newline): hostile
+                         * input gets no more memory than an exact count would give it */
+                        size_t more = MIN(allocated * 2, size + 1);
+                        SdcStateLine *p = realloc(s.lines, more * sizeof(SdcStateLine));
+
+                        if (!p) {
+                                free(s.lines);
+                                return -ENOMEM;
+                        }
+                        s.lines = p;
+                        allocated = more;
+                }
+                l = &s.lines[s.n_lines++];
+
+                /* every field set: the array is not cleared beforehand */
+                *l = (SdcStateLine) {
+                        .offset = (uint32_t) off,
+                        .length = (uint32_t) (nl ? (size_t) (nl - (data + off)) : size - off),
+                        .newline = nl != NULL,
+                };
                 off += l->length + (nl ? 1 : 0);
 
                 switch (where) {
@@ -69,11 +96,11 @@ int sdc_state_parse(const char *data, size_t size, SdcState *ret) {
                         /* An empty name is what the reader does too: it fails to load "" and skips
                          * to the next end marker, i.e. this line is a section of its own. */
                         l->kind = SDC_STATE_UNIT_NAME;
-                        l->unit = s.n_units++;
+                        l->unit = (uint32_t) s.n_units++;
                         where = line_is_end(&s, l) ? WANT_UNIT : IN_UNIT;
                         break;
                 case IN_UNIT:
-                        l->unit = s.n_units - 1;
+                        l->unit = (uint32_t) (s.n_units - 1);
                         if (line_is_end(&s, l)) {
                                 l->kind = SDC_STATE_UNIT_END;
                                 where = WANT_UNIT;
@@ -84,7 +111,7 @@ int sdc_state_parse(const char *data, size_t size, SdcState *ret) {
                                 l->kind = SDC_STATE_UNIT_ITEM;
                         break;
                 case IN_JOB:
-                        l->unit = s.n_units - 1;
+                        l->unit = (uint32_t) (s.n_units - 1);
                         if (line_is_end(&s, l)) {
                                 l->kind = SDC_STATE_JOB_END;
                                 where = IN_UNIT;
@@ -102,24 +129,54 @@ void sdc_state_done(SdcState *s) {
         *s = (SdcState) {};
 }
 
-int sdc_state_write(const SdcState *s, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *buf = malloc(s->size + 1);
-        size_t n = 0;
+int sdc_state_write_runs(const SdcState *s, int (*emit)(const char *p, size_t n, void *userdata), void *userdata) {
+        size_t start = 0, end = 0; /* the run being collected: data[start, end) */
 
-        if (!buf)
-                return -ENOMEM;
+        /* Lines are contiguous in the buffer, so consecutive kept lines are one run. */
         for (size_t i = 0; i < s->n_lines; i++) {
                 const SdcStateLine *l = &s->lines[i];
+                int r;
 
                 if (l->dropped)
                         continue;
-                memcpy(buf + n, s->data + l->offset, l->length);
-                n += l->length;
-                if (l->newline)
-                        buf[n++] = '\n';
+                if (l->offset != end) {
+                        if (end > start && (r = emit(s->data + start, end - start, userdata)) < 0)
+                                return r;
+                        start = l->offset;
+                }
+                end = (size_t) l->offset + l->length + (l->newline ? 1 : 0);
         }
-        buf[n] = 0;
-        *ret_size = n;
+        if (end > start) {
+                int r = emit(s->data + start, end - start, userdata);
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+typedef struct Buffer {
+        char *p;
+        size_t n;
+} Buffer;
+
+static int append(const char *p, size_t n, void *userdata) {
+        Buffer *b = userdata;
+
+        memcpy(b->p + b->n, p, n);
+        b->n += n;
+        return 0;
+}
+
+int sdc_state_write(const SdcState *s, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = malloc(s->size + 1);
+        Buffer b = { .p = buf };
+
+        if (!buf)
+                return -ENOMEM;
+        (void) sdc_state_write_runs(s, append, &b);
+        buf[b.n] = 0;
+        *ret_size = b.n;
         *ret = TAKE_PTR(buf);
         return 0;
 }

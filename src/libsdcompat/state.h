@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Larger streams are refused (10,000 units take about 6 MiB; v240+ readers accept 1 MiB lines). */
 #define SDC_STATE_SIZE_MAX ((size_t) 256 << 20)
@@ -39,13 +40,15 @@ typedef enum SdcStateLineKind {
         SDC_STATE_UNIT_END,
 } SdcStateLineKind;
 
+/* 16 bytes: a 10,000-unit stream has some 250,000 lines, and every byte here is memory the shim
+ * must fault in as PID 1 (32-bit offsets suffice: SDC_STATE_SIZE_MAX is below 4 GiB). */
 typedef struct SdcStateLine {
-        size_t offset;        /* into the buffer given to sdc_state_parse() */
-        size_t length;        /* without the newline */
-        bool newline;         /* false only for a last line without one */
-        bool dropped;
-        SdcStateLineKind kind;
-        size_t unit;          /* index of the unit section; meaningless in the header */
+        uint32_t offset;      /* into the buffer given to sdc_state_parse() */
+        uint32_t length;      /* without the newline */
+        uint32_t unit;        /* index of the unit section; meaningless in the header */
+        SdcStateLineKind kind : 8;
+        bool newline : 1;     /* false only for a last line without one */
+        bool dropped : 1;
 } SdcStateLine;
 
 typedef struct SdcState {
@@ -64,6 +67,12 @@ void sdc_state_done(SdcState *s);
 
 /* The stream without the dropped lines, in a new buffer (*ret_size bytes, NUL-terminated). */
 int sdc_state_write(const SdcState *s, char **ret, size_t *ret_size);
+
+/* The same stream as runs of the parsed buffer, in order: emit() gets each run of consecutive kept
+ * lines, and their concatenation is what sdc_state_write() returns. Lets the caller write the
+ * result where it goes without a second copy in memory. Stops at the first negative return of
+ * emit() and returns it; 0 otherwise. */
+int sdc_state_write_runs(const SdcState *s, int (*emit)(const char *p, size_t n, void *userdata), void *userdata);
 
 /* The value of the first header item "key=", without the key; NULL if absent. *ret_len is set. */
 const char *sdc_state_header_value(const SdcState *s, const char *key, size_t *ret_len);

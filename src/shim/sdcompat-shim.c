@@ -38,6 +38,7 @@
 #include "pid1-argv.h"
 #include "plan.h"
 #include "action.h"
+#include "alloc.h"
 #include "state.h"
 #include "strv.h"
 #include "version.h"
@@ -230,15 +231,40 @@ static bool is_self(const Shim *s, const char *path) {
 
 /* ---- translate ------------------------------------------------------------------------------ */
 
-static int read_state(int fd, char **ret, size_t *ret_size) {
+/* The state as received. */
+typedef struct Input {
+        const char *data;
+        size_t size;
+        char *buf;       /* owned */
+} Input;
+
+static void input_done(Input *in) {
+        free(in->buf);
+        *in = (Input) {};
+}
+
+static int read_state(int fd, Input *ret) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, allocated = 0;
         off_t start = lseek(fd, 0, SEEK_CUR);
+        struct stat st;
 
-        /* pread() from where systemd left the offset (it rewinds before exec): the descriptor stays
-         * exactly as it was, so the untouched state can still be handed on after a failure. */
+        /* From where systemd left the offset (it rewinds before exec), without moving it: the
+         * descriptor stays exactly as it was, so the untouched state can still be handed on after
+         * a failure. */
         if (start < 0)
                 return -errno;
+        /* Read, never mapped: a mapping of a descriptor another process can truncate would need a
+         * SIGBUS handler in PID 1, and this program stays as plain as it can (bench/shim measured
+         * the cost of reading: see bench/README.md). Its size is known for a memfd or a file: one
+         * buffer of that size (one more byte shows whether it grew meanwhile), else one that grows. */
+        if (fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && st.st_size > start &&
+            (uint64_t) (st.st_size - start) < SDC_STATE_SIZE_MAX) {
+                allocated = (size_t) (st.st_size - start) + 1;
+                buf = malloc_large(allocated + 1);
+                if (!buf)
+                        return -ENOMEM;
+        }
         for (;;) {
                 ssize_t n;
 
@@ -264,14 +290,35 @@ static int read_state(int fd, char **ret, size_t *ret_size) {
                 size += (size_t) n;
         }
         buf[size] = 0;
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
+        *ret = (Input) { .data = buf, .size = size, .buf = buf };
+        TAKE_PTR(buf);
         return 0;
 }
 
-static int new_state_fd(const char *data, size_t size) {
+static int write_all(const char *p, size_t n, void *userdata) {
+        int fd = *(int *) userdata;
+
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
+/* The translated stream goes straight from the parsed buffer into the new descriptor, run by run:
+ * no copy of it in our memory (bench/shim measures why: fresh pages are what the shim's time goes
+ * to). */
+static int new_state_fd(const SdcState *st, size_t *ret_size) {
         _cleanup_close_ int fd = (int) syscall(SYS_memfd_create, "sdcompat-state", MFD_CLOEXEC);
-        size_t done = 0;
+        off_t size;
+        int r;
 
         /* memfd_create arrived in Linux 3.17; before, an unlinked file in /run (a tmpfs) does. */
         if (fd < 0)
@@ -284,18 +331,13 @@ static int new_state_fd(const char *data, size_t size) {
                         return -errno;
                 (void) unlink(tmpl);
         }
-        while (done < size) {
-                ssize_t n = write(fd, data + done, size - done);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                done += (size_t) n;
-        }
-        if (lseek(fd, 0, SEEK_SET) < 0)
+        r = sdc_state_write_runs(st, write_all, &fd);
+        if (r < 0)
+                return r;
+        size = lseek(fd, 0, SEEK_CUR);
+        if (size < 0 || lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
+        *ret_size = (size_t) size;
         return TAKE_FD(fd);
 }
 
@@ -343,9 +385,11 @@ static int clear_passpidfd(Shim *s, const SdcState *st) {
  * old one only at the very end. Returns the new descriptor (or -1 when the stream stays as it
  * is), negative errno on failure. */
 static int translate_state(Shim *s, int *ret_fd) {
-        _cleanup_free_ char *data = NULL, *out = NULL;
+        _cleanup_(input_done) Input in = {};
+        _cleanup_free_ char *out = NULL;
         _cleanup_(sdc_state_done) SdcState st = {};
         size_t size = 0, out_size = 0, dropped_units = 0, dropped_lines = 0;
+        const char *data;
         int r;
 
         *ret_fd = -1;
@@ -356,9 +400,11 @@ static int translate_state(Shim *s, int *ret_fd) {
         if (fcntl(s->args.deserialize_fd, F_GETFD) < 0)
                 return step_add(s, "transform", -EBADF, "--deserialize=%d is not open", s->args.deserialize_fd), -EBADF;
 
-        r = read_state(s->args.deserialize_fd, &data, &size);
+        r = read_state(s->args.deserialize_fd, &in);
         if (r < 0)
                 return step_add(s, "transform", r, "cannot read the state from fd %d", s->args.deserialize_fd), r;
+        data = in.data;
+        size = in.size;
         if (s->debug)
                 save_state(s, "state.before", data, size);
         r = sdc_state_parse(data, size, &st);
@@ -385,14 +431,11 @@ static int translate_state(Shim *s, int *ret_fd) {
                 return step_add(s, "transform", 0, "state of %zu bytes, %zu units: handed on unchanged", size, st.n_units), 0;
         }
 
-        r = sdc_state_write(&st, &out, &out_size);
-        if (r < 0)
-                return step_add(s, "transform", r, "cannot write the translated state"), r;
-        if (s->debug)
-                save_state(s, "state.after", out, out_size);
-        r = new_state_fd(out, out_size);
+        r = new_state_fd(&st, &out_size);
         if (r < 0)
                 return step_add(s, "transform", r, "cannot store the translated state"), r;
+        if (s->debug && sdc_state_write(&st, &out, &out_size) >= 0)
+                save_state(s, "state.after", out, out_size);
         *ret_fd = r;
         step_add(s, "transform", 0, "state of %zu bytes translated to %zu bytes", size, out_size);
         return 0;
@@ -413,10 +456,12 @@ static void convert_cgroups(Shim *s) {
         }
         step_add(s, "cgroup-convert", 0,
                  "cgroup2 mounted (%s); moved %u processes, removed %u cgroups (%u kept), unmounted %u hierarchies; "
-                 "controllers: %s; still bound to v1: %s%s%s",
+                 "controllers: %s; still bound to v1: %s%s%s%s%s%s; %u exited processes not yet reaped",
                  rep.options[0] ? rep.options : "no options", rep.moved, rep.removed, rep.kept, rep.unmounted,
                  rep.controllers[0] ? rep.controllers : "none", rep.still_bound[0] ? rep.still_bound : "none",
-                 rep.held_by[0] ? ", held by exited initramfs processes awaiting the root's PID 1: " : "", rep.held_by);
+                 rep.left[0] ? " (cgroups left, dying ones included: " : "", rep.left, rep.left[0] ? ")" : "",
+                 rep.held_by[0] ? ", held by exited initramfs processes awaiting the root's PID 1: " : "", rep.held_by,
+                 rep.zombies);
 }
 
 /* ---- the chain ------------------------------------------------------------------------------ */
@@ -477,9 +522,15 @@ static void close_inherited_fds(void) {
 
 static void prepare_fresh(Shim *s) {
         struct stat st;
+        sigset_t none;
 
         log_close();
         close_inherited_fds();
+        /* The old PID 1 blocked the signals it reads from a signalfd, and a blocked set survives
+         * exec; a fresh init must not start with them blocked. (The mask only: no disposition
+         * changes, so nothing gets reaped.) */
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
         /* Only PID 1 owns /run/systemd: a test run must never move its host's. */
         if (!s->pid1)
                 step_add(s, "fresh", 0, "state and inherited descriptors closed (not PID 1: /run/systemd not moved)");

@@ -75,6 +75,16 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         jq -e '.mode == "translate" and ([.steps[].step] | index("shim-drop-sections")) != null' "$run_dir/shim.json"
 }
 
+@test "a state on a pipe (cannot be read without consuming it): handed on untouched" {
+        write_plan translate "shim-drop-sections shim-argv-reorder"
+        CAPTURE=$capture run bash -c 'exec -a "$0" "$@" 7< <(cat "$CAPTURE")' "$BATS_TEST_TMPDIR/systemd" "$shim" \
+                --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        cmp "$capture" "$out/systemd.state"
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "--switched-root --system --deserialize 7 " ]
+        jq -e '[.steps[] | select(.step == "transform" and .error < 0)] | length == 1' "$run_dir/shim.json"
+}
+
 @test "translate without transforms that change it: the stream and argv go on untouched" {
         write_plan translate ""
         run_shim --switched-root --system --deserialize=7

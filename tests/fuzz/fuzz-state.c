@@ -2,7 +2,8 @@
 /* The state stream parser and its transforms on arbitrary bytes. Invariants checked, not just
  * "does not crash": an unchanged stream writes back byte for byte; after the transforms no item
  * line is longer than the limit, the written stream parses again into as many units as were
- * kept, and the header stays complete if it was. */
+ * kept, the header stays complete if it was, and the runs sdc_state_write_runs() hands out (what
+ * the shim writes to its new descriptor) are maximal and add up to the written stream. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,32 @@ static bool drop_odd(const char *name, size_t len, void *userdata) {
         return len > 0 && (name[0] & 1);
 }
 
+typedef struct Runs {
+        const char *base;
+        char *joined;
+        size_t size, n;
+} Runs;
+
+static int join_run(const char *p, size_t n, void *userdata) {
+        Runs *r = userdata;
+
+        /* a run never starts where the previous one ended: they would be one */
+        if (n == 0 || (r->n > 0 && p == r->base))
+                abort();
+        memcpy(r->joined + r->size, p, n);
+        r->size += n;
+        r->base = p + n;
+        r->n++;
+        return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         SdcState s = {}, again = {};
         char *out = NULL, *out2 = NULL;
-        size_t out_size = 0, out2_size = 0, kept = 0;
+        char *ref;
+        size_t out_size = 0, out2_size = 0, ref_size = 0, kept = 0;
+        Runs runs;
 
         if (sdc_state_parse((const char *) data, size, &s) < 0)
                 return 0;
@@ -42,6 +64,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (sdc_state_write(&s, &out2, &out2_size) < 0)
                 abort();
+        /* the reference, line by line: the kept lines, each with its newline if it had one */
+        ref = malloc(size + 1);
+        if (!ref)
+                abort();
+        for (size_t i = 0; i < s.n_lines; i++) {
+                const SdcStateLine *l = &s.lines[i];
+
+                if (l->dropped)
+                        continue;
+                memcpy(ref + ref_size, data + l->offset, l->length);
+                ref_size += l->length;
+                if (l->newline)
+                        ref[ref_size++] = '\n';
+        }
+        if (out2_size != ref_size || memcmp(out2, ref, ref_size) != 0)
+                abort();
+        runs = (Runs) { .joined = malloc(size + 1) };
+        if (!runs.joined || sdc_state_write_runs(&s, join_run, &runs) < 0)
+                abort();
+        if (runs.size != ref_size || memcmp(runs.joined, ref, ref_size) != 0)
+                abort();
+        free(runs.joined);
+        free(ref);
         if (sdc_state_parse(out2, out2_size, &again) < 0)
                 abort();
         if (s.header_complete != again.header_complete)

@@ -1,14 +1,26 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Seed corpus for fuzz-image, built by the real tools (tests/unit/mkimage.sh): the small images in
-# every compression and both cpio formats, and the concatenations dracut and bootloaders make.
+# Seed corpus for a fuzz target:
+#   fuzz-state   the state streams captured in real switch-root boots (tests/data/state)
+#   otherwise    (fuzz-image, fuzz-parsers) images built by the real tools (tests/unit/mkimage.sh):
+#                the small images in every compression and both cpio formats, and the
+#                concatenations dracut and bootloaders make
 #
-#   make-corpus.sh CORPUSDIR
+#   make-corpus.sh CORPUSDIR [FUZZER]
 set -eu
 
-corpus=${1:?usage: make-corpus.sh CORPUSDIR}
+corpus=${1:?usage: make-corpus.sh CORPUSDIR [FUZZER]}
+fuzzer=${2:-fuzz-image}
 here=$(cd "$(dirname "$0")" && pwd)
+
+if [ "$fuzzer" = fuzz-state ]; then
+        mkdir -p "$corpus"
+        cp "$here"/../data/state/*.state "$corpus"/
+        echo "$(ls "$corpus" | wc -l) seeds in $corpus"
+        exit 0
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

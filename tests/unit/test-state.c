@@ -153,6 +153,64 @@ static void test_drop_sections(void) {
         ASSERT_TRUE(saw_mounts);
 }
 
+typedef struct Runs {
+        const char *data;
+        char *joined;
+        size_t size, n, last_end, calls, fail_at;
+} Runs;
+
+static int collect_run(const char *p, size_t n, void *userdata) {
+        Runs *r = userdata;
+        size_t at = (size_t) (p - r->data);
+
+        r->calls++;
+        if (r->fail_at && r->calls == r->fail_at)
+                return -EIO;
+        ASSERT_TRUE(n > 0);
+        /* in order, and maximal: a run never starts where the previous one ended */
+        ASSERT_TRUE(r->n == 0 || at > r->last_end);
+        memcpy(r->joined + r->size, p, n);
+        r->size += n;
+        r->n++;
+        r->last_end = at + n;
+        return 0;
+}
+
+/* The runs the shim writes to its new descriptor are exactly what sdc_state_write() returns: one
+ * run per stretch between dropped sections, and an error from the writer stops them. */
+static void test_write_runs(void) {
+        _cleanup_strv_free_ char **l = captures();
+
+        STRV_FOREACH(p, l) {
+                _cleanup_free_ char *data = NULL, *out = NULL, *joined = NULL;
+                _cleanup_(sdc_state_done) SdcState s = {};
+                size_t size, out_size, dropped;
+                Runs r;
+
+                load(*p, &data, &size);
+                joined = malloc(size + 1);
+                ASSERT_TRUE(joined);
+                ASSERT_EQ(sdc_state_parse(data, size, &s), 0);
+
+                r = (Runs) { .data = data, .joined = joined };
+                ASSERT_EQ(sdc_state_write_runs(&s, collect_run, &r), 0);
+                ASSERT_EQ(r.n, (size_t) (size > 0)); /* nothing dropped: the whole stream in one run */
+                ASSERT_EQ(r.size, size);
+
+                dropped = sdc_state_drop_units(&s, is_mount_or_automount, NULL);
+                r = (Runs) { .data = data, .joined = joined };
+                ASSERT_EQ(sdc_state_write_runs(&s, collect_run, &r), 0);
+                ASSERT_TRUE(r.n >= 1 && r.n <= dropped + 1);
+                ASSERT_EQ(sdc_state_write(&s, &out, &out_size), 0);
+                ASSERT_EQ(r.size, out_size);
+                ASSERT_TRUE(memcmp(joined, out, out_size) == 0);
+
+                r = (Runs) { .data = data, .joined = joined, .fail_at = 1 };
+                ASSERT_EQ(sdc_state_write_runs(&s, collect_run, &r), -EIO);
+                ASSERT_EQ(r.calls, (size_t) 1);
+        }
+}
+
 /* H10: a real stream with one item made longer than a v239 reader's buffer (hand-made only in
  * that one line): that item goes, nothing else. */
 static void test_long_lines(void) {
@@ -231,6 +289,21 @@ static void test_malformed(void) {
                 SdcState s;
                 ASSERT_EQ(sdc_state_parse("", SDC_STATE_SIZE_MAX + 1, &s), -EFBIG);
         }
+        {
+                /* far more lines than real streams have for their size: the line array grows */
+                _cleanup_(sdc_state_done) SdcState s = {};
+                _cleanup_free_ char *text = malloc(20001), *out = NULL;
+                size_t out_size;
+
+                ASSERT_TRUE(text);
+                for (size_t i = 0; i < 20000; i += 2)
+                        memcpy(text + i, i % 6 == 0 ? "\n\n" : "x\n", 2);
+                ASSERT_EQ(sdc_state_parse(text, 20000, &s), 0);
+                ASSERT_TRUE(s.n_lines > 20000 / 24 + 16);
+                ASSERT_EQ(sdc_state_write(&s, &out, &out_size), 0);
+                ASSERT_EQ(out_size, (size_t) 20000);
+                ASSERT_TRUE(memcmp(out, text, out_size) == 0);
+        }
 }
 
 int main(void) {
@@ -239,6 +312,7 @@ int main(void) {
         TEST(test_suites_present);
         TEST(test_round_trip);
         TEST(test_drop_sections);
+        TEST(test_write_runs);
         TEST(test_long_lines);
         return 0;
 }
