@@ -244,6 +244,22 @@ static bool hierarchies_settled(void) {
         return true;
 }
 
+/* With rd.sdcompat.debug: what the kernel says of an exited process's cgroups, one log line. */
+static void held_all_debug_zombie(const char *pid) {
+        char path[sizeof("/proc//cgroup") + 256], line[512], all[2048] = "";
+        _cleanup_fclose_ FILE *f = NULL;
+
+        if (log_get_max_level() < LOG_DEBUG)
+                return;
+        snprintf(path, sizeof(path), "/proc/%s/cgroup", pid);
+        f = fopen(path, "re");
+        while (f && fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = 0;
+                append_word(all, sizeof(all), line);
+        }
+        log_debug("Exited, not reaped: pid %s, %s: %s", pid, path, all[0] ? all : "(empty)");
+}
+
 /* Which exited processes (state Z) still sit in a v1 cgroup other than a root, per controller:
  * buf gets "comm[pid](controllers)" entries, held the union of those controllers. */
 static void find_holders(const char *still_bound, char *buf, size_t size, char *held_all, size_t held_size,
@@ -273,6 +289,7 @@ static void find_holders(const char *still_bound, char *buf, size_t size, char *
                 if (!lp || !rp || rp < lp || rp[1] != ' ' || rp[2] != 'Z')
                         continue;
                 (*ret_zombies)++;
+                held_all_debug_zombie(de->d_name);
                 snprintf(comm, sizeof(comm), "%.*s", (int) MIN((size_t) (rp - lp - 1), sizeof(comm) - 1), lp + 1);
                 snprintf(path, sizeof(path), "/proc/%s/cgroup", de->d_name);
                 f = fopen(path, "re");
