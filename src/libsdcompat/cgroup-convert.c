@@ -27,8 +27,13 @@ static void append_word(char *buf, size_t size, const char *word) {
 
         if (n > 0 && n + 1 < size)
                 buf[n++] = ' ', buf[n] = 0;
-        if (n < size)
-                snprintf(buf + n, size - n, "%s", word);
+        if (n + 1 < size) {
+                /* cut at the buffer's end: a report line, not data */
+                size_t k = strnlen(word, size - n - 1);
+
+                memcpy(buf + n, word, k);
+                buf[n + k] = 0;
+        }
 }
 
 static bool has_word(const char *list, const char *word) {
@@ -263,13 +268,14 @@ static void held_all_debug_zombie(const char *pid) {
 /* Which exited processes (state Z) still sit in a v1 cgroup other than a root, per controller:
  * buf gets "comm[pid](controllers)" entries, held the union of those controllers. */
 static void find_holders(const char *still_bound, char *buf, size_t size, char *held_all, size_t held_size,
-                         unsigned *ret_zombies) {
+                         SdcCgroupReport *r, bool log_zombies) {
         DIR *d = opendir("/proc");
         struct dirent *de;
 
         buf[0] = 0;
         held_all[0] = 0;
-        *ret_zombies = 0;
+        r->zombies = 0;
+        r->zombie_names[0] = 0;
         if (!d)
                 return;
         while ((de = readdir(d))) {
@@ -288,9 +294,16 @@ static void find_holders(const char *still_bound, char *buf, size_t size, char *
                 rp = strrchr(stat, ')');
                 if (!lp || !rp || rp < lp || rp[1] != ' ' || rp[2] != 'Z')
                         continue;
-                (*ret_zombies)++;
-                held_all_debug_zombie(de->d_name);
+                r->zombies++;
+                if (log_zombies)
+                        held_all_debug_zombie(de->d_name);
                 snprintf(comm, sizeof(comm), "%.*s", (int) MIN((size_t) (rp - lp - 1), sizeof(comm) - 1), lp + 1);
+                {
+                        char name[sizeof(comm) + sizeof(de->d_name) + 4];
+
+                        snprintf(name, sizeof(name), "%s[%s]", comm, de->d_name);
+                        append_word(r->zombie_names, sizeof(r->zombie_names), name);
+                }
                 snprintf(path, sizeof(path), "/proc/%s/cgroup", de->d_name);
                 f = fopen(path, "re");
                 while (f && fgets(line, sizeof(line), f)) {
@@ -372,7 +385,7 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
                         r->held_by[0] = 0;
                         break;
                 }
-                find_holders(r->still_bound, r->held_by, sizeof(r->held_by), held, sizeof(held), &r->zombies);
+                find_holders(r->still_bound, r->held_by, sizeof(r->held_by), held, sizeof(held), r, i == 0);
                 v1_controllers_list(r->left, sizeof(r->left), true);
                 {
                         _cleanup_free_ char *copy = strdup(r->still_bound);

@@ -14,7 +14,8 @@
  * initramfs that already exited are zombies until the root's PID 1 reaps them (their exit status
  * is its to judge, so they are not reaped here), and a zombie references its cgroups: the
  * controllers of those cgroups stay bound. The report names each such controller and the
- * processes that hold it. */
+ * processes that hold it. (Seen in boots: the kernel shows a zombie's removed v1 cgroups as "/" in
+ * /proc/PID/cgroup, so the holders are named as the exited processes, not per controller.) */
 
 #include <stdbool.h>
 
@@ -30,6 +31,7 @@ typedef struct SdcCgroupReport {
         char held_by[512];           /* "systemd-journal[245](pids memory) ..." why they are */
         char left[256];              /* "pids:4 ...": cgroups the hierarchies of still_bound still count */
         unsigned zombies;            /* exited processes waiting for the root's PID 1 to reap them */
+        char zombie_names[256];      /* "systemd-journal[122] systemctl[360]" */
         char options[64];            /* the cgroup2 mount options that were accepted */
 } SdcCgroupReport;
 

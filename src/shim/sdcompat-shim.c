@@ -456,12 +456,12 @@ static void convert_cgroups(Shim *s) {
         }
         step_add(s, "cgroup-convert", 0,
                  "cgroup2 mounted (%s); moved %u processes, removed %u cgroups (%u kept), unmounted %u hierarchies; "
-                 "controllers: %s; still bound to v1: %s%s%s%s%s%s; %u exited processes not yet reaped",
+                 "controllers: %s; still bound to v1: %s%s%s%s%s%s; %u exited processes not yet reaped%s%s",
                  rep.options[0] ? rep.options : "no options", rep.moved, rep.removed, rep.kept, rep.unmounted,
                  rep.controllers[0] ? rep.controllers : "none", rep.still_bound[0] ? rep.still_bound : "none",
                  rep.left[0] ? " (cgroups left, dying ones included: " : "", rep.left, rep.left[0] ? ")" : "",
                  rep.held_by[0] ? ", held by exited initramfs processes awaiting the root's PID 1: " : "", rep.held_by,
-                 rep.zombies);
+                 rep.zombies, rep.zombie_names[0] ? ": " : "", rep.zombie_names);
 }
 
 /* ---- the chain ------------------------------------------------------------------------------ */
