@@ -476,13 +476,14 @@ static void write_plan_file(Negotiation *n, const char *dir) {
 }
 
 static void write_handoff_json(Negotiation *n, const char *dir) {
-        _cleanup_free_ char *path = NULL, *tmp = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t size = 0;
         FILE *f;
         JsonWriter w;
 
-        if (asprintf(&path, "%s/handoff.json", dir) < 0 || asprintf(&tmp, "%s/.handoff.json.tmp", dir) < 0)
+        if (asprintf(&path, "%s/handoff.json", dir) < 0)
                 return;
-        f = fopen(tmp, "we");
+        f = open_memstream(&text, &size);
         if (!f)
                 return;
         json_init(&w, f, true);
@@ -525,14 +526,10 @@ static void write_handoff_json(Negotiation *n, const char *dir) {
         json_uint(&w, "duration_usec", n->duration);
         json_object_end(&w);
         json_finish(&w);
-        if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
-                fclose(f);
-                unlink(tmp);
+        if (fclose(f) != 0)
                 return;
-        }
-        fclose(f);
-        if (rename(tmp, path) < 0)
-                unlink(tmp);
+        if (write_file_atomic_at(AT_FDCWD, path, text, size, 0644) < 0)
+                log_warning("Cannot write %s.", path);
 }
 
 static void log_summary(Negotiation *n) {
