@@ -54,11 +54,27 @@ int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret,
         return 0;
 }
 
+int loop_write(int fd, const void *data, size_t size) {
+        const uint8_t *p = data;
+
+        while (size > 0) {
+                ssize_t n = write(fd, p, size);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                size -= (size_t) n;
+        }
+        return 0;
+}
+
 int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, unsigned mode) {
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
         _cleanup_close_ int fd = -1, dfd = -1;
         const char *slash;
-        const uint8_t *p = data;
         int r;
 
         if (asprintf(&tmp, "%s.sdcompat-tmp-%u", path, (unsigned) getpid()) < 0)
@@ -68,17 +84,9 @@ int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t 
         if (fd < 0)
                 return -errno;
 
-        while (size > 0) {
-                ssize_t n = write(fd, p, size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        goto fail;
-                }
-                p += n;
-                size -= (size_t) n;
-        }
+        r = loop_write(fd, data, size);
+        if (r < 0)
+                goto fail;
         if (fsync(fd) < 0) {
                 r = -errno;
                 goto fail;

@@ -8,6 +8,9 @@
  * larger than max_size. Used for /proc files and configuration, never for images. */
 int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_size);
 
+/* write() until all of data is written, retrying on EINTR. 0 or negative errno. */
+int loop_write(int fd, const void *data, size_t size);
+
 /* Writes data to dir_fd/path atomically: a temporary file in the same directory, fsync, rename,
  * fsync of the directory. The file is either the old one or the complete new one. */
 int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, unsigned mode);

@@ -296,20 +296,7 @@ static int read_state(int fd, Input *ret) {
 }
 
 static int write_all(const char *p, size_t n, void *userdata) {
-        int fd = *(int *) userdata;
-
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
+        return loop_write(*(int *) userdata, p, n);
 }
 
 /* The translated stream goes straight from the parsed buffer into the new descriptor, run by run:
