@@ -281,22 +281,28 @@ int sdc_tree_resolve(SdcTree *t, const char *path, unsigned flags, char **ret_ca
         return 0;
 }
 
+/* Resolves path to a regular file: -EISDIR for a directory, -EINVAL for anything else. On success
+ * the caller owns *ret_node and releases it. */
+static int resolve_regular(SdcTree *t, const char *path, SdcNode *ret_node, SdcStat *ret_stat) {
+        int r = resolve_node(t, path, 0, ret_node, ret_stat, NULL, true);
+
+        if (r < 0)
+                return r;
+        if (ret_stat->type == SDC_NODE_REGULAR)
+                return 0;
+        t->ops->release(t, ret_node);
+        return ret_stat->type == SDC_NODE_DIRECTORY ? -EISDIR : -EINVAL;
+}
+
 int sdc_tree_read(SdcTree *t, const char *path, uint64_t max_size, SdcBlob *ret) {
         SdcStat st;
         SdcNode n;
         int r;
 
-        r = resolve_node(t, path, 0, &n, &st, NULL, true);
+        r = resolve_regular(t, path, &n, &st);
         if (r < 0)
                 return r;
-        if (st.type == SDC_NODE_DIRECTORY)
-                r = -EISDIR;
-        else if (st.type != SDC_NODE_REGULAR)
-                r = -EINVAL;
-        else if (st.size > max_size)
-                r = -EFBIG;
-        else
-                r = t->ops->read(t, &n, max_size, ret);
+        r = st.size > max_size ? -EFBIG : t->ops->read(t, &n, max_size, ret);
         t->ops->release(t, &n);
         return r;
 }
@@ -389,15 +395,10 @@ int sdc_tree_read_at(SdcTree *t, const char *path, uint64_t offset, void *buf, s
         SdcNode n;
         int r;
 
-        r = resolve_node(t, path, 0, &n, &st, NULL, true);
+        r = resolve_regular(t, path, &n, &st);
         if (r < 0)
                 return r;
-        if (st.type == SDC_NODE_DIRECTORY)
-                r = -EISDIR;
-        else if (st.type != SDC_NODE_REGULAR)
-                r = -EINVAL;
-        else
-                r = read_at_node(t, &n, offset, buf, size);
+        r = read_at_node(t, &n, offset, buf, size);
         t->ops->release(t, &n);
         return r;
 }
@@ -408,14 +409,10 @@ int sdc_tree_scan(SdcTree *t, const char *path, uint64_t offset, uint64_t length
         SdcNode n;
         int r;
 
-        r = resolve_node(t, path, 0, &n, &st, NULL, true);
+        r = resolve_regular(t, path, &n, &st);
         if (r < 0)
                 return r;
-        if (st.type == SDC_NODE_DIRECTORY)
-                r = -EISDIR;
-        else if (st.type != SDC_NODE_REGULAR)
-                r = -EINVAL;
-        else if (offset < st.size)
+        if (offset < st.size)
                 r = scan_node(t, &n, offset, offset + MIN(length, st.size - offset), cb, userdata);
         t->ops->release(t, &n);
         return r;
