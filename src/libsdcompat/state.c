@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "macro.h"
 #include "state.h"
+#include "strv.h"
 
 /* systemd strips " \t\n\r" from both ends of every line it reads (strstrip(), read_stripped_line()),
  * so a line of blanks is an end marker to it and must be one to us. */
@@ -270,11 +271,14 @@ bool sdc_unit_type_known(const char *name, size_t len, unsigned target_major) {
                 { ".busname", 235 },
         };
 
-        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
-                size_t k = strlen(types[i].suffix);
-
-                if (len > k && memcmp(name + len - k, types[i].suffix, k) == 0)
+        for (size_t i = 0; i < ELEMENTSOF(types); i++)
+                if (len > strlen(types[i].suffix) && endswith_n(name, len, types[i].suffix))
                         return types[i].until == 0 || target_major < types[i].until;
-        }
         return false;
+}
+
+bool sdc_unit_is_mount(const char *name, size_t len) {
+        /* a bare ".mount" names no unit */
+        return (len > STRLEN(".mount") && endswith_n(name, len, ".mount")) ||
+               (len > STRLEN(".automount") && endswith_n(name, len, ".automount"));
 }

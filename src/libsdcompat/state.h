@@ -87,6 +87,9 @@ size_t sdc_state_drop_units(SdcState *s, bool (*drop)(const char *name, size_t l
  * how many lines went. The header and section structure stay intact: no empty line is created. */
 size_t sdc_state_drop_long_lines(SdcState *s, size_t max);
 
+/* A mount or automount unit's name (v249+ serializers leave these out on switch-root, H4). */
+bool sdc_unit_is_mount(const char *name, size_t len);
+
 /* Unit types a PID 1 of the given major version can load; the others make v233/v234 fail the
  * whole deserialization (H3): snapshot units went in v228, busname units in v235. */
 bool sdc_unit_type_known(const char *name, size_t len, unsigned target_major);

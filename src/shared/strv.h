@@ -21,10 +21,15 @@ int strv_consume(char ***l, char *s);
 bool strv_contains(char *const *l, const char *s);
 void strv_sort(char **l);
 
+/* Whether the len bytes at s (need not be NUL-terminated) end with suffix. */
+static inline bool endswith_n(const char *s, size_t len, const char *suffix) {
+        size_t b = strlen(suffix);
+        return len >= b && memcmp(s + len - b, suffix, b) == 0;
+}
+
 /* Whether s ends with suffix. */
 static inline bool endswith(const char *s, const char *suffix) {
-        size_t a = strlen(s), b = strlen(suffix);
-        return a >= b && strcmp(s + a - b, suffix) == 0;
+        return endswith_n(s, strlen(s), suffix);
 }
 
 #define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)

@@ -333,7 +333,7 @@ static bool drop_untrusted_unit(const char *name, size_t len, void *userdata) {
 
         /* v249+ serializers leave mount and automount units out on switch-root (H4): the root
          * must see them from its own fstab. Types the target cannot load fail v233/v234 (H3). */
-        if ((len > 6 && memcmp(name + len - 6, ".mount", 6) == 0) || (len > 10 && memcmp(name + len - 10, ".automount", 10) == 0))
+        if (sdc_unit_is_mount(name, len))
                 return true;
         return s->root_major > 0 && !sdc_unit_type_known(name, len, s->root_major);
 }

@@ -52,8 +52,7 @@ static void load(const char *path, char **ret, size_t *ret_size) {
 
 static bool is_mount_or_automount(const char *name, size_t len, void *userdata) {
         (void) userdata;
-        return (len > 6 && memcmp(name + len - 6, ".mount", 6) == 0) ||
-               (len > 10 && memcmp(name + len - 10, ".automount", 10) == 0);
+        return sdc_unit_is_mount(name, len);
 }
 
 static size_t count_units(const SdcState *s, bool (*match)(const char *, size_t, void *)) {
@@ -255,6 +254,10 @@ static void test_unit_types(void) {
         ASSERT_TRUE(!sdc_unit_type_known("foo.busname", 11, 235));
         ASSERT_TRUE(!sdc_unit_type_known("foo.nonsense", 12, 262));
         ASSERT_TRUE(!sdc_unit_type_known(".service", 8, 262));
+        ASSERT_TRUE(sdc_unit_is_mount("tmp.mount", 9));
+        ASSERT_TRUE(sdc_unit_is_mount("proc-sys-fs-binfmt_misc.automount", 33));
+        ASSERT_TRUE(!sdc_unit_is_mount(".mount", 6));
+        ASSERT_TRUE(!sdc_unit_is_mount("tmp.mount.service", 17));
 }
 
 /* Malformed input: no header end, a truncated unit, blank lines of spaces, no final newline. */
