@@ -591,8 +591,17 @@ int main(int argc, char *argv[]) {
         const char *env;
         int r;
 
-        (void) argc;
         s.pid1 = getpid() == 1;
+        /* Someone exploring the installed files: say what this is instead of exec'ing systemd. As
+         * PID 1 the arguments are systemd's and are never read as ours. */
+        if (!s.pid1 && argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "--version"))) {
+                if (streq(argv[1], "--version"))
+                        printf("sdcompat-shim %s\n", PACKAGE_VERSION);
+                else
+                        printf("sdcompat-shim: PID 1 between the initramfs's systemd and the root's; never started by\n"
+                               "hand. sdcompat negotiate mounts it over the root's systemd binary. See sdcompat-shim(8).\n");
+                return 0;
+        }
         log_set_prefix("sdcompat-shim");
         if (s.pid1)
                 log_set_target(LOG_TARGET_KMSG);
