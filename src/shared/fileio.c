@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -71,7 +72,9 @@ int loop_write(int fd, const void *data, size_t size) {
         return 0;
 }
 
-int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, unsigned mode) {
+/* A temporary file beside path, filled by fill(), fsync'ed, renamed over path. */
+static int atomic_at(int dir_fd, const char *path, unsigned mode, int (*fill)(int fd, const void *userdata),
+                     const void *userdata) {
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
         _cleanup_close_ int fd = -1, dfd = -1;
         const char *slash;
@@ -83,8 +86,13 @@ int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t 
         fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return -errno;
+        /* The umask must not take bits the caller asked for (an executable copy). */
+        if (fchmod(fd, mode) < 0) {
+                r = -errno;
+                goto fail;
+        }
 
-        r = loop_write(fd, data, size);
+        r = fill(fd, userdata);
         if (r < 0)
                 goto fail;
         if (fsync(fd) < 0) {
@@ -111,6 +119,60 @@ int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t 
 fail:
         (void) unlinkat(dir_fd, tmp, 0);
         return r;
+}
+
+typedef struct Buffer {
+        const void *data;
+        size_t size;
+} Buffer;
+
+static int fill_buffer(int fd, const void *userdata) {
+        const Buffer *b = userdata;
+
+        return loop_write(fd, b->data, b->size);
+}
+
+int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, unsigned mode) {
+        return atomic_at(dir_fd, path, mode, fill_buffer, &(Buffer) { .data = data, .size = size });
+}
+
+/* In the kernel (sendfile), from where src_fd's offset is to its end; read and write where
+ * sendfile cannot (before Linux 2.6.33 it wrote to sockets only). */
+static int fill_copy(int fd, const void *userdata) {
+        int src = *(const int *) userdata;
+        char buf[16384];
+
+        for (;;) {
+                ssize_t n = sendfile(fd, src, NULL, 1 << 20);
+
+                if (n == 0)
+                        return 0;
+                if (n > 0)
+                        continue;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EINVAL && errno != ENOSYS)
+                        return -errno;
+                break;
+        }
+        for (;;) {
+                ssize_t n = read(src, buf, sizeof(buf));
+                int r;
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+                r = loop_write(fd, buf, (size_t) n);
+                if (r < 0)
+                        return r;
+        }
+}
+
+int copy_file_atomic_at(int src_fd, int dir_fd, const char *path, unsigned mode) {
+        return atomic_at(dir_fd, path, mode, fill_copy, &src_fd);
 }
 
 int mkdir_p(const char *path, unsigned mode) {

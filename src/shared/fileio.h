@@ -12,8 +12,13 @@ int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret,
 int loop_write(int fd, const void *data, size_t size);
 
 /* Writes data to dir_fd/path atomically: a temporary file in the same directory, fsync, rename,
- * fsync of the directory. The file is either the old one or the complete new one. */
+ * fsync of the directory. The file is either the old one or the complete new one. Its mode is
+ * exactly mode (the umask does not apply). */
 int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t size, unsigned mode);
+
+/* The same for a copy of what src_fd holds from its offset to its end (an executable: mode is
+ * applied as given, not through the umask). */
+int copy_file_atomic_at(int src_fd, int dir_fd, const char *path, unsigned mode);
 
 /* mkdir -p: creates path and its missing parents; existing directories are fine. */
 int mkdir_p(const char *path, unsigned mode);
