@@ -8,9 +8,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <limits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cgroup-convert.h"
+#include "fileio.h"
 #include "log.h"
 #include "macro.h"
 #include "strv.h"
@@ -21,6 +24,7 @@
 #define MOVE_PASSES   3
 #define SETTLE_POLLS      100
 #define SETTLE_POLL_NSEC  (10 * 1000 * 1000) /* 100 x 10 ms: at most a second */
+#define SETTLE_STILL_POLLS 10                 /* 100 ms without a cgroup freed: the rest is held */
 
 static void append_word(char *buf, size_t size, const char *word) {
         size_t n = strlen(buf);
@@ -106,6 +110,44 @@ static int write_string_at(int dfd, const char *name, const char *s) {
         return n == (ssize_t) strlen(s) ? 0 : -EIO;
 }
 
+static bool cgroup_has_procs(int dfd) {
+        _cleanup_close_ int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+        char c;
+
+        return fd >= 0 && read(fd, &c, 1) == 1;
+}
+
+static bool children_have_procs(int dfd, unsigned depth) {
+        _cleanup_close_ int dup_fd = depth <= MAX_DEPTH ? fcntl(dfd, F_DUPFD_CLOEXEC, 3) : -1;
+        bool found = false;
+        struct dirent *de;
+        DIR *d;
+
+        /* Too deep to look: say yes, so that nothing is touched. */
+        if (dup_fd < 0)
+                return true;
+        d = fdopendir(TAKE_FD(dup_fd));
+        if (!d)
+                return true;
+        while (!found && (de = readdir(d))) {
+                _cleanup_close_ int child = -1;
+
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                child = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                found = child < 0 || cgroup_has_procs(child) || children_have_procs(child, depth + 1);
+        }
+        closedir(d);
+        return found;
+}
+
+/* Whether any cgroup below the hierarchy's root at path has a process. */
+static bool tree_has_procs(const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        return fd < 0 || children_have_procs(fd, 0);
+}
+
 /* Moves what cgroup.procs of dfd lists to the hierarchy root's cgroup.procs. Returns how many. */
 static unsigned move_procs(int dfd, int root_fd) {
         _cleanup_close_ int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
@@ -128,8 +170,32 @@ static unsigned move_procs(int dfd, int root_fd) {
         return moved;
 }
 
+/* With rd.sdcompat.debug: what a memory cgroup still has charged after force_empty, which keeps it
+ * (and its hierarchy) alive once removed. tmpfs pages cannot be reclaimed without swap. */
+static void log_charges_debug(int dfd, const char *name) {
+        _cleanup_close_ int fd = openat(dfd, "memory.stat", O_RDONLY | O_CLOEXEC);
+        _cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+        unsigned long long cache = 0, shmem = 0, rss = 0, v;
+        char line[128];
+
+        if (!f)
+                return;
+        fd = -1;
+        while (fgets(line, sizeof(line), f)) {
+                if (sscanf(line, "cache %llu", &v) == 1)
+                        cache = v;
+                else if (sscanf(line, "shmem %llu", &v) == 1)
+                        shmem = v;
+                else if (sscanf(line, "rss %llu", &v) == 1)
+                        rss = v;
+        }
+        if (cache || shmem || rss)
+                log_debug("Memory cgroup %s keeps, after force_empty: %llu bytes of tmpfs, %llu of other page cache, %llu anonymous.",
+                          name, shmem, cache > shmem ? cache - shmem : 0, rss);
+}
+
 /* Post-order over the child cgroups of dfd: drain, empty, remove. */
-static void drain_children(int dfd, int root_fd, unsigned depth, SdcCgroupReport *r) {
+static void drain_children(int dfd, int root_fd, unsigned depth, bool move, SdcCgroupReport *r) {
         _cleanup_close_ int dup_fd = -1;
         DIR *d;
         struct dirent *de;
@@ -150,8 +216,12 @@ static void drain_children(int dfd, int root_fd, unsigned depth, SdcCgroupReport
                 child = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
                 if (child < 0)
                         continue;
-                drain_children(child, root_fd, depth + 1, r);
-                for (unsigned pass = 0; pass < MOVE_PASSES; pass++) {
+                drain_children(child, root_fd, depth + 1, move, r);
+                if (!move && cgroup_has_procs(child)) {
+                        r->kept++; /* appeared meanwhile: left alone */
+                        continue;
+                }
+                for (unsigned pass = 0; move && pass < MOVE_PASSES; pass++) {
                         unsigned m = move_procs(child, root_fd);
 
                         r->moved += m;
@@ -161,6 +231,8 @@ static void drain_children(int dfd, int root_fd, unsigned depth, SdcCgroupReport
                 /* memory (v1): reclaim the page cache charged here, else the dead cgroup lingers
                  * and keeps the hierarchy (and so the controller) alive after unmounting. */
                 (void) write_string_at(child, "memory.force_empty", "0");
+                if (log_get_max_level() >= LOG_DEBUG)
+                        log_charges_debug(child, de->d_name);
                 if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) >= 0)
                         r->removed++;
                 else {
@@ -171,12 +243,15 @@ static void drain_children(int dfd, int root_fd, unsigned depth, SdcCgroupReport
         closedir(d);
 }
 
-static int drain_hierarchy(const char *path, SdcCgroupReport *r) {
+/* move: the conversion (PID 1, the initramfs's processes) moves what it finds to the root; the
+ * release later only removes empty cgroups, and a cgroup with processes shows that someone uses
+ * the hierarchy. */
+static int drain_hierarchy(const char *path, bool move, SdcCgroupReport *r) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
         if (fd < 0)
                 return -errno;
-        drain_children(fd, fd, 0, r);
+        drain_children(fd, fd, 0, move, r);
         return 0;
 }
 
@@ -229,24 +304,19 @@ static void v1_controllers(char *buf, size_t size) {
         v1_controllers_list(buf, size, false);
 }
 
-/* True when every v1 hierarchy holds only its root cgroup. /proc/cgroups counts a removed cgroup
- * until the kernel has freed it, which it does asynchronously once nothing references it. */
-static bool hierarchies_settled(void) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/cgroups", "re");
-        char line[256];
+static size_t read_v1_hierarchies(SdcV1Hierarchy *h, size_t max);
 
-        if (!f)
-                return true;
-        while (fgets(line, sizeof(line), f)) {
-                char name[64];
-                unsigned h, n, en;
+/* The child cgroups the v1 hierarchies still count, 0 when each holds only its root. /proc/cgroups
+ * counts a removed cgroup until the kernel has freed it, which it does asynchronously once nothing
+ * references it. */
+static unsigned hierarchies_left(void) {
+        SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
+        size_t n = read_v1_hierarchies(h, ELEMENTSOF(h));
+        unsigned left = 0;
 
-                if (line[0] == '#' || sscanf(line, "%63s %u %u %u", name, &h, &n, &en) != 4)
-                        continue;
-                if (h != 0 && en && n > 1)
-                        return false;
-        }
-        return true;
+        for (size_t i = 0; i < n; i++)
+                left += h[i].cgroups > 1 ? h[i].cgroups - 1 : 0;
+        return left;
 }
 
 /* With rd.sdcompat.debug: what the kernel says of an exited process's cgroups, one log line. */
@@ -338,6 +408,10 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
         int k;
 
         *r = (SdcCgroupReport) {};
+        /* It moves every process and takes the hierarchies away: only ever PID 1's to do, in the
+         * moment between the initramfs and the root (a test once ran it on its host). */
+        if (getpid() != 1)
+                return -EPERM;
         if (statfs(root, &sfs) < 0)
                 return -errno;
         if ((unsigned) sfs.f_type == CGROUP2_MAGIC)
@@ -350,13 +424,22 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
         if (k < 0)
                 return k;
         STRV_FOREACH(h, hierarchies)
-                (void) drain_hierarchy(*h, r);
+                (void) drain_hierarchy(*h, true, r);
         /* The kernel destroys a hierarchy at unmount only if no cgroup of it is left, dying ones
          * included; else the hierarchy lingers, unmounted, and keeps its controllers from cgroup2
          * for good. So let the removed cgroups be freed first (bounded: a cgroup an exited process
          * still references is freed only when the root's PID 1 reaps it). */
-        for (unsigned i = 0; i < SETTLE_POLLS && !hierarchies_settled(); i++)
+        for (unsigned i = 0, last = UINT_MAX, still = 0; i < SETTLE_POLLS && still < SETTLE_STILL_POLLS; i++) {
+                unsigned left = hierarchies_left();
+
+                if (left == 0)
+                        break;
+                /* Counts that stop falling are held by exited processes: waiting longer frees
+                 * nothing (sdc_cgroup_release() does, later). */
+                still = left < last ? 0 : still + 1;
+                last = left;
                 (void) nanosleep(&(struct timespec) { .tv_nsec = SETTLE_POLL_NSEC }, NULL);
+        }
         STRV_FOREACH(h, hierarchies) {
                 k = unmount_path(*h);
                 if (k < 0)
@@ -406,5 +489,267 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
                         buf[strcspn(buf, "\n")] = 0;
         }
         snprintf(r->controllers, sizeof(r->controllers), "%s", buf);
+        return 0;
+}
+
+/* ---- later, once the root's PID 1 has reaped them ---------------------------------------------- */
+
+size_t sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, size_t max) {
+        size_t n = 0;
+
+        for (const char *p = proc_cgroups; p && *p;) {
+                const char *eol = strchrnul(p, '\n');
+                char line[256], name[64];
+                unsigned id, count, enabled;
+                size_t i;
+
+                snprintf(line, sizeof(line), "%.*s", (int) MIN((size_t) (eol - p), sizeof(line) - 1), p);
+                p = *eol ? eol + 1 : eol;
+                if (line[0] == '#' || sscanf(line, "%63s %u %u %u", name, &id, &count, &enabled) != 4)
+                        continue;
+                if (id == 0 || !enabled)
+                        continue;
+                for (i = 0; i < n && h[i].id != id; i++)
+                        ;
+                if (i == n) {
+                        if (n == max)
+                                continue;
+                        h[n++] = (SdcV1Hierarchy) { .id = id, .cgroups = count };
+                }
+                if (strlen(h[i].controllers) + strlen(name) + 2 > sizeof(h[i].controllers))
+                        continue;
+                if (h[i].controllers[0])
+                        strcat(h[i].controllers, ",");
+                strcat(h[i].controllers, name);
+        }
+        return n;
+}
+
+bool sdc_cgroup_v1_mounted(const char *mountinfo, const char *controllers) {
+        for (const char *p = mountinfo; p && *p;) {
+                const char *eol = strchrnul(p, '\n');
+                char line[4096], type[64], source[256], options[1024];
+                const char *sep;
+
+                snprintf(line, sizeof(line), "%.*s", (int) MIN((size_t) (eol - p), sizeof(line) - 1), p);
+                p = *eol ? eol + 1 : eol;
+                /* "... - cgroup SOURCE SUPER-OPTIONS": the controllers are among the super options. */
+                sep = strstr(line, " - ");
+                if (!sep || sscanf(sep + 3, "%63s %255s %1023s", type, source, options) != 3 || !streq(type, "cgroup"))
+                        continue;
+                {
+                        char list[128];
+                        char *save = NULL;
+
+                        snprintf(list, sizeof(list), "%s", controllers);
+                        for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save))
+                                if (has_word(options, c))
+                                        return true;
+                }
+        }
+        return false;
+}
+
+static size_t read_v1_hierarchies(SdcV1Hierarchy *h, size_t max) {
+        _cleanup_free_ char *text = NULL;
+
+        if (read_full_file_at(AT_FDCWD, "/proc/cgroups", 1 << 16, &text, NULL) < 0)
+                return 0;
+        return sdc_cgroup_v1_hierarchies(text, h, max);
+}
+
+/* How many cgroups the hierarchy that controllers name counts now; 0 when it is gone. */
+static unsigned hierarchy_cgroups(const char *controllers) {
+        SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
+        size_t n = read_v1_hierarchies(h, ELEMENTSOF(h));
+
+        for (size_t i = 0; i < n; i++)
+                if (streq(h[i].controllers, controllers))
+                        return h[i].cgroups;
+        return 0;
+}
+
+static void sleep_ms(unsigned ms) {
+        (void) nanosleep(&(struct timespec) { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L }, NULL);
+}
+
+/* A removed memory cgroup lives on while pages are charged to it, and on kernels that do not
+ * move an offline cgroup's pages to its parent nothing moves them: files that a service of the
+ * initramfs wrote to a tmpfs (/run) and that are still there, page cache it read. v1's hierarchical
+ * counters (total_*) include those cgroups, the root's own counters do not: the difference is what
+ * keeps them. Reported, so that the record says exactly why the controller stayed bound. */
+static void memory_held(const char *dir, SdcCgroupRelease *ret) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        unsigned long long shmem = 0, total_shmem = 0, cache = 0, total_cache = 0;
+
+        if (asprintf(&path, "%s/memory.stat", dir) < 0 || read_full_file_at(AT_FDCWD, path, 1 << 16, &text, NULL) < 0)
+                return;
+        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+                (void) (sscanf(p, "shmem %llu", &shmem) == 1 || sscanf(p, "total_shmem %llu", &total_shmem) == 1 ||
+                        sscanf(p, "cache %llu", &cache) == 1 || sscanf(p, "total_cache %llu", &total_cache) == 1);
+        }
+        ret->memory_tmpfs_held = total_shmem > shmem ? total_shmem - shmem : 0;
+        ret->memory_cache_held = total_cache > cache ? total_cache - cache - ret->memory_tmpfs_held : 0;
+        if (total_cache < cache + ret->memory_tmpfs_held)
+                ret->memory_cache_held = 0;
+}
+
+/* Waits until the hierarchy counts only its root, or its count stops falling for 200 ms, or
+ * timeout_ms passed. Returns the count. */
+static unsigned settle_hierarchy(const char *controllers, unsigned timeout_ms) {
+        unsigned count = hierarchy_cgroups(controllers), last = count, still = 0;
+
+        for (unsigned waited = 0; count > 1 && waited < timeout_ms && still < 10; waited += 20) {
+                sleep_ms(20);
+                count = hierarchy_cgroups(controllers);
+                still = count < last ? 0 : still + 1;
+                last = count;
+        }
+        return count;
+}
+
+/* Mounting the same controllers finds the lingering hierarchy (the kernel matches it by its
+ * controllers) with what is left in it: the cgroups the conversion could not remove while exited
+ * processes were in them. Those go now, as in the conversion; then, once the kernel has freed
+ * them, unmounting the hierarchy with only its root left destroys it. Returns the cgroups it
+ * still counts when unmounted (1: destroyed), 0 when it is in use and was left alone, or negative
+ * errno. */
+static int remount_and_destroy(const char *scratch, const SdcV1Hierarchy *h, unsigned timeout_ms, SdcCgroupReport *drained,
+                               SdcCgroupRelease *ret) {
+        char dir[PATH_MAX];
+        unsigned count;
+
+        if (snprintf(dir, sizeof(dir), "%s/cgroup-v1.XXXXXX", scratch) >= (int) sizeof(dir))
+                return -ENAMETOOLONG;
+        if (!mkdtemp(dir))
+                return -errno;
+        if (mount("sdcompat", dir, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, h->controllers) < 0) {
+                int r = -errno;
+
+                (void) rmdir(dir);
+                return r;
+        }
+        /* Processes in a child cgroup: not a leftover of the initramfs but a hierarchy someone
+         * uses (mounted in another mount namespace, say). Leave it exactly as it is. */
+        if (tree_has_procs(dir)) {
+                (void) umount2(dir, UMOUNT_NOFOLLOW);
+                (void) rmdir(dir);
+                return 0;
+        }
+        (void) drain_hierarchy(dir, false, drained);
+        count = settle_hierarchy(h->controllers, timeout_ms);
+        if (count > 1 && has_word(h->controllers, "memory"))
+                memory_held(dir, ret);
+        if (umount2(dir, UMOUNT_NOFOLLOW) < 0) {
+                int r = -errno;
+
+                /* Never leave it mounted: that would keep the hierarchy alive for good. */
+                (void) umount2(dir, MNT_DETACH | UMOUNT_NOFOLLOW);
+                (void) rmdir(dir);
+                return r;
+        }
+        (void) rmdir(dir);
+        return (int) MAX(count, 1u);
+}
+
+/* Whether every controller of the comma-separated list is a word of only. */
+static bool all_listed(const char *controllers, const char *only) {
+        char list[128];
+        char *save = NULL;
+
+        snprintf(list, sizeof(list), "%s", controllers);
+        for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save))
+                if (!has_word(only, c))
+                        return false;
+        return true;
+}
+
+int sdc_cgroup_release(const char *root, const char *only, const char *scratch, unsigned timeout_ms, SdcCgroupRelease *ret) {
+        SdcV1Hierarchy all[SDC_V1_HIERARCHIES_MAX], h[SDC_V1_HIERARCHIES_MAX];
+        bool destroyed[SDC_V1_HIERARCHIES_MAX] = {};
+        _cleanup_free_ char *mountinfo = NULL;
+        struct statfs sfs;
+        size_t n = 0, n_all;
+        char path[PATH_MAX];
+
+        *ret = (SdcCgroupRelease) {};
+        if (statfs(root, &sfs) < 0)
+                return -errno;
+        if ((unsigned) sfs.f_type != CGROUP2_MAGIC)
+                return -EMEDIUMTYPE;
+        n_all = read_v1_hierarchies(all, ELEMENTSOF(all));
+        for (size_t i = 0; i < n_all; i++)
+                if (all_listed(all[i].controllers, only)) {
+                        char words[128];
+
+                        h[n++] = all[i];
+                        snprintf(words, sizeof(words), "%s", all[i].controllers);
+                        for (char *c = words; (c = strchr(c, ','));)
+                                *c = ' ';
+                        append_word(ret->bound, sizeof(ret->bound), words);
+                }
+        if (n > 0 && read_full_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 22, &mountinfo, NULL) < 0)
+                return -errno;
+
+        for (size_t i = 0; i < n; i++) {
+                SdcCgroupReport drained = {};
+                int r;
+
+                if (sdc_cgroup_v1_mounted(mountinfo, h[i].controllers)) {
+                        append_word(ret->in_use, sizeof(ret->in_use), h[i].controllers);
+                        continue;
+                }
+                r = remount_and_destroy(scratch, &h[i], timeout_ms, &drained, ret);
+                ret->removed += drained.removed;
+                ret->moved += drained.moved;
+                if (r < 0) {
+                        char word[192];
+
+                        snprintf(word, sizeof(word), "%s: %s", h[i].controllers, strerror(-r));
+                        append_word(ret->failed, sizeof(ret->failed), word);
+                        log_warning_errno(r, "Cannot remount and unmount the v1 hierarchy of %s: %m", h[i].controllers);
+                        continue;
+                }
+                if (r == 0) {
+                        append_word(ret->in_use, sizeof(ret->in_use), h[i].controllers);
+                        continue;
+                }
+                destroyed[i] = r == 1;
+                if (r > 1) {
+                        char word[160];
+
+                        snprintf(word, sizeof(word), "%s:%d", h[i].controllers, r);
+                        append_word(ret->busy, sizeof(ret->busy), word);
+                }
+        }
+        /* The kernel destroys the hierarchy asynchronously; then the controllers are cgroup2's. */
+        for (unsigned i = 0; i < SETTLE_POLLS; i++) {
+                bool pending = false;
+
+                for (size_t j = 0; j < n; j++)
+                        pending = pending || (destroyed[j] && hierarchy_cgroups(h[j].controllers) > 0);
+                if (!pending)
+                        break;
+                (void) nanosleep(&(struct timespec) { .tv_nsec = SETTLE_POLL_NSEC }, NULL);
+        }
+        {
+                char now[256];
+                _cleanup_free_ char *copy = strdup(ret->bound);
+                char *save = NULL;
+
+                v1_controllers(now, sizeof(now));
+                for (char *c = copy ? strtok_r(copy, " ", &save) : NULL; c; c = strtok_r(NULL, " ", &save))
+                        append_word(has_word(now, c) ? ret->still_bound : ret->released,
+                                    has_word(now, c) ? sizeof(ret->still_bound) : sizeof(ret->released), c);
+        }
+        snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+        {
+                _cleanup_free_ char *text = NULL;
+
+                if (read_full_file_at(AT_FDCWD, path, 4096, &text, NULL) >= 0) {
+                        text[strcspn(text, "\n")] = 0;
+                        snprintf(ret->controllers, sizeof(ret->controllers), "%s", text);
+                }
+        }
         return 0;
 }

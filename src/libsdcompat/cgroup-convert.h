@@ -37,5 +37,53 @@ typedef struct SdcCgroupReport {
 
 /* root: "/sys/fs/cgroup" (a test may pass another tmpfs). 0 and converted=false when cgroup2 is
  * mounted already; -EMEDIUMTYPE when root is neither cgroup2 nor a tmpfs; other negative errno when
- * a step failed (the report says how far it got). */
+ * a step failed (the report says how far it got); -EPERM when not PID 1: it moves every process
+ * and takes the hierarchies away, which only the init between initramfs and root may do. */
 int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret);
+
+/* ---- later, once the root's PID 1 has reaped them ---------------------------------------------- */
+
+/* A v1 hierarchy as /proc/cgroups shows it: its id, how many cgroups it still counts (dying ones
+ * included; 1 = its root only) and its controllers as mount options name them ("cpu,cpuacct"). */
+typedef struct SdcV1Hierarchy {
+        unsigned id;
+        unsigned cgroups;
+        char controllers[128];
+} SdcV1Hierarchy;
+
+#define SDC_V1_HIERARCHIES_MAX 32
+
+/* The hierarchies that /proc/cgroups text binds enabled controllers to (hierarchy id not 0),
+ * grouped by id. Returns how many (at most max); lines that do not parse are skipped. */
+size_t sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, size_t max);
+
+/* Whether /proc/self/mountinfo text mounts a cgroup (v1) file system with any of controllers
+ * (comma separated) among its options: such a hierarchy is in use and left alone. */
+bool sdc_cgroup_v1_mounted(const char *mountinfo, const char *controllers);
+
+typedef struct SdcCgroupRelease {
+        char bound[256];             /* the v1 controllers of only bound before, space separated */
+        unsigned removed;            /* cgroups left in the hierarchies, removed now */
+        unsigned moved;              /* processes found in them, moved to the hierarchy's root */
+        char released[256];          /* those now cgroup2's */
+        char in_use[256];            /* hierarchies mounted somewhere: left alone */
+        char busy[256];              /* "memory:3": cgroups still counted after the wait */
+        char failed[256];            /* "memory: Device or resource busy": mount or unmount refused */
+        char still_bound[256];       /* v1 controllers after */
+        char controllers[256];       /* cgroup2's cgroup.controllers after */
+        unsigned long long memory_tmpfs_held; /* bytes of tmpfs pages charged to removed memory cgroups */
+        unsigned long long memory_cache_held; /* bytes of other page cache charged to them */
+} SdcCgroupRelease;
+
+/* Frees the controllers a conversion left bound to unmounted v1 hierarchies, once the exited
+ * processes that held them are reaped: mounts each such hierarchy again (the kernel reuses the
+ * lingering one for the same controllers), removes the cgroups left in it as the conversion does,
+ * waits up to timeout_ms for the kernel to free them, and unmounts it: with only its root left the
+ * kernel destroys it, which hands its controllers to cgroup2. Only hierarchies whose controllers
+ * are all words of only (space separated: the ones the conversion left bound) are touched. One
+ * mounted here, or with a process in any of its cgroups (mounted in another mount namespace), is in
+ * use and left exactly as it is; no process is ever moved. scratch: a directory for the temporary
+ * mount points.
+ * -EMEDIUMTYPE when root is not cgroup2 (a system on v1 keeps its hierarchies); 0 otherwise,
+ * with the report saying what came free and what did not. */
+int sdc_cgroup_release(const char *root, const char *only, const char *scratch, unsigned timeout_ms, SdcCgroupRelease *ret);

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The parts of cgroup-convert that read the kernel's tables, on tables real systems printed
+ * (tests/data/cgroup/README.md says where each comes from), and the release's refusal to touch a
+ * system that is not on cgroup2. The conversion and the release themselves need PID 1 and a
+ * kernel to act on: tests/vm boots them. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup-convert.h"
+#include "fileio.h"
+#include "macro.h"
+#include "tests.h"
+
+static char *data(const char *name) {
+        const char *src = getenv("SDCOMPAT_SOURCE_ROOT");
+        _cleanup_free_ char *path = NULL;
+        char *text = NULL;
+
+        if (!src) {
+                fprintf(stderr, "SDCOMPAT_SOURCE_ROOT is not set: run this test through 'meson test'\n");
+                abort();
+        }
+        ASSERT_TRUE(asprintf(&path, "%s/tests/data/cgroup/%s", src, name) >= 0);
+        ASSERT_EQ(read_full_file_at(AT_FDCWD, path, 1 << 20, &text, NULL), 0);
+        return text;
+}
+
+static const SdcV1Hierarchy *find(const SdcV1Hierarchy *h, size_t n, const char *controllers) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(h[i].controllers, controllers))
+                        return &h[i];
+        return NULL;
+}
+
+/* A Debian 12 host with every controller in its own hierarchy, memory's busy with 64 cgroups. */
+static void test_separate_hierarchies(void) {
+        _cleanup_free_ char *cgroups = data("debian12-v1.proc-cgroups"), *mountinfo = data("debian12-v1.mountinfo");
+        SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
+        size_t n = sdc_cgroup_v1_hierarchies(cgroups, h, ELEMENTSOF(h));
+        const SdcV1Hierarchy *m;
+
+        /* net_cls, perf_event, net_prio and hugetlb are on hierarchy 0 there: not v1's. */
+        ASSERT_EQ(n, 8);
+        ASSERT_TRUE(!find(h, n, "hugetlb") && !find(h, n, "net_cls"));
+        m = find(h, n, "memory");
+        ASSERT_TRUE(m);
+        ASSERT_EQ(m->id, 4);
+        ASSERT_EQ(m->cgroups, 65);
+        ASSERT_EQ(find(h, n, "pids")->cgroups, 1);
+        /* Every one is mounted under /sys/fs/cgroup: in use, never remounted. */
+        for (size_t i = 0; i < n; i++)
+                ASSERT_TRUE(sdc_cgroup_v1_mounted(mountinfo, h[i].controllers));
+        ASSERT_TRUE(!sdc_cgroup_v1_mounted(mountinfo, "hugetlb"));
+        /* "name=systemd" is a named hierarchy, not a controller; "cpu" is not "cpuset". */
+        ASSERT_TRUE(!sdc_cgroup_v1_mounted(mountinfo, "systemd"));
+        ASSERT_TRUE(!sdc_cgroup_v1_mounted("31 30 0:30 / /sys/fs/cgroup/cpuset rw - cgroup cgroup rw,cpuset\n", "cpu"));
+        /* the cgroup2 line does not count as v1 */
+        ASSERT_TRUE(!sdc_cgroup_v1_mounted("40 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,memory\n", "memory"));
+}
+
+/* Bounded and forgiving on what it cannot read. */
+static void test_malformed(void) {
+        SdcV1Hierarchy h[2];
+
+        ASSERT_EQ(sdc_cgroup_v1_hierarchies(NULL, h, ELEMENTSOF(h)), 0);
+        ASSERT_EQ(sdc_cgroup_v1_hierarchies("", h, ELEMENTSOF(h)), 0);
+        ASSERT_EQ(sdc_cgroup_v1_hierarchies("#subsys_name\thierarchy\tnum_cgroups\tenabled\ngarbage\nmemory 4\n", h, 2), 0);
+        /* disabled (cgroup_disable=memory) is not bound */
+        ASSERT_EQ(sdc_cgroup_v1_hierarchies("memory\t4\t1\t0\n", h, 2), 0);
+        /* no line ending at the end; more hierarchies than room: the first max */
+        ASSERT_EQ(sdc_cgroup_v1_hierarchies("a\t1\t1\t1\nb\t2\t1\t1\nc\t3\t1\t1", h, 2), 2);
+        ASSERT_STREQ(h[1].controllers, "b");
+        ASSERT_TRUE(!sdc_cgroup_v1_mounted(NULL, "memory"));
+        ASSERT_TRUE(!sdc_cgroup_v1_mounted("no separator here\n - \n", "memory"));
+}
+
+/* A system whose /sys/fs/cgroup is not cgroup2 keeps its v1 hierarchies: nothing is mounted or
+ * unmounted, whatever /proc/cgroups says. */
+static void test_release_refuses_non_cgroup2(void) {
+        char dir[] = "/tmp/sdcompat-test-cgroup.XXXXXX";
+        SdcCgroupRelease rep;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        ASSERT_EQ(sdc_cgroup_release(dir, "memory pids", dir, 0, &rep), -EMEDIUMTYPE);
+        ASSERT_STREQ(rep.released, "");
+        ASSERT_EQ(rmdir(dir), 0);
+}
+
+/* The conversion moves every process and unmounts the hierarchies: anything but PID 1 is refused
+ * before it looks at anything (asked on a scratch directory, so that a regression cannot reach the
+ * host's /sys/fs/cgroup). */
+static void test_convert_only_pid1(void) {
+        char dir[] = "/tmp/sdcompat-test-cgroup.XXXXXX";
+        SdcCgroupReport rep;
+
+        ASSERT_TRUE(getpid() != 1);
+        ASSERT_TRUE(mkdtemp(dir));
+        ASSERT_EQ(sdc_cgroup_convert(dir, &rep), -EPERM);
+        ASSERT_EQ(rep.converted, false);
+        ASSERT_EQ(rmdir(dir), 0);
+}
+
+int main(void) {
+        TEST(test_separate_hierarchies);
+        TEST(test_malformed);
+        TEST(test_release_refuses_non_cgroup2);
+        TEST(test_convert_only_pid1);
+        return 0;
+}
