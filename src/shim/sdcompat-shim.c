@@ -88,6 +88,8 @@ typedef struct Shim {
         struct stat self;        /* to never exec ourselves again */
         SdcPid1Argv args;
         bool args_ok;
+        bool release_later;      /* cgroup-convert left controllers bound to v1 */
+        char release_controllers[256]; /* which, space separated */
         char **exec_argv;        /* what the stateful exec passes */
         Step steps[STEPS_MAX];
         unsigned n_steps;
@@ -430,7 +432,14 @@ static int translate_state(Shim *s, int *ret_fd) {
 
 static void convert_cgroups(Shim *s) {
         SdcCgroupReport rep;
-        int r = sdc_cgroup_convert("/sys/fs/cgroup", &rep);
+        int r;
+
+        /* Only PID 1 owns /sys/fs/cgroup: a test run must never take its host's hierarchies away. */
+        if (!s->pid1) {
+                step_add(s, "cgroup-convert", 0, "not PID 1 (a test run): /sys/fs/cgroup not touched");
+                return;
+        }
+        r = sdc_cgroup_convert("/sys/fs/cgroup", &rep);
 
         if (r < 0) {
                 step_add(s, "cgroup-convert", r, "moved %u processes, removed %u cgroups (%u kept), unmounted %u hierarchies",
@@ -449,6 +458,160 @@ static void convert_cgroups(Shim *s) {
                  rep.left[0] ? " (cgroups left, dying ones included: " : "", rep.left, rep.left[0] ? ")" : "",
                  rep.held_by[0] ? ", held by exited initramfs processes awaiting the root's PID 1: " : "", rep.held_by,
                  rep.zombies, rep.zombie_names[0] ? ": " : "", rep.zombie_names);
+        s->release_later = rep.still_bound[0] != 0;
+        snprintf(s->release_controllers, sizeof(s->release_controllers), "%s", rep.still_bound);
+}
+
+/* ---- freeing the rest later ----------------------------------------------------------------- */
+
+#define RELEASE_UNIT "sdcompat-cgroup-release.service"
+#define RELEASE_TIMEOUT_MS 5000
+
+/* The controllers exited initramfs processes hold come free only after the root's PID 1 has reaped
+ * them. A unit in /run (this boot only; nothing on the root file system changes) runs a copy of this
+ * program then, early in sysinit.target: see release_cgroups(). The copy is needed because the
+ * initramfs, where this file lives, is gone by then. */
+static void install_release_unit(Shim *s, const char *unit_dir) {
+        static const char unit_head[] =
+                "# Written by sdcompat-shim at this boot, in /run: gone at the next. See sdcompat-shim(8).\n"
+                "[Unit]\n"
+                "Description=Free the cgroup controllers the initramfs's cgroup v1 hierarchies kept\n"
+                "Documentation=man:sdcompat-shim(8)\n"
+                "DefaultDependencies=no\n"
+                "Conflicts=shutdown.target\n"
+                "Before=sysinit.target shutdown.target\n"
+                "After=systemd-journal-flush.service\n"
+                "ConditionFileIsExecutable=/run/sdcompat/sdcompat-shim\n"
+                "\n"
+                "[Service]\n"
+                "Type=oneshot\n";
+        _cleanup_free_ char *copy = NULL, *path = NULL, *wants = NULL, *link = NULL, *unit = NULL;
+        _cleanup_close_ int self = -1;
+        int r;
+
+        if (!s->release_later)
+                return;
+        if (!s->pid1) {
+                step_add(s, "cgroup-release", 0, "not PID 1 (a test run): no unit installed");
+                return;
+        }
+        /* Exactly the controllers the conversion left: the release touches no other hierarchy. */
+        if (asprintf(&unit, "%sExecStart=/run/sdcompat/sdcompat-shim --release-cgroups %s\n", unit_head, s->release_controllers) < 0 ||
+            asprintf(&copy, "%s/sdcompat-shim", s->run_dir) < 0 || asprintf(&path, "%s/" RELEASE_UNIT, unit_dir) < 0 ||
+            asprintf(&wants, "%s/sysinit.target.wants", unit_dir) < 0 || asprintf(&link, "%s/" RELEASE_UNIT, wants) < 0) {
+                step_add(s, "cgroup-release", -ENOMEM, "no unit installed");
+                return;
+        }
+        if (access(copy, X_OK) < 0) {
+                self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+                r = self < 0 ? -errno : copy_file_atomic_at(self, AT_FDCWD, copy, 0755);
+                if (r < 0) {
+                        step_add(s, "cgroup-release", r, "cannot copy this program to %s: no unit installed", copy);
+                        return;
+                }
+        }
+        r = mkdir_p(wants, 0755);
+        if (r >= 0)
+                r = write_file_atomic_at(AT_FDCWD, path, unit, strlen(unit), 0644);
+        if (r >= 0 && symlink("../" RELEASE_UNIT, link) < 0 && errno != EEXIST)
+                r = -errno;
+        if (r < 0) {
+                step_add(s, "cgroup-release", r, "cannot install %s", path);
+                return;
+        }
+        /* Called again after a failed exec moved /run/systemd aside (fresh): then written anew. */
+        step_add(s, "cgroup-release", 0, "%s will free the rest once the root's PID 1 has reaped the holders", path);
+}
+
+static void write_release_record(const char *run_dir, int error, const SdcCgroupRelease *rep, bool reexec) {
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        JsonWriter w;
+
+        if (!f)
+                return;
+        json_init(&w, f, true);
+        json_object_begin(&w, NULL);
+        json_uint(&w, "schema_version", 1);
+        json_int(&w, "error", error);
+        json_string(&w, "bound_before", rep->bound);
+        json_uint(&w, "cgroups_removed", rep->removed);
+        json_uint(&w, "processes_moved", rep->moved);
+        json_string(&w, "released", rep->released);
+        json_string(&w, "still_bound", rep->still_bound);
+        json_string(&w, "in_use", rep->in_use);
+        json_string(&w, "busy", rep->busy);
+        json_string(&w, "failed", rep->failed);
+        json_string(&w, "controllers", rep->controllers);
+        json_uint(&w, "memory_tmpfs_held_bytes", rep->memory_tmpfs_held);
+        json_uint(&w, "memory_cache_held_bytes", rep->memory_cache_held);
+        json_bool(&w, "pid1_reexecuted", reexec);
+        json_object_end(&w);
+        json_finish(&w);
+        if (fclose(f) != 0 || asprintf(&path, "%s/cgroup-release.json", run_dir) < 0)
+                return;
+        if (write_file_atomic_at(AT_FDCWD, path, text, size, 0644) < 0)
+                log_warning("Cannot write %s.", path);
+}
+
+static bool pid1_is_systemd(void) {
+        _cleanup_free_ char *comm = NULL;
+
+        return read_full_file_at(AT_FDCWD, "/proc/1/comm", 64, &comm, NULL) >= 0 && streq(comm, "systemd\n");
+}
+
+/* sdcompat-shim --release-cgroups CONTROLLER..., run by the unit above (not PID 1). systemd reads the controllers
+ * cgroup2 offers once, when it starts; to use the ones that came free it re-executes itself, which
+ * SIGTERM asks of the system manager (systemd(1): "serializes its state, reexecutes itself and
+ * deserializes the saved state again"), keeping every unit and job. */
+static int release_cgroups(const char *run_dir, char **controllers) {
+        char only[256] = "";
+        SdcCgroupRelease rep = {};
+        bool reexec = false;
+        int r;
+
+        STRV_FOREACH(c, controllers)
+                if (strlen(only) + strlen(*c) + 2 <= sizeof(only))
+                        strcat(strcat(only, only[0] ? " " : ""), *c);
+        if (!only[0]) {
+                log_error("--release-cgroups wants the controllers to release (those cgroup-convert left bound).");
+                return 2;
+        }
+        r = sdc_cgroup_release("/sys/fs/cgroup", only, run_dir, RELEASE_TIMEOUT_MS, &rep);
+        if (r == -EMEDIUMTYPE) {
+                log_info("/sys/fs/cgroup is not cgroup2: this system keeps its v1 hierarchies, nothing to release.");
+                write_release_record(run_dir, 0, &rep, false);
+                return EXIT_SUCCESS;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot release the v1 hierarchies: %m");
+                write_release_record(run_dir, r, &rep, false);
+                return EXIT_FAILURE;
+        }
+        if (rep.released[0] && pid1_is_systemd()) {
+                reexec = kill(1, SIGTERM) >= 0;
+                if (!reexec)
+                        log_warning("Cannot ask PID 1 to re-execute (%m): it uses the released controllers after the next boot only.");
+        }
+        log_info("Removed %u cgroups left in v1 hierarchies (%u processes moved); released to cgroup2: %s; "
+                 "still bound to v1: %s%s%s%s%s%s%s; cgroup2 controllers: %s%s",
+                 rep.removed, rep.moved, rep.released[0] ? rep.released : "none", rep.still_bound[0] ? rep.still_bound : "none",
+                 rep.in_use[0] ? "; in use (mounted), left alone: " : "", rep.in_use,
+                 rep.busy[0] ? "; cgroups still counted after the wait: " : "", rep.busy,
+                 rep.failed[0] ? "; failed: " : "", rep.failed, rep.controllers[0] ? rep.controllers : "none",
+                 reexec ? "; PID 1 asked to re-execute to use them" : "");
+        if (rep.memory_tmpfs_held || rep.memory_cache_held)
+                log_warning("memory stays bound to v1 until the next boot: removed memory cgroups of the initramfs still "
+                            "have %llu bytes of tmpfs pages and %llu bytes of page cache charged, which this kernel does "
+                            "not move to their parent; rd.sdcompat.debug logs which cgroups. An initramfs that mounts "
+                            "cgroup2 (rebuilt, or booted without systemd.unified_cgroup_hierarchy=0) avoids it.",
+                            rep.memory_tmpfs_held, rep.memory_cache_held);
+        write_release_record(run_dir, 0, &rep, reexec);
+        /* A hierarchy kept by pages charged to removed cgroups is a limit of the kernel, said
+         * above, and the same at every boot with this initramfs: not a failed unit each time. A
+         * mount or unmount that failed is. */
+        return rep.failed[0] ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 /* ---- the chain ------------------------------------------------------------------------------ */
@@ -572,10 +735,14 @@ _noreturn_ static void run_chain(Shim *s) {
          * v1 hierarchy with or without state. */
         if (s->mode != SDC_MODE_NATIVE && s->actions[SDC_ACTION_CGROUP_CONVERT])
                 convert_cgroups(s);
-        if (s->mode != SDC_MODE_FRESH)
+        if (s->mode != SDC_MODE_FRESH) {
+                install_release_unit(s, "/run/systemd/system");
                 try_exec(s, "exec", FAULT_EXEC, s->target, s->exec_argv ?: (char **) s->argv);
+        }
 
         prepare_fresh(s);
+        /* After the move of /run/systemd: the fresh PID 1 reads its units from a new one. */
+        install_release_unit(s, "/run/systemd/system");
         fresh_argv = s->args_ok ? sdc_pid1_argv_build_fresh(s->target, &s->args) : NULL;
         if (!fresh_argv && s->args_ok)
                 step_add(s, "fresh", -ENOMEM, "cannot build the arguments");
@@ -603,6 +770,8 @@ int main(int argc, char *argv[]) {
                 return 0;
         }
         log_set_prefix("sdcompat-shim");
+        if (!s.pid1 && argc >= 2 && streq(argv[1], "--release-cgroups"))
+                return release_cgroups((env = getenv("SDCOMPAT_SHIM_RUN_DIR")) ? env : s.run_dir, argv + 2);
         if (s.pid1)
                 log_set_target(LOG_TARGET_KMSG);
         /* Tests run the shim as an ordinary process with their own run directory, command line and

@@ -635,6 +635,20 @@ static void print_shim_record(void) {
         printf("%15s: %s: %s (all steps: %s)\n", "Shim", strna(step), strna(detail), path);
 }
 
+/* What sdcompat-shim --release-cgroups did later in the boot, when the shim installed it. */
+static void print_release_record(void) {
+        _cleanup_free_ char *path = NULL, *data = NULL, *released = NULL, *still = NULL;
+
+        if (asprintf(&path, "%s/sdcompat/cgroup-release.json", arg_run_dir) < 0 ||
+            read_full_file_at(AT_FDCWD, path, 1 << 20, &data, NULL) < 0)
+                return;
+        released = last_json_string(data, "released");
+        still = last_json_string(data, "still_bound");
+        printf("%15s: released to cgroup2: %s; still bound to v1: %s%s (%s)\n", "Cgroup release",
+               isempty(released) ? "none" : released, isempty(still) ? "none" : still,
+               strstr(data, "\"pid1_reexecuted\": true") ? "; PID 1 re-executed to use them" : "", path);
+}
+
 static int verb_status(void) {
         _cleanup_free_ char *path = NULL, *data = NULL;
         size_t size;
@@ -679,6 +693,7 @@ static int verb_status(void) {
                 }
         }
         print_shim_record();
+        print_release_record();
         return 0;
 }
 

@@ -181,3 +181,37 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ "$status" -eq 0 ]
         [[ "$output" == *"Shim: exec: exec $BATS_TEST_TMPDIR/systemd (all steps: $run_dir/shim.json)"* ]]
 }
+
+@test "cgroup-convert in a test run (not PID 1): the host's /sys/fs/cgroup is not touched" {
+        before=$(stat -f -c %T /sys/fs/cgroup; grep -c ' /sys/fs/cgroup' /proc/self/mountinfo)
+        write_plan translate "cgroup-convert"
+        run_shim --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        [ "$(jq -r '.steps[] | select(.step == "cgroup-convert") | .detail' "$run_dir/shim.json")" = \
+                "not PID 1 (a test run): /sys/fs/cgroup not touched" ]
+        [ "$(stat -f -c %T /sys/fs/cgroup; grep -c ' /sys/fs/cgroup' /proc/self/mountinfo)" = "$before" ]
+}
+
+@test "--release-cgroups where /sys/fs/cgroup is not cgroup2: nothing touched, said so, recorded" {
+        [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] ||
+                skip "this host runs cgroup2 only: the refusal is covered by tests/unit/test-cgroup.c"
+        before=$(grep ' /sys/fs/cgroup' /proc/self/mountinfo; cat /proc/cgroups)
+        run "$shim" --release-cgroups memory pids
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"/sys/fs/cgroup is not cgroup2: this system keeps its v1 hierarchies, nothing to release."* ]]
+        [ "$(jq -r .error "$run_dir/cgroup-release.json")" = 0 ]
+        [ "$(jq -r .released "$run_dir/cgroup-release.json")" = "" ]
+        [ "$(jq -r .pid1_reexecuted "$run_dir/cgroup-release.json")" = false ]
+        [ "$(grep ' /sys/fs/cgroup' /proc/self/mountinfo; cat /proc/cgroups)" = "$before" ]
+        write_plan translate "cgroup-convert"
+        run "$build/sdcompat" status --run-dir "$BATS_TEST_TMPDIR/run"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"Cgroup release: released to cgroup2: none; still bound to v1: none ($run_dir/cgroup-release.json)"* ]]
+}
+
+@test "--release-cgroups without controllers: a usage error, nothing touched" {
+        run "$shim" --release-cgroups
+        [ "$status" -eq 2 ]
+        [[ "$output" == *"--release-cgroups wants the controllers to release"* ]]
+        [ ! -e "$run_dir/cgroup-release.json" ]
+}
