@@ -12,6 +12,7 @@ static const char *const action_names[_SDC_ACTION_MAX] = {
         [SDC_ACTION_SHIM_DROP_SECTIONS] = "shim-drop-sections",
         [SDC_ACTION_SHIM_FOLD_LINES] = "shim-fold-lines",
         [SDC_ACTION_CGROUP_CONVERT] = "cgroup-convert",
+        [SDC_ACTION_SHIM_LEGACY_FORCE] = "shim-legacy-force",
         [SDC_ACTION_FRESH] = "fresh",
 };
 

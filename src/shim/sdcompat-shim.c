@@ -25,6 +25,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,6 +43,8 @@
 #include "state.h"
 #include "strv.h"
 #include "version.h"
+
+#define CGROUP2_SUPER_MAGIC_ 0x63677270
 
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76 /* Linux 6.5 */
@@ -90,6 +93,8 @@ typedef struct Shim {
         bool args_ok;
         bool release_later;      /* cgroup-convert left controllers bound to v1 */
         char release_controllers[256]; /* which, space separated */
+        char *cmdline_text;      /* the kernel command line as read */
+        bool cmdline_has_legacy_force;
         char **exec_argv;        /* what the stateful exec passes */
         Step steps[STEPS_MAX];
         unsigned n_steps;
@@ -161,8 +166,12 @@ static void read_cmdline(Shim *s) {
                 text = strdup(s->cmdline);
         else
                 (void) read_full_file_at(AT_FDCWD, "/proc/cmdline", 1 << 16, &text, NULL);
-        if (!text || sdc_cmdline_split(text, &words, &dashdash) < 0)
+        if (!text)
                 return;
+        s->cmdline_text = strdup(text);
+        if (sdc_cmdline_split(text, &words, &dashdash) < 0)
+                return;
+        s->cmdline_has_legacy_force = sdc_cmdline_get(words, "SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE", &v) > 0;
         if (sdc_cmdline_get(words, "rd.sdcompat.debug", &v) > 0 && (!v || sdc_parse_boolean(v) != 0))
                 s->debug = true;
         if (sdc_cmdline_get(words, "rd.sdcompat.fault", &v) > 0 && v) {
@@ -462,6 +471,43 @@ static void convert_cgroups(Shim *s) {
         snprintf(s->release_controllers, sizeof(s->release_controllers), "%s", rep.still_bound);
 }
 
+/* shim-legacy-force (H2c): systemd 256 and 257 read SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1 from the
+ * kernel command line, and without it they refuse (256) or, seeing systemd.unified_cgroup_hierarchy=0,
+ * stall 30 s (257) before going on with the v1 hierarchy the initramfs mounted, whatever is mounted.
+ * systemd takes its command line from $SYSTEMD_PROC_CMDLINE when set (docs/ENVIRONMENT.md); the
+ * root's PID 1 gets the kernel's command line with the option added, and so keeps v1 as the command
+ * line asked, without the wait. The variable stays in PID 1's environment (re-executions keep
+ * it); services do not see it: the system manager starts them with a clean environment. */
+static void legacy_force(Shim *s) {
+        _cleanup_free_ char *value = NULL;
+        struct statfs sfs;
+        size_t n;
+
+        if (s->mode == SDC_MODE_NATIVE || !s->actions[SDC_ACTION_SHIM_LEGACY_FORCE])
+                return;
+        if (statfs("/sys/fs/cgroup", &sfs) >= 0 && (unsigned) sfs.f_type == CGROUP2_SUPER_MAGIC_) {
+                step_add(s, "shim-legacy-force", 0, "cgroup2 is mounted: nothing to force");
+                return;
+        }
+        if (s->cmdline_has_legacy_force) {
+                step_add(s, "shim-legacy-force", 0, "SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE is on the command line already: left as it is");
+                return;
+        }
+        if (!s->cmdline_text) {
+                step_add(s, "shim-legacy-force", -ENODATA, "the command line could not be read");
+                return;
+        }
+        n = strlen(s->cmdline_text);
+        while (n > 0 && strchr(" \t\n", s->cmdline_text[n - 1]))
+                n--;
+        if (asprintf(&value, "%.*s%sSYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1", (int) n, s->cmdline_text, n > 0 ? " " : "") < 0 ||
+            setenv("SYSTEMD_PROC_CMDLINE", value, 1) < 0) {
+                step_add(s, "shim-legacy-force", -ENOMEM, "cannot set SYSTEMD_PROC_CMDLINE");
+                return;
+        }
+        step_add(s, "shim-legacy-force", 0, "SYSTEMD_PROC_CMDLINE is the command line with SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1 added");
+}
+
 /* ---- freeing the rest later ----------------------------------------------------------------- */
 
 #define RELEASE_UNIT "sdcompat-cgroup-release.service"
@@ -735,6 +781,7 @@ _noreturn_ static void run_chain(Shim *s) {
          * v1 hierarchy with or without state. */
         if (s->mode != SDC_MODE_NATIVE && s->actions[SDC_ACTION_CGROUP_CONVERT])
                 convert_cgroups(s);
+        legacy_force(s);
         if (s->mode != SDC_MODE_FRESH) {
                 install_release_unit(s, "/run/systemd/system");
                 try_exec(s, "exec", FAULT_EXEC, s->target, s->exec_argv ?: (char **) s->argv);

@@ -29,6 +29,7 @@ while [ $# -gt 0 ]; do
         shift
 done
 [ -n "$fd" ] && cat "/proc/self/fd/$fd" > "$OUT/$name.state"
+printf '%s' "${SYSTEMD_PROC_CMDLINE-(unset)}" > "$OUT/$name.proc_cmdline"
 ls /proc/$$/fd > "$OUT/$name.fds"
 exit 0
 SH
@@ -214,4 +215,31 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ "$status" -eq 2 ]
         [[ "$output" == *"--release-cgroups wants the controllers to release"* ]]
         [ ! -e "$run_dir/cgroup-release.json" ]
+}
+
+@test "shim-legacy-force: the target sees the command line with SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1 added (v1 only)" {
+        export SDCOMPAT_SHIM_CMDLINE="root=LABEL=root ro systemd.unified_cgroup_hierarchy=0 quiet
+"
+        write_plan translate "shim-legacy-force"
+        run_shim --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        detail=$(jq -r '.steps[] | select(.step == "shim-legacy-force") | .detail' "$run_dir/shim.json")
+        if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+                [ "$detail" = "cgroup2 is mounted: nothing to force" ]
+                [ "$(cat "$out/systemd.proc_cmdline")" = "(unset)" ]
+        else
+                [ "$detail" = "SYSTEMD_PROC_CMDLINE is the command line with SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1 added" ]
+                [ "$(cat "$out/systemd.proc_cmdline")" = \
+                        "root=LABEL=root ro systemd.unified_cgroup_hierarchy=0 quiet SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1" ]
+        fi
+        # the state and argv go on as in any translate
+        cmp "$capture" "$out/systemd.state"
+}
+
+@test "shim-legacy-force: an explicit SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE= on the command line is left as it is" {
+        export SDCOMPAT_SHIM_CMDLINE="root=LABEL=root systemd.unified_cgroup_hierarchy=0 SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=0"
+        write_plan translate "shim-legacy-force"
+        run_shim --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        [ "$(cat "$out/systemd.proc_cmdline")" = "(unset)" ]
 }
