@@ -175,6 +175,39 @@ int copy_file_atomic_at(int src_fd, int dir_fd, const char *path, unsigned mode)
         return atomic_at(dir_fd, path, mode, fill_copy, &src_fd);
 }
 
+typedef struct Stream {
+        int (*fill)(FILE *f, const void *userdata);
+        const void *userdata;
+} Stream;
+
+static int fill_stream(int fd, const void *userdata) {
+        const Stream *s = userdata;
+        int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3), r;
+        FILE *f;
+
+        if (copy < 0)
+                return -errno;
+        f = fdopen(copy, "w");
+        if (!f) {
+                r = -errno;
+                (void) close(copy);
+                return r;
+        }
+        r = s->fill(f, s->userdata);
+        if (fflush(f) != 0 && r >= 0)
+                r = errno > 0 ? -errno : -EIO;
+        if (ferror(f) && r >= 0)
+                r = -EIO;
+        if (fclose(f) != 0 && r >= 0)
+                r = errno > 0 ? -errno : -EIO;
+        return r;
+}
+
+int write_file_atomic_stream_at(int dir_fd, const char *path, unsigned mode, int (*fill)(FILE *f, const void *userdata),
+                                const void *userdata) {
+        return atomic_at(dir_fd, path, mode, fill_stream, &(Stream) { .fill = fill, .userdata = userdata });
+}
+
 int mkdir_p(const char *path, unsigned mode) {
         _cleanup_free_ char *p = strdup(path);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* Reads a whole (small) file relative to dir_fd into a NUL-terminated buffer. -EFBIG if it is
@@ -19,6 +20,11 @@ int write_file_atomic_at(int dir_fd, const char *path, const void *data, size_t 
 /* The same for a copy of what src_fd holds from its offset to its end (an executable: mode is
  * applied as given, not through the umask). */
 int copy_file_atomic_at(int src_fd, int dir_fd, const char *path, unsigned mode);
+
+/* The same for what fill() prints to f (a stream on the temporary file); fill returns 0 or negative
+ * errno, and a write error of the stream fails the whole. */
+int write_file_atomic_stream_at(int dir_fd, const char *path, unsigned mode, int (*fill)(FILE *f, const void *userdata),
+                                const void *userdata);
 
 /* mkdir -p: creates path and its missing parents; existing directories are fine. */
 int mkdir_p(const char *path, unsigned mode);

@@ -117,16 +117,10 @@ static Step *step_add(Shim *s, const char *name, int error, const char *fmt, ...
         return st;
 }
 
-/* Written before every exec: after a successful one, nothing runs to say so. The last step of
- * the record is therefore the exec that took over. */
-static void write_record(const Shim *s) {
-        _cleanup_free_ char *text = NULL, *path = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&text, &size);
+static int fill_record(FILE *f, const void *userdata) {
+        const Shim *s = userdata;
         JsonWriter w;
 
-        if (!f)
-                return;
         json_init(&w, f, true);
         json_object_begin(&w, NULL);
         json_uint(&w, "schema_version", 1);
@@ -144,9 +138,22 @@ static void write_record(const Shim *s) {
         json_array_end(&w);
         json_object_end(&w);
         json_finish(&w);
-        if (fclose(f) != 0 || asprintf(&path, "%s/shim.json", s->run_dir) < 0)
-                return;
-        (void) write_file_atomic_at(AT_FDCWD, path, text, size, 0644);
+        return 0;
+}
+
+/* run_dir/name, written atomically by fill; a warning when it cannot be. */
+static void write_run_file(const char *run_dir, const char *name, int (*fill)(FILE *f, const void *userdata),
+                           const void *userdata) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/%s", run_dir, name) < 0 || write_file_atomic_stream_at(AT_FDCWD, path, 0644, fill, userdata) < 0)
+                log_warning("Cannot write %s/%s.", run_dir, name);
+}
+
+/* Written before every exec: after a successful one, nothing runs to say so. The last step of
+ * the record is therefore the exec that took over. */
+static void write_record(const Shim *s) {
+        write_run_file(s->run_dir, "shim.json", fill_record, s);
 }
 
 static void save_state(const Shim *s, const char *name, const char *data, size_t size) {
@@ -569,18 +576,21 @@ static void install_release_unit(Shim *s, const char *unit_dir) {
         step_add(s, "cgroup-release", 0, "%s will free the rest once the root's PID 1 has reaped the holders", path);
 }
 
-static void write_release_record(const char *run_dir, int error, const SdcCgroupRelease *rep, bool reexec) {
-        _cleanup_free_ char *text = NULL, *path = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&text, &size);
+typedef struct ReleaseRecord {
+        int error;
+        const SdcCgroupRelease *rep;
+        bool reexec;
+} ReleaseRecord;
+
+static int fill_release_record(FILE *f, const void *userdata) {
+        const ReleaseRecord *rec = userdata;
+        const SdcCgroupRelease *rep = rec->rep;
         JsonWriter w;
 
-        if (!f)
-                return;
         json_init(&w, f, true);
         json_object_begin(&w, NULL);
         json_uint(&w, "schema_version", 1);
-        json_int(&w, "error", error);
+        json_int(&w, "error", rec->error);
         json_string(&w, "bound_before", rep->bound);
         json_uint(&w, "cgroups_removed", rep->removed);
         json_uint(&w, "processes_moved", rep->moved);
@@ -592,13 +602,15 @@ static void write_release_record(const char *run_dir, int error, const SdcCgroup
         json_string(&w, "controllers", rep->controllers);
         json_uint(&w, "memory_tmpfs_held_bytes", rep->memory_tmpfs_held);
         json_uint(&w, "memory_cache_held_bytes", rep->memory_cache_held);
-        json_bool(&w, "pid1_reexecuted", reexec);
+        json_bool(&w, "pid1_reexecuted", rec->reexec);
         json_object_end(&w);
         json_finish(&w);
-        if (fclose(f) != 0 || asprintf(&path, "%s/cgroup-release.json", run_dir) < 0)
-                return;
-        if (write_file_atomic_at(AT_FDCWD, path, text, size, 0644) < 0)
-                log_warning("Cannot write %s.", path);
+        return 0;
+}
+
+static void write_release_record(const char *run_dir, int error, const SdcCgroupRelease *rep, bool reexec) {
+        write_run_file(run_dir, "cgroup-release.json", fill_release_record,
+                       &(ReleaseRecord) { .error = error, .rep = rep, .reexec = reexec });
 }
 
 static bool pid1_is_systemd(void) {

@@ -435,11 +435,10 @@ static char *join_hazards(const SdcAssessment *a) {
         return strdup(buf);
 }
 
-static void write_plan_file(Negotiation *n, const char *dir) {
-        _cleanup_free_ char *path = NULL, *actions = join_actions(n->applied), *unavailable = join_actions(n->plan.unavailable),
-                            *hazards = join_hazards(&n->assessment), *errors = NULL, *text = NULL;
-        size_t size = 0;
-        FILE *f;
+static int fill_plan(FILE *f, const void *userdata) {
+        const Negotiation *n = userdata;
+        _cleanup_free_ char *actions = join_actions(n->applied), *unavailable = join_actions(n->plan.unavailable),
+                            *hazards = join_hazards(&n->assessment), *errors = NULL;
 
         STRV_FOREACH(e, n->errors) {
                 char *x;
@@ -447,12 +446,6 @@ static void write_plan_file(Negotiation *n, const char *dir) {
                         free(errors);
                         errors = x;
                 }
-        }
-        f = open_memstream(&text, &size);
-        if (!f || asprintf(&path, "%s/plan", dir) < 0) {
-                if (f)
-                        fclose(f);
-                return;
         }
         fprintf(f, "# The handoff sdcompat negotiate prepared at this boot; see sdcompat(8).\n");
         fprintf(f, "SDCOMPAT_PLAN_VERSION=1\nSDCOMPAT_VERSION=%s\n", PACKAGE_VERSION);
@@ -470,23 +463,13 @@ static void write_plan_file(Negotiation *n, const char *dir) {
         fprintf(f, "DEBUG=%s\n", yes_no(n->plan.debug));
         sdc_envfile_put(f, "NOTE", strempty(n->plan.note));
         sdc_envfile_put(f, "ERRORS", strempty(errors));
-        if (fclose(f) != 0)
-                return;
-        if (write_file_atomic_at(AT_FDCWD, path, text, size, 0644) < 0)
-                log_warning("Cannot write %s.", path);
+        return 0;
 }
 
-static void write_handoff_json(Negotiation *n, const char *dir) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        size_t size = 0;
-        FILE *f;
+static int fill_handoff_json(FILE *f, const void *userdata) {
+        const Negotiation *n = userdata;
         JsonWriter w;
 
-        if (asprintf(&path, "%s/handoff.json", dir) < 0)
-                return;
-        f = open_memstream(&text, &size);
-        if (!f)
-                return;
         json_init(&w, f, true);
         json_object_begin(&w, NULL);
         json_uint(&w, "schema_version", 1);
@@ -527,10 +510,15 @@ static void write_handoff_json(Negotiation *n, const char *dir) {
         json_uint(&w, "duration_usec", n->duration);
         json_object_end(&w);
         json_finish(&w);
-        if (fclose(f) != 0)
-                return;
-        if (write_file_atomic_at(AT_FDCWD, path, text, size, 0644) < 0)
-                log_warning("Cannot write %s.", path);
+        return 0;
+}
+
+/* dir/name, written atomically by fill; a warning when it cannot be. */
+static void write_record(const char *dir, const char *name, int (*fill)(FILE *f, const void *userdata), const Negotiation *n) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/%s", dir, name) < 0 || write_file_atomic_stream_at(AT_FDCWD, path, 0644, fill, n) < 0)
+                log_warning("Cannot write %s/%s.", dir, name);
 }
 
 static void log_summary(Negotiation *n) {
@@ -586,8 +574,8 @@ static int verb_negotiate(void) {
         n.duration = now_usec() - n.started;
 
         if (asprintf(&dir, "%s/sdcompat", arg_run_dir) >= 0 && mkdir_p(dir, 0755) >= 0) {
-                write_plan_file(&n, dir);
-                write_handoff_json(&n, dir);
+                write_record(dir, "plan", fill_plan, &n);
+                write_record(dir, "handoff.json", fill_handoff_json, &n);
         } else
                 log_warning("Cannot create %s/sdcompat: no record of this handoff.", arg_run_dir);
 
@@ -624,12 +612,25 @@ static char *last_json_string(const char *data, const char *key) {
         return out;
 }
 
+/* RUN_DIR/sdcompat/name, and its path; -ENOENT and friends when there is none. */
+static int read_record(const char *name, char **ret_path, char **ret_data) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/sdcompat/%s", arg_run_dir, name) < 0)
+                return -ENOMEM;
+        r = read_full_file_at(AT_FDCWD, path, 1 << 20, ret_data, NULL);
+        if (r < 0)
+                return r;
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
 /* What sdcompat-shim did after the switch, when it ran: its last step is the one that took over. */
 static void print_shim_record(void) {
         _cleanup_free_ char *path = NULL, *data = NULL, *step = NULL, *detail = NULL;
 
-        if (asprintf(&path, "%s/sdcompat/shim.json", arg_run_dir) < 0 ||
-            read_full_file_at(AT_FDCWD, path, 1 << 20, &data, NULL) < 0)
+        if (read_record("shim.json", &path, &data) < 0)
                 return;
         step = last_json_string(data, "step");
         detail = last_json_string(data, "detail");
@@ -640,8 +641,7 @@ static void print_shim_record(void) {
 static void print_release_record(void) {
         _cleanup_free_ char *path = NULL, *data = NULL, *released = NULL, *still = NULL;
 
-        if (asprintf(&path, "%s/sdcompat/cgroup-release.json", arg_run_dir) < 0 ||
-            read_full_file_at(AT_FDCWD, path, 1 << 20, &data, NULL) < 0)
+        if (read_record("cgroup-release.json", &path, &data) < 0)
                 return;
         released = last_json_string(data, "released");
         still = last_json_string(data, "still_bound");
