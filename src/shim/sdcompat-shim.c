@@ -613,6 +613,20 @@ static void write_release_record(const char *run_dir, int error, const SdcCgroup
                        &(ReleaseRecord) { .error = error, .rep = rep, .reexec = reexec });
 }
 
+/* The copy the shim made of itself in /run has served once it ran: give its memory back (a tmpfs).
+ * Only when it is this very program, so a test run removes nothing of its build. */
+static void drop_copy(const char *run_dir) {
+        _cleanup_free_ char *copy = NULL;
+        struct stat a, b;
+
+        if (asprintf(&copy, "%s/sdcompat-shim", run_dir) < 0)
+                return;
+        if (stat("/proc/self/exe", &a) < 0 || stat(copy, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+                return;
+        if (unlink(copy) < 0)
+                log_debug("Cannot remove %s: %m", copy);
+}
+
 static bool pid1_is_systemd(void) {
         _cleanup_free_ char *comm = NULL;
 
@@ -666,6 +680,7 @@ static int release_cgroups(const char *run_dir, char **controllers) {
                             "cgroup2 (rebuilt, or booted without systemd.unified_cgroup_hierarchy=0) avoids it.",
                             rep.memory_tmpfs_held, rep.memory_cache_held);
         write_release_record(run_dir, 0, &rep, reexec);
+        drop_copy(run_dir);
         /* A hierarchy kept by pages charged to removed cgroups is a limit of the kernel, said
          * above, and the same at every boot with this initramfs: not a failed unit each time. A
          * mount or unmount that failed is. */

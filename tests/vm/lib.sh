@@ -513,6 +513,7 @@ boot_analyse() {
         M_PID1=$(sed -n 's/.* pid1=\([^ ]*\).*/\1/p' <<< "$marker")
         M_CGROUP=$(sed -n 's/.* cgroup=\([^ ]*\).*/\1/p' <<< "$marker")
         M_CONTROLLERS=$(sed -n 's/.* controllers=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_SUBTREE=$(sed -n 's/.* subtree=\([^ ]*\).*/\1/p' <<< "$marker")
         M_FAILED=$(sed -n 's/.* failed=\([^ ]*\).*/\1/p' <<< "$marker")
         M_INITRD_TS=$(sed -n 's/.* initrd_ts=\([^ ]*\).*/\1/p' <<< "$marker")
         M_UPTIME=$(sed -n 's/.* uptime=\([^ ]*\).*/\1/p' <<< "$marker")
