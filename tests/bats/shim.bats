@@ -243,3 +243,48 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ "$status" -eq 0 ]
         [ "$(cat "$out/systemd.proc_cmdline")" = "(unset)" ]
 }
+
+# SO_PASSPIDFD (76, Linux 6.5+) as the initramfs's PID 1 hands it over: the notify socket with the
+# option on, inherited at the number the state names, the state on descriptor 7. The stand-in for
+# the root's systemd writes the option's value as it got it to $OUT/passpidfd.
+passpidfd_supported() {
+        python3 -c 'import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).setsockopt(socket.SOL_SOCKET, 76, 1)' 2>/dev/null
+}
+
+run_shim_with_notify_socket() { # CAPTURE
+        notify_fd=$(grep -a -m1 '^notify-fd=' "$1" | cut -d= -f2)
+        [ "$notify_fd" -gt 7 ]
+        cat > "$BATS_TEST_TMPDIR/systemd" <<'PY'
+#!/usr/bin/python3
+import os, socket
+s = socket.socket(fileno=os.dup(int(os.environ["NOTIFY_FD"])))
+open(os.environ["OUT"] + "/passpidfd", "w").write(str(s.getsockopt(socket.SOL_SOCKET, 76)))
+PY
+        NOTIFY_FD=$notify_fd run python3 - "$shim" "$BATS_TEST_TMPDIR/systemd" "$1" <<'PY'
+import os, socket, sys
+shim, target, capture = sys.argv[1:4]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 76, 1)
+os.dup2(s.fileno(), int(os.environ["NOTIFY_FD"]))
+os.dup2(os.open(capture, os.O_RDONLY), 7)
+os.execv(shim, [target, "--switched-root", "--system", "--deserialize=7"])
+PY
+}
+
+@test "shim-clear-passpidfd: SO_PASSPIDFD goes off on the socket the state's notify-fd= names" {
+        passpidfd_supported || skip "this kernel has no SO_PASSPIDFD (it came in Linux 6.5): nothing to leak, nothing to clear"
+        write_plan translate "shim-clear-passpidfd"
+        run_shim_with_notify_socket "$(ls "$top"/tests/data/state/trixie-*.state)"
+        [ "$status" -eq 0 ]
+        [ "$(cat "$out/passpidfd")" = 0 ]
+        [ "$(jq -r '.steps[] | select(.step == "shim-clear-passpidfd") | .detail' "$run_dir/shim.json")" = \
+                "SO_PASSPIDFD cleared on notify-fd=$notify_fd" ]
+}
+
+@test "shim-clear-passpidfd: without the action the socket is handed on as it came (the test above can fail)" {
+        passpidfd_supported || skip "this kernel has no SO_PASSPIDFD (it came in Linux 6.5)"
+        write_plan translate "shim-fold-lines"
+        run_shim_with_notify_socket "$(ls "$top"/tests/data/state/trixie-*.state)"
+        [ "$status" -eq 0 ]
+        [ "$(cat "$out/passpidfd")" = 1 ]
+}
