@@ -12,43 +12,7 @@
 #include "state.h"
 #include "strv.h"
 #include "tests.h"
-
-static char *data_dir(void) {
-        const char *src = getenv("SDCOMPAT_SOURCE_ROOT");
-        char *d;
-
-        if (!src) {
-                fprintf(stderr, "SDCOMPAT_SOURCE_ROOT is not set: run this test through 'meson test'\n");
-                abort();
-        }
-        ASSERT_TRUE(asprintf(&d, "%s/tests/data/state", src) >= 0);
-        return d;
-}
-
-/* Every capture, sorted; the suite requires one per Debian suite of the VM matrix. */
-static char **captures(void) {
-        _cleanup_free_ char *dir = data_dir();
-        char **l = NULL;
-        DIR *d = opendir(dir);
-        struct dirent *de;
-
-        ASSERT_TRUE(d);
-        while ((de = readdir(d))) {
-                char *p;
-
-                if (!endswith(de->d_name, ".state"))
-                        continue;
-                ASSERT_TRUE(asprintf(&p, "%s/%s", dir, de->d_name) >= 0);
-                ASSERT_EQ(strv_consume(&l, p), 0);
-        }
-        closedir(d);
-        strv_sort(l);
-        return l;
-}
-
-static void load(const char *path, char **ret, size_t *ret_size) {
-        ASSERT_EQ(read_full_file_at(AT_FDCWD, path, SDC_STATE_SIZE_MAX, ret, ret_size), 0);
-}
+#include "state-captures.h"
 
 static bool is_mount_or_automount(const char *name, size_t len, void *userdata) {
         (void) userdata;
