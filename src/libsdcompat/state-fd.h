@@ -25,6 +25,13 @@ typedef struct SdcStateInput {
 int sdc_state_read_fd(int fd, SdcStateInput *ret);
 void sdc_state_input_done(SdcStateInput *in);
 
+/* Whether a line of the stream in fd, from its offset on, is longer than max bytes (without its
+ * newline), read in small pieces without moving the offset: 1 (stops at the first), 0 if none, or
+ * negative errno. *ret_size is how much was read. Lets the shim hand a stream on without copying
+ * it into fresh memory when the only transform asked for is shim-fold-lines and it would drop
+ * nothing. */
+int sdc_state_fd_has_long_line(int fd, size_t max, size_t *ret_size);
+
 /* A new descriptor (a memfd; an unlinked file in /run before Linux 3.17) holding the stream
  * without its dropped lines, at offset 0, close-on-exec. Returns it, or negative errno. */
 int sdc_state_new_fd(const SdcState *st, size_t *ret_size);

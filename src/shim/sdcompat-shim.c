@@ -336,6 +336,22 @@ static int translate_state(Shim *s, int *ret_fd) {
         if (fcntl(fd, F_GETFD) < 0)
                 return step_add(s, "transform", -EBADF, "--deserialize=%d is not open", fd), -EBADF;
 
+        /* Only shim-fold-lines looks at the stream (and shim-argv-reorder at argv): when no line is
+         * too long for an old reader, there is nothing to drop, and nothing to copy into fresh
+         * memory or parse either (rd.sdcompat.debug wants the copy). */
+        if (s->actions[SDC_ACTION_SHIM_FOLD_LINES] && !s->actions[SDC_ACTION_SHIM_DROP_SECTIONS] &&
+            !s->actions[SDC_ACTION_SHIM_CLEAR_PASSPIDFD] && !s->debug) {
+                size_t size = 0;
+
+                r = sdc_state_fd_has_long_line(fd, SDC_STATE_OLD_READER_LINE_MAX, &size);
+                if (r < 0)
+                        return step_add(s, "transform", r, "cannot read the state from fd %d", fd), r;
+                if (r == 0) {
+                        step_add(s, "shim-fold-lines", 0, "no line longer than %d bytes", SDC_STATE_OLD_READER_LINE_MAX);
+                        return step_add(s, "transform", 0, "state of %zu bytes: handed on unchanged", size), 0;
+                }
+        }
+
         r = sdc_state_read_fd(fd, in);
         if (r < 0)
                 return step_add(s, "transform", r, "cannot read the state from fd %d", fd), r;

@@ -314,11 +314,82 @@ static void test_compact_faults(void) {
         }
 }
 
+/* Whether a line is longer than max: the same answer as the parser's line lengths, on every
+ * capture, at lengths around the longest line, from an offset, without moving it. */
+static void test_has_long_line(void) {
+        _cleanup_strv_free_ char **l = captures();
+        _cleanup_free_ char *long_prefix = malloc(1002);
+
+        /* before the offset: longer than every line, and not looked at */
+        ASSERT_TRUE(long_prefix);
+        memset(long_prefix, '.', 1000);
+        strcpy(long_prefix + 1000, "\n");
+
+        STRV_FOREACH(p, l) {
+                _cleanup_free_ char *data = NULL;
+                _cleanup_(sdc_state_done) SdcState st = {};
+                _cleanup_close_ int fd = -1;
+                size_t size, longest = 0;
+
+                load(*p, &data, &size);
+                ASSERT_EQ(sdc_state_parse(data, size, &st), 0);
+                for (size_t i = 0; i < st.n_lines; i++)
+                        longest = MAX(longest, (size_t) st.lines[i].length);
+                fprintf(stderr, "   %s: longest line %zu bytes\n", *p, longest);
+                fd = memfd_with(long_prefix, data, size, 0);
+                for (size_t max = 0; max <= longest + 1; max = max < longest - 2 ? max + 97 : max + 1) {
+                        size_t n = 0;
+
+                        ASSERT_EQ(sdc_state_fd_has_long_line(fd, max, &n), longest > max);
+                        ASSERT_TRUE(n > 0 && n <= size);
+                        if (longest <= max)
+                                ASSERT_EQ(n, size);
+                }
+                ASSERT_EQ(lseek(fd, 0, SEEK_CUR), (off_t) strlen(long_prefix));
+        }
+        {
+                /* lines across the 16 KiB pieces, and a last one without a newline */
+                static const size_t lengths[] = { 16383, 16384, 16385, 40000, 5 };
+                _cleanup_free_ char *text = malloc(100000);
+                size_t size = 0;
+
+                ASSERT_TRUE(text);
+                for (size_t i = 0; i < ELEMENTSOF(lengths); i++) {
+                        memset(text + size, 'x', lengths[i]);
+                        size += lengths[i];
+                        if (i + 1 < ELEMENTSOF(lengths))
+                                text[size++] = '\n';
+                }
+                {
+                        _cleanup_close_ int fd = memfd_with("", text, size, 0);
+                        size_t n;
+
+                        ASSERT_EQ(sdc_state_fd_has_long_line(fd, 40000, &n), 0);
+                        ASSERT_EQ(n, size);
+                        ASSERT_EQ(sdc_state_fd_has_long_line(fd, 39999, &n), 1);
+                        ASSERT_EQ(sdc_state_fd_has_long_line(fd, 16384, &n), 1);
+                        ASSERT_EQ(n, (size_t) 4 * 16384); /* the 16385-byte line ends in the fourth piece */
+                        ASSERT_EQ(sdc_state_fd_has_long_line(fd, 16383, &n), 1);
+                        ASSERT_EQ(n, (size_t) 2 * 16384); /* the 16384-byte line is too long before its end */
+                }
+                {
+                        static const char text2[] = "a=b\n\nfoo.service\nxxxxxxxxxxxx";
+                        _cleanup_close_ int fd = memfd_with("", text2, STRLEN(text2), 0);
+                        size_t n;
+
+                        ASSERT_EQ(sdc_state_fd_has_long_line(fd, 12, &n), 0);
+                        ASSERT_EQ(n, STRLEN(text2));
+                        ASSERT_EQ(sdc_state_fd_has_long_line(fd, 11, &n), 1); /* the last line, without a newline */
+                }
+        }
+}
+
 int main(void) {
         TEST(test_compact_matches_new_fd);
         TEST(test_compact_nothing_dropped);
         TEST(test_compact_refused);
         TEST(test_compact_restore_after_failure);
         TEST(test_compact_faults);
+        TEST(test_has_long_line);
         return 0;
 }
