@@ -180,6 +180,13 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         cmp "$capture" "$run_dir/state.before"
         cmp "$out/systemd.state" "$run_dir/state.after"
         [ "$(stat -c %a "$run_dir/state.before")" = 600 ]
+        # the same when the stream is compacted in place: "after" is what was handed on
+        SDCOMPAT_SHIM_CMDLINE="quiet rd.sdcompat.debug" run_shim_rw --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        jq -e '.steps[] | select(.step == "transform") | .detail | test("in place")' "$run_dir/shim.json"
+        cmp "$capture" "$run_dir/state.before"
+        cmp "$out/systemd.state" "$run_dir/state.after"
+        ! cmp -s "$capture" "$run_dir/state.after"
 }
 
 @test "fault transform: the original state and argv are handed on" {
