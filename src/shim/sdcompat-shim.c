@@ -47,6 +47,9 @@
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76 /* Linux 6.5 */
 #endif
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* Linux 5.9, the same number on every architecture; bullseye's headers lack it */
+#endif
 
 #define STEPS_MAX 16
 
