@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "alloc.h"
 #include "macro.h"
@@ -34,6 +37,62 @@ static bool line_is_end(const SdcState *s, const SdcStateLine *l) {
         return line_is(s, l, "");
 }
 
+/* The newlines of the stream, in order. Lines average 25-35 bytes, and one memchr() call per line
+ * (290,000 for a 10,000-unit stream) spent more on starting than on searching: with SSE2 (every
+ * x86-64), the newlines of 64 bytes at a time become the bits of one mask, and each line takes a
+ * count of trailing zeros. Elsewhere memchr() per line. Never reads past data + size. */
+typedef struct NewlineScan {
+        const char *data;
+        size_t size;
+        size_t block, end; /* mask describes data[block, end), at most 64 bytes */
+        uint64_t mask;     /* bit i: data[block + i] is a newline */
+} NewlineScan;
+
+#if defined(__SSE2__)
+static uint64_t newline_mask(const char *p, size_t n) {
+        uint64_t m = 0;
+
+        if (n >= 64) {
+                const __m128i nl = _mm_set1_epi8('\n');
+
+                for (unsigned i = 0; i < 4; i++) {
+                        __m128i v = _mm_loadu_si128((const __m128i *) (const void *) (p + 16 * i));
+
+                        m |= (uint64_t) (uint16_t) _mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * i);
+                }
+                return m;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (p[i] == '\n')
+                        m |= UINT64_C(1) << i;
+        return m;
+}
+#endif
+
+/* The first newline at or after data + from (from never decreases from call to call), or NULL. */
+static const char *next_newline(NewlineScan *sc, size_t from) {
+#if defined(__SSE2__)
+        for (;;) {
+                if (from < sc->end) {
+                        unsigned shift = (unsigned) (from - sc->block); /* below 64 */
+                        uint64_t m = sc->mask >> shift << shift;
+
+                        if (m)
+                                return sc->data + sc->block + (size_t) __builtin_ctzll(m);
+                        from = sc->end;
+                }
+                if (from >= sc->size)
+                        return NULL;
+                /* the next 64 bytes from here, wherever that is: unaligned loads */
+                sc->block = from;
+                sc->end = from + MIN((size_t) 64, sc->size - from);
+                sc->mask = newline_mask(sc->data + from, sc->end - from);
+        }
+#else
+        return from < sc->size ? memchr(sc->data + from, '\n', sc->size - from) : NULL;
+#endif
+}
+
 /* The line records of a large stream (a 10,000-unit one has 250,000 lines, 4 MiB of records) are
  * fresh memory that the shim, as PID 1, would otherwise fault in one page at a time. */
 static SdcStateLine *alloc_lines(size_t n) {
@@ -57,8 +116,10 @@ int sdc_state_parse(const char *data, size_t size, SdcState *ret) {
         if (!s.lines)
                 return -ENOMEM;
 
+        NewlineScan scan = { .data = data, .size = size };
+
         for (size_t off = 0; off < size;) {
-                const char *nl = memchr(data + off, '\n', size - off);
+                const char *nl = next_newline(&scan, off);
                 SdcStateLine *l;
 
                 if (s.n_lines == allocated) {
