@@ -324,16 +324,27 @@ size_t sdc_state_drop_long_lines(SdcState *s, size_t max) {
 bool sdc_unit_type_known(const char *name, size_t len, unsigned target_major) {
         static const struct {
                 const char *suffix;
+                size_t len;
                 unsigned until; /* first major that no longer has it; 0: still there */
         } types[] = {
-                { ".service", 0 }, { ".socket", 0 }, { ".target", 0 },   { ".device", 0 },
-                { ".mount", 0 },   { ".automount", 0 }, { ".swap", 0 },   { ".timer", 0 },
-                { ".path", 0 },    { ".slice", 0 },  { ".scope", 0 },    { ".snapshot", 228 },
-                { ".busname", 235 },
+#define TYPE(s, until) { s, STRLEN(s), until }
+                TYPE(".service", 0), TYPE(".socket", 0), TYPE(".target", 0),     TYPE(".device", 0),
+                TYPE(".mount", 0),   TYPE(".automount", 0), TYPE(".swap", 0),    TYPE(".timer", 0),
+                TYPE(".path", 0),    TYPE(".slice", 0),  TYPE(".scope", 0),      TYPE(".snapshot", 228),
+                TYPE(".busname", 235),
+#undef TYPE
         };
+        /* The type is what follows the last dot (no suffix has another), and something must come
+         * before it: found once per name, not searched for each type (10,000 names in
+         * bench/shim's stream). */
+        const char *dot = memrchr(name, '.', len);
+        size_t n;
 
+        if (!dot || dot == name)
+                return false;
+        n = len - (size_t) (dot - name);
         for (size_t i = 0; i < ELEMENTSOF(types); i++)
-                if (len > strlen(types[i].suffix) && endswith_n(name, len, types[i].suffix))
+                if (n == types[i].len && memcmp(dot, types[i].suffix, n) == 0)
                         return types[i].until == 0 || target_major < types[i].until;
         return false;
 }

@@ -218,6 +218,11 @@ static void test_unit_types(void) {
         ASSERT_TRUE(!sdc_unit_type_known("foo.busname", 11, 235));
         ASSERT_TRUE(!sdc_unit_type_known("foo.nonsense", 12, 262));
         ASSERT_TRUE(!sdc_unit_type_known(".service", 8, 262));
+        ASSERT_TRUE(sdc_unit_type_known("a.b.service", 11, 262));
+        ASSERT_TRUE(sdc_unit_type_known("x.snapshot.swap", 15, 262));
+        ASSERT_TRUE(!sdc_unit_type_known("foo.service.", 12, 262));
+        ASSERT_TRUE(!sdc_unit_type_known("service", 7, 262));
+        ASSERT_TRUE(!sdc_unit_type_known("foo.servicex", 12, 262));
         ASSERT_TRUE(sdc_unit_is_mount("tmp.mount", 9));
         ASSERT_TRUE(sdc_unit_is_mount("proc-sys-fs-binfmt_misc.automount", 33));
         ASSERT_TRUE(!sdc_unit_is_mount(".mount", 6));
