@@ -300,10 +300,10 @@ static const char *not_compactable_reason(int r) {
 
 /* The translated stream goes back into the descriptor it came in, when systemd left it writable
  * (a memfd without write seals, or its unlinked file in /run, O_RDWR: only we hold it now): its
- * pages exist already, where a new memfd takes fresh ones (8 MB of them cost 10-19 ms in the VMs
- * of bench/shim; rewriting them in place ~1 ms). Only the bytes after the first dropped line are
- * rewritten. Returns the output size, or negative errno with the original restored, or with
- * s->state_lost set when even that failed. */
+ * pages exist already, where a new memfd takes fresh ones (filling 8 MB of them cost 10-19 ms in
+ * the VMs of bench/shim; rewriting them in place 1.3-1.9 ms). Only the bytes from the first
+ * dropped line on are rewritten. 0 with *ret_size set; or negative errno, with the original back
+ * in the descriptor, or with s->state_lost set when even that failed. */
 static int compact_state(Shim *s, const SdcStateInput *in, const SdcState *st, size_t *ret_size) {
         unsigned fault = (s->fault[FAULT_COMPACT] ? SDC_STATE_FAULT_COMPACT : 0) |
                          (s->fault[FAULT_RESTORE] ? SDC_STATE_FAULT_COMPACT | SDC_STATE_FAULT_RESTORE : 0);
