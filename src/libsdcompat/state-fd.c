@@ -118,7 +118,7 @@ void sdc_state_input_done(SdcStateInput *in) {
 
 /* Runs of the stream queued for one pwritev() at consecutive positions: written one by one, the
  * 478 runs of bench/shim's 10,000-unit translation were as many system calls, each of which
- * costs microseconds in the VMs of that bench. 256 runs a call keep this struct within one page
+ * costs microseconds in the VMs of that bench. 256 runs a call keep this struct at about a page
  * of stack. */
 typedef struct Writer {
         int fd;
