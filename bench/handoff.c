@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* handoff [-n RUNS] -s STATE -d FD RESULT LABEL PROGRAM ARGV0 [ARG...]
+/* handoff [-n RUNS] [-m | -M] -s STATE -d FD RESULT LABEL PROGRAM ARGV0 [ARG...]
  *
  * Times the handoff from an exec to the root's systemd, RUNS times: for each run it forks, opens
  * STATE on descriptor FD in the child (no O_CLOEXEC, as systemd passes it), takes the time just
@@ -19,16 +19,24 @@
  * saw it when it started, i.e. the peak before the target ran (the shim's, or the forked child's).
  * BYTES: how much of the state the target read. HANDOFF_US is -1 when the target did not report.
  * The child's standard output and error go to /dev/null (the shim logs to stderr when it is not
- * PID 1; as PID 1 it writes to /dev/kmsg). */
+ * PID 1; as PID 1 it writes to /dev/kmsg).
+ *
+ * -m passes STATE as systemd does: copied into a new memfd before each fork (systemd serializes
+ * into one just before its exec; the copy is not part of the child's times or faults), open for
+ * reading and writing, offset 0. -M does the same and seals the memfd against writing, shrinking
+ * and growing, as newer systemd does (finish_serialization_fd()). Without either, STATE is opened
+ * read-only (a file on a tmpfs). */
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,9 +55,33 @@ static int high(int fd) {
         return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 64);
 }
 
-_Noreturn static void child(const char *state, int state_fd, int report_w, int report_fd, volatile int64_t *exec_ns,
-                            char *const argv[]) {
-        int fd = high(open(state, O_RDONLY | O_CLOEXEC)), null = high(open("/dev/null", O_WRONLY | O_CLOEXEC));
+/* The state in a new memfd, as systemd hands it on: read-write, offset 0, sealed with -M. */
+static int state_memfd(const char *data, size_t size, bool seal) {
+        int fd = memfd_create("systemd-state", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+        if (fd < 0)
+                return -1;
+        for (size_t done = 0; done < size;) {
+                ssize_t n = write(fd, data + done, size - done);
+
+                if (n <= 0) {
+                        close(fd);
+                        return -1;
+                }
+                done += (size_t) n;
+        }
+        if (lseek(fd, 0, SEEK_SET) < 0 ||
+            (seal && fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+_Noreturn static void child(const char *state, int memfd, int state_fd, int report_w, int report_fd,
+                            volatile int64_t *exec_ns, char *const argv[]) {
+        int fd = high(memfd >= 0 ? memfd : open(state, O_RDONLY | O_CLOEXEC)),
+            null = high(open("/dev/null", O_WRONLY | O_CLOEXEC));
 
         report_w = high(report_w);
         if (fd < 0 || null < 0 || report_w < 0 || dup2(fd, state_fd) < 0 || dup2(report_w, report_fd) < 0 ||
@@ -62,13 +94,19 @@ _Noreturn static void child(const char *state, int state_fd, int report_w, int r
 
 int main(int argc, char *argv[]) {
         const char *state = NULL, *result, *label;
-        int runs = 1, state_fd = -1, report_fd, opt;
+        int runs = 1, state_fd = -1, report_fd, opt, memfd_mode = 0;
+        char *state_data = NULL;
+        size_t state_size = 0;
         volatile int64_t *exec_ns;
         char fdbuf[16];
         FILE *out;
 
-        while ((opt = getopt(argc, argv, "+n:s:d:")) != -1)
+        while ((opt = getopt(argc, argv, "+n:s:d:mM")) != -1)
                 switch (opt) {
+                case 'm':
+                case 'M':
+                        memfd_mode = opt;
+                        break;
                 case 'n':
                         runs = atoi(optarg);
                         break;
@@ -82,7 +120,7 @@ int main(int argc, char *argv[]) {
                         return 2;
                 }
         if (argc - optind < 4 || !state || state_fd < 3 || runs < 1) {
-                fprintf(stderr, "usage: handoff [-n RUNS] -s STATE -d FD RESULT LABEL PROGRAM ARGV0 [ARG...]\n");
+                fprintf(stderr, "usage: handoff [-n RUNS] [-m | -M] -s STATE -d FD RESULT LABEL PROGRAM ARGV0 [ARG...]\n");
                 return 2;
         }
         result = argv[optind];
@@ -100,6 +138,18 @@ int main(int argc, char *argv[]) {
                 perror("handoff: mmap");
                 return 2;
         }
+        if (memfd_mode) {
+                int fd = open(state, O_RDONLY | O_CLOEXEC);
+                struct stat st;
+
+                if (fd < 0 || fstat(fd, &st) < 0 || !(state_data = malloc((size_t) st.st_size + 1)) ||
+                    read(fd, state_data, (size_t) st.st_size) != st.st_size) {
+                        perror(state);
+                        return 2;
+                }
+                state_size = (size_t) st.st_size;
+                close(fd);
+        }
         out = fopen(result, "ae");
         if (!out) {
                 perror(result);
@@ -109,7 +159,7 @@ int main(int argc, char *argv[]) {
         for (int run = 0; run < runs; run++) {
                 long long start_ns = -1, bytes = -1, target_rss = -1;
                 struct rusage ru = {};
-                int p[2], status = 0, exit_code;
+                int p[2], status = 0, exit_code, memfd = -1;
                 int64_t fork_ns, end_ns;
                 char line[128] = "";
                 ssize_t n;
@@ -117,6 +167,10 @@ int main(int argc, char *argv[]) {
 
                 if (pipe2(p, O_CLOEXEC) < 0) {
                         perror("handoff: pipe2");
+                        return 2;
+                }
+                if (memfd_mode && (memfd = state_memfd(state_data, state_size, memfd_mode == 'M')) < 0) {
+                        perror("handoff: memfd");
                         return 2;
                 }
                 *exec_ns = 0;
@@ -127,8 +181,10 @@ int main(int argc, char *argv[]) {
                         return 2;
                 }
                 if (pid == 0)
-                        child(state, state_fd, p[1], report_fd, exec_ns, argv);
+                        child(state, memfd, state_fd, p[1], report_fd, exec_ns, argv);
                 close(p[1]);
+                if (memfd >= 0)
+                        close(memfd);
                 while (wait4(pid, &status, 0, &ru) < 0)
                         if (errno != EINTR) {
                                 perror("handoff: wait4");

@@ -41,6 +41,7 @@
 #include "action.h"
 #include "alloc.h"
 #include "state.h"
+#include "state-fd.h"
 #include "strv.h"
 #include "version.h"
 
@@ -49,14 +50,16 @@
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76 /* Linux 6.5 */
 #endif
-#ifndef MFD_CLOEXEC
-#define MFD_CLOEXEC 0x0001U
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* Linux 5.9, the same number on every architecture; bullseye's headers lack it */
 #endif
 
 #define STEPS_MAX 16
 
 typedef enum Fault {
         FAULT_TRANSFORM,
+        FAULT_COMPACT,
+        FAULT_RESTORE,
         FAULT_EXEC,
         FAULT_FRESH,
         FAULT_INIT,
@@ -65,6 +68,8 @@ typedef enum Fault {
 
 static const char *const fault_names[_FAULT_MAX] = {
         [FAULT_TRANSFORM] = "transform",
+        [FAULT_COMPACT] = "compact",
+        [FAULT_RESTORE] = "restore",
         [FAULT_EXEC] = "exec",
         [FAULT_FRESH] = "fresh",
         [FAULT_INIT] = "init",
@@ -95,6 +100,12 @@ typedef struct Shim {
         char release_controllers[256]; /* which, space separated */
         char *cmdline_text;      /* the kernel command line as read */
         bool cmdline_has_legacy_force;
+        bool state_lost;         /* a failed in-place write could not be undone */
+        /* The state as read and parsed. Never freed on the way to an exec, which drops the whole
+         * address space at once: unmapping their 14 MiB of huge pages first (a 10,000-unit
+         * stream) took 0.5-0.9 ms in bench/shim. */
+        SdcStateInput in;
+        SdcState st;
         char **exec_argv;        /* what the stateful exec passes */
         Step steps[STEPS_MAX];
         unsigned n_steps;
@@ -249,103 +260,6 @@ static bool is_self(const Shim *s, const char *path) {
 
 /* ---- translate ------------------------------------------------------------------------------ */
 
-/* The state as received. */
-typedef struct Input {
-        const char *data;
-        size_t size;
-        char *buf;       /* owned */
-} Input;
-
-static void input_done(Input *in) {
-        free(in->buf);
-        *in = (Input) {};
-}
-
-static int read_state(int fd, Input *ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
-        off_t start = lseek(fd, 0, SEEK_CUR);
-        struct stat st;
-
-        /* From where systemd left the offset (it rewinds before exec), without moving it: the
-         * descriptor stays exactly as it was, so the untouched state can still be handed on after
-         * a failure. */
-        if (start < 0)
-                return -errno;
-        /* Read, never mapped: a mapping of a descriptor another process can truncate would need a
-         * SIGBUS handler in PID 1, and this program stays as plain as it can (bench/shim measured
-         * the cost of reading: see bench/README.md). Its size is known for a memfd or a file: one
-         * buffer of that size (one more byte shows whether it grew meanwhile), else one that grows. */
-        if (fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && st.st_size > start &&
-            (uint64_t) (st.st_size - start) < SDC_STATE_SIZE_MAX) {
-                allocated = (size_t) (st.st_size - start) + 1;
-                buf = malloc_large(allocated + 1);
-                if (!buf)
-                        return -ENOMEM;
-        }
-        for (;;) {
-                ssize_t n;
-
-                if (size == allocated) {
-                        char *p;
-
-                        if (allocated >= SDC_STATE_SIZE_MAX)
-                                return -EFBIG;
-                        allocated = allocated ? allocated * 2 : 1 << 20;
-                        p = realloc(buf, allocated + 1);
-                        if (!p)
-                                return -ENOMEM;
-                        buf = p;
-                }
-                n = pread(fd, buf + size, allocated - size, start + (off_t) size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-        }
-        buf[size] = 0;
-        *ret = (Input) { .data = buf, .size = size, .buf = buf };
-        TAKE_PTR(buf);
-        return 0;
-}
-
-static int write_all(const char *p, size_t n, void *userdata) {
-        return loop_write(*(int *) userdata, p, n);
-}
-
-/* The translated stream goes straight from the parsed buffer into the new descriptor, run by run:
- * no copy of it in our memory (bench/shim measures why: fresh pages are what the shim's time goes
- * to). */
-static int new_state_fd(const SdcState *st, size_t *ret_size) {
-        _cleanup_close_ int fd = (int) syscall(SYS_memfd_create, "sdcompat-state", MFD_CLOEXEC);
-        off_t size;
-        int r;
-
-        /* memfd_create arrived in Linux 3.17; before, an unlinked file in /run (a tmpfs) does. */
-        if (fd < 0)
-                fd = open("/run", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        if (fd < 0) {
-                char tmpl[] = "/run/.sdcompat-state-XXXXXX";
-
-                fd = mkostemp(tmpl, O_CLOEXEC);
-                if (fd < 0)
-                        return -errno;
-                (void) unlink(tmpl);
-        }
-        r = sdc_state_write_runs(st, write_all, &fd);
-        if (r < 0)
-                return r;
-        size = lseek(fd, 0, SEEK_CUR);
-        if (size < 0 || lseek(fd, 0, SEEK_SET) < 0)
-                return -errno;
-        *ret_size = (size_t) size;
-        return TAKE_FD(fd);
-}
-
 static bool drop_untrusted_unit(const char *name, size_t len, void *userdata) {
         const Shim *s = userdata;
 
@@ -386,63 +300,128 @@ static int clear_passpidfd(Shim *s, const SdcState *st) {
         return 0;
 }
 
-/* Everything that can still be undone: the new state goes to a new descriptor, which replaces the
- * old one only at the very end. Returns the new descriptor (or -1 when the stream stays as it
- * is), negative errno on failure. */
+/* Why sdc_state_fd_compactable() refused a descriptor, for the record. */
+static const char *not_compactable_reason(int r) {
+        switch (r) {
+        case -ESPIPE:
+                return "not a regular file";
+        case -EBADF:
+                return "not open for reading and writing";
+        case -EINVAL:
+                return "opened O_APPEND";
+        case -EPERM:
+                return "sealed against writing or shrinking";
+        default:
+                return strerror(-r);
+        }
+}
+
+/* The translated stream goes back into the descriptor it came in, when systemd left it writable
+ * (a memfd without write seals, or its unlinked file in /run, O_RDWR: only we hold it now): its
+ * pages exist already, where a new memfd takes fresh ones (filling 8 MB of them cost 10-19 ms in
+ * the VMs of bench/shim; rewriting them in place 1.3-1.9 ms). Only the bytes from the first
+ * dropped line on are rewritten. 0 with *ret_size set; or negative errno, with the original back
+ * in the descriptor, or with s->state_lost set when even that failed. */
+static int compact_state(Shim *s, const SdcStateInput *in, const SdcState *st, size_t *ret_size) {
+        unsigned fault = (s->fault[FAULT_COMPACT] ? SDC_STATE_FAULT_COMPACT : 0) |
+                         (s->fault[FAULT_RESTORE] ? SDC_STATE_FAULT_COMPACT | SDC_STATE_FAULT_RESTORE : 0);
+        int r = sdc_state_compact_fd(s->args.deserialize_fd, in, st, fault, ret_size, &s->state_lost);
+
+        if (r >= 0)
+                return 0;
+        if (s->state_lost)
+                step_add(s, "transform", r,
+                         "cannot compact the state in place in fd %d, nor put the original back: the state is lost%s",
+                         s->args.deserialize_fd, fault ? " (rd.sdcompat.fault)" : "");
+        else
+                step_add(s, "transform", r, "cannot compact the state in place in fd %d; the original is back%s",
+                         s->args.deserialize_fd, fault ? " (rd.sdcompat.fault)" : "");
+        return r;
+}
+
+/* Everything that can still be undone: the new state replaces the old only at the very end,
+ * either in a new descriptor (*ret_fd) or in place (*ret_fd stays -1), and a failure in place puts
+ * the original back. Returns negative errno on failure. */
 static int translate_state(Shim *s, int *ret_fd) {
-        _cleanup_(input_done) Input in = {};
+        SdcStateInput *in = &s->in;
+        SdcState *st = &s->st;
         _cleanup_free_ char *out = NULL;
-        _cleanup_(sdc_state_done) SdcState st = {};
-        size_t size = 0, out_size = 0, dropped_units = 0, dropped_lines = 0;
-        const char *data;
-        int r;
+        size_t dropped_units = 0, dropped_lines = 0, out_size = 0, debug_size;
+        int fd = s->args.deserialize_fd, why, r;
 
         *ret_fd = -1;
         if (s->fault[FAULT_TRANSFORM])
                 return step_add(s, "transform", -EIO, "rd.sdcompat.fault=transform"), -EIO;
-        if (s->args.deserialize_fd < 0)
+        if (fd < 0)
                 return step_add(s, "transform", 0, "no --deserialize in argv: no state to translate"), 0;
-        if (fcntl(s->args.deserialize_fd, F_GETFD) < 0)
-                return step_add(s, "transform", -EBADF, "--deserialize=%d is not open", s->args.deserialize_fd), -EBADF;
+        if (fcntl(fd, F_GETFD) < 0)
+                return step_add(s, "transform", -EBADF, "--deserialize=%d is not open", fd), -EBADF;
 
-        r = read_state(s->args.deserialize_fd, &in);
+        /* Only shim-fold-lines looks at the stream (and shim-argv-reorder at argv): when no line is
+         * too long for an old reader, there is nothing to drop, and nothing to copy into fresh
+         * memory or parse either (rd.sdcompat.debug wants the copy). */
+        if (s->actions[SDC_ACTION_SHIM_FOLD_LINES] && !s->actions[SDC_ACTION_SHIM_DROP_SECTIONS] &&
+            !s->actions[SDC_ACTION_SHIM_CLEAR_PASSPIDFD] && !s->debug) {
+                size_t size = 0;
+
+                r = sdc_state_fd_has_long_line(fd, SDC_STATE_OLD_READER_LINE_MAX, &size);
+                if (r < 0)
+                        return step_add(s, "transform", r, "cannot read the state from fd %d", fd), r;
+                if (r == 0) {
+                        step_add(s, "shim-fold-lines", 0, "no line longer than %d bytes", SDC_STATE_OLD_READER_LINE_MAX);
+                        return step_add(s, "transform", 0, "state of %zu bytes: handed on unchanged", size), 0;
+                }
+        }
+
+        r = sdc_state_read_fd(fd, in);
         if (r < 0)
-                return step_add(s, "transform", r, "cannot read the state from fd %d", s->args.deserialize_fd), r;
-        data = in.data;
-        size = in.size;
+                return step_add(s, "transform", r, "cannot read the state from fd %d", fd), r;
         if (s->debug)
-                save_state(s, "state.before", data, size);
-        r = sdc_state_parse(data, size, &st);
+                save_state(s, "state.before", in->data, in->size);
+        r = sdc_state_parse(in->data, in->size, st);
         if (r < 0)
-                return step_add(s, "transform", r, "cannot parse the state (%zu bytes)", size), r;
+                return step_add(s, "transform", r, "cannot parse the state (%zu bytes)", in->size), r;
 
         if (s->actions[SDC_ACTION_SHIM_CLEAR_PASSPIDFD]) {
-                r = clear_passpidfd(s, &st);
+                r = clear_passpidfd(s, st);
                 if (r < 0)
                         return r;
         }
         if (s->actions[SDC_ACTION_SHIM_DROP_SECTIONS]) {
-                dropped_units = sdc_state_drop_units(&st, drop_untrusted_unit, s);
-                step_add(s, "shim-drop-sections", 0, "%zu of %zu unit sections dropped", dropped_units, st.n_units);
+                dropped_units = sdc_state_drop_units(st, drop_untrusted_unit, s);
+                step_add(s, "shim-drop-sections", 0, "%zu of %zu unit sections dropped", dropped_units, st->n_units);
         }
         if (s->actions[SDC_ACTION_SHIM_FOLD_LINES]) {
-                dropped_lines = sdc_state_drop_long_lines(&st, SDC_STATE_OLD_READER_LINE_MAX);
+                dropped_lines = sdc_state_drop_long_lines(st, SDC_STATE_OLD_READER_LINE_MAX);
                 step_add(s, "shim-fold-lines", 0, "%zu lines longer than %d bytes dropped", dropped_lines,
                          SDC_STATE_OLD_READER_LINE_MAX);
         }
         if (dropped_units == 0 && dropped_lines == 0) {
                 if (s->debug)
-                        save_state(s, "state.after", data, size);
-                return step_add(s, "transform", 0, "state of %zu bytes, %zu units: handed on unchanged", size, st.n_units), 0;
+                        save_state(s, "state.after", in->data, in->size);
+                return step_add(s, "transform", 0, "state of %zu bytes, %zu units: handed on unchanged", in->size, st->n_units), 0;
         }
 
-        r = new_state_fd(&st, &out_size);
+        /* The result, for rd.sdcompat.debug, while the buffer still holds the original: written
+         * before the descriptor changes. */
+        if (s->debug && sdc_state_write(st, &out, &debug_size) >= 0)
+                save_state(s, "state.after", out, debug_size);
+
+        why = sdc_state_fd_compactable(fd);
+        if (why >= 0) {
+                r = compact_state(s, in, st, &out_size);
+                if (r < 0)
+                        return r;
+                step_add(s, "transform", 0, "state of %zu bytes translated to %zu bytes, in place in fd %d", in->size,
+                         out_size, fd);
+                return 0;
+        }
+        r = sdc_state_new_fd(st, &out_size);
         if (r < 0)
                 return step_add(s, "transform", r, "cannot store the translated state"), r;
-        if (s->debug && sdc_state_write(&st, &out, &out_size) >= 0)
-                save_state(s, "state.after", out, out_size);
         *ret_fd = r;
-        step_add(s, "transform", 0, "state of %zu bytes translated to %zu bytes", size, out_size);
+        step_add(s, "transform", 0, "state of %zu bytes translated to %zu bytes, in a new descriptor (fd %d: %s)",
+                 in->size, out_size, fd, not_compactable_reason(why));
         return 0;
 }
 
@@ -749,6 +728,9 @@ static void prepare_fresh(Shim *s) {
 
         log_close();
         close_inherited_fds();
+        /* no state crosses from here on */
+        sdc_state_done(&s->st);
+        sdc_state_input_done(&s->in);
         /* The old PID 1 blocked the signals it reads from a signalfd, and a blocked set survives
          * exec; a fresh init must not start with them blocked. (The mask only: no disposition
          * changes, so nothing gets reaped.) */
@@ -801,7 +783,7 @@ _noreturn_ static void run_chain(Shim *s) {
                                          "--switched-root --system --deserialize=%d first, %u other arguments after",
                                          s->args.deserialize_fd, s->args.n_rest);
                         }
-                } else
+                } else if (!s->state_lost)
                         step_add(s, "transform", 0, "handing on the original state and arguments");
         }
         /* Not a change to the state, and needed whether it is kept or not: a v258+ root refuses a
@@ -809,7 +791,10 @@ _noreturn_ static void run_chain(Shim *s) {
         if (s->mode != SDC_MODE_NATIVE && s->actions[SDC_ACTION_CGROUP_CONVERT])
                 convert_cgroups(s);
         legacy_force(s);
-        if (s->mode != SDC_MODE_FRESH) {
+        /* A lost state is not handed on: half of a stream is worse than none. */
+        if (s->state_lost)
+                step_add(s, "exec", -EIO, "the original state is lost: not exec'ing %s with it; fresh instead", s->target);
+        else if (s->mode != SDC_MODE_FRESH) {
                 install_release_unit(s, "/run/systemd/system");
                 try_exec(s, "exec", FAULT_EXEC, s->target, s->exec_argv ?: (char **) s->argv);
         }

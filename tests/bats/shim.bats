@@ -55,6 +55,14 @@ run_shim() {
         run bash -c 'exec -a "$0" "$@"' "$BATS_TEST_TMPDIR/systemd" "$shim" "$@" 7<"$capture"
 }
 
+# run_shim_rw ARGS...: the same with a copy of the capture open read-write on descriptor 7 ($rw), as
+# systemd passes its serialization memfd (before it sealed it): the shim may compact it in place.
+run_shim_rw() {
+        rw="$BATS_TEST_TMPDIR/rw.state"
+        cp "$capture" "$rw"
+        run bash -c 'exec -a "$0" "$@"' "$BATS_TEST_TMPDIR/systemd" "$shim" "$@" 7<>"$rw"
+}
+
 step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         jq -r ".steps[$1].step" "$run_dir/shim.json"
 }
@@ -74,6 +82,69 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         diff <(sed -n '1,/^$/p' "$capture") <(sed -n '1,/^$/p' "$out/systemd.state")
         [ "$(step_of -1)" = exec ]
         jq -e '.mode == "translate" and ([.steps[].step] | index("shim-drop-sections")) != null' "$run_dir/shim.json"
+}
+
+@test "translate in place: a read-write descriptor is compacted, byte for byte what a new descriptor gets" {
+        write_plan translate "shim-drop-sections shim-argv-reorder"
+        run_shim --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        mv "$out/systemd.state" "$out/new-descriptor.state"
+        jq -e '.steps[] | select(.step == "transform") | .detail | test("in a new descriptor")' "$run_dir/shim.json"
+        run_shim_rw --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        jq -e '.steps[] | select(.step == "transform") | .detail | test("in place in fd 7")' "$run_dir/shim.json"
+        cmp "$out/new-descriptor.state" "$out/systemd.state"
+        # the file itself holds the result now, and is shorter than the capture
+        cmp "$out/systemd.state" "$rw"
+        [ "$(stat -c %s "$rw")" -lt "$(stat -c %s "$capture")" ]
+        [ "$(step_of -1)" = exec ]
+}
+
+@test "fault compact: the in-place write fails, the original goes back and is handed on with the original argv" {
+        write_plan translate "shim-drop-sections shim-argv-reorder"
+        SDCOMPAT_SHIM_CMDLINE="rd.sdcompat.fault=compact" run_shim_rw -- hello --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        cmp "$capture" "$out/systemd.state"
+        cmp "$capture" "$rw"
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "-- hello --switched-root --system --deserialize 7 " ]
+        jq -e '[.steps[] | select(.step == "transform" and .error < 0)] | length == 1' "$run_dir/shim.json"
+        jq -e '.steps[] | select(.step == "transform" and .error < 0) | .detail | test("the original is back")' "$run_dir/shim.json"
+        [ "$(step_of -1)" = exec ]
+}
+
+@test "fault restore: the original cannot be put back either: no state is handed on, fresh" {
+        write_plan translate "shim-drop-sections shim-argv-reorder"
+        SDCOMPAT_SHIM_CMDLINE="rd.sdcompat.fault=restore" run_shim_rw --switched-root --system --deserialize 7 hello
+        [ "$status" -eq 0 ]
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "hello " ]
+        [ ! -e "$out/systemd.state" ]
+        jq -e '.steps[] | select(.step == "transform" and .error < 0) | .detail | test("the state is lost")' "$run_dir/shim.json"
+        jq -e '.steps[] | select(.step == "exec") | .error < 0 and (.detail | test("lost"))' "$run_dir/shim.json"
+        [ "$(step_of -1)" = exec-fresh ]
+}
+
+@test "fold-lines only, no line too long: handed on untouched without being parsed" {
+        write_plan translate "shim-fold-lines shim-argv-reorder"
+        run_shim_rw --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        cmp "$capture" "$out/systemd.state"
+        cmp "$capture" "$rw"
+        jq -e '.steps[] | select(.step == "shim-fold-lines") | .detail == "no line longer than 2046 bytes"' "$run_dir/shim.json"
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "--switched-root --system --deserialize=7 " ]
+}
+
+@test "fold-lines only, one item longer than an old reader's buffer: that item goes, in place" {
+        write_plan translate "shim-fold-lines"
+        # the capture with a 3000-byte item after the first unit's name (hand-made in that line only)
+        long="$BATS_TEST_TMPDIR/long.state"
+        awk 'BEGIN { x = sprintf("%3000s", ""); gsub(/ /, "x", x) }
+             { print } /^$/ && !done { getline; print; print "description=" x; done = 1 }' "$capture" > "$long"
+        [ "$(stat -c %s "$long")" -eq "$(( $(stat -c %s "$capture") + 3013 ))" ]
+        capture=$long run_shim_rw --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        jq -e '.steps[] | select(.step == "shim-fold-lines") | .detail | test("^1 lines longer")' "$run_dir/shim.json"
+        jq -e '.steps[] | select(.step == "transform") | .detail | test("in place")' "$run_dir/shim.json"
+        cmp "$capture" "$out/systemd.state"
 }
 
 @test "a state on a pipe (cannot be read without consuming it): handed on untouched" {
@@ -110,6 +181,13 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         cmp "$capture" "$run_dir/state.before"
         cmp "$out/systemd.state" "$run_dir/state.after"
         [ "$(stat -c %a "$run_dir/state.before")" = 600 ]
+        # the same when the stream is compacted in place: "after" is what was handed on
+        SDCOMPAT_SHIM_CMDLINE="quiet rd.sdcompat.debug" run_shim_rw --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        jq -e '.steps[] | select(.step == "transform") | .detail | test("in place")' "$run_dir/shim.json"
+        cmp "$capture" "$run_dir/state.before"
+        cmp "$out/systemd.state" "$run_dir/state.after"
+        ! cmp -s "$capture" "$run_dir/state.after"
 }
 
 @test "fault transform: the original state and argv are handed on" {

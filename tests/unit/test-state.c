@@ -12,43 +12,7 @@
 #include "state.h"
 #include "strv.h"
 #include "tests.h"
-
-static char *data_dir(void) {
-        const char *src = getenv("SDCOMPAT_SOURCE_ROOT");
-        char *d;
-
-        if (!src) {
-                fprintf(stderr, "SDCOMPAT_SOURCE_ROOT is not set: run this test through 'meson test'\n");
-                abort();
-        }
-        ASSERT_TRUE(asprintf(&d, "%s/tests/data/state", src) >= 0);
-        return d;
-}
-
-/* Every capture, sorted; the suite requires one per Debian suite of the VM matrix. */
-static char **captures(void) {
-        _cleanup_free_ char *dir = data_dir();
-        char **l = NULL;
-        DIR *d = opendir(dir);
-        struct dirent *de;
-
-        ASSERT_TRUE(d);
-        while ((de = readdir(d))) {
-                char *p;
-
-                if (!endswith(de->d_name, ".state"))
-                        continue;
-                ASSERT_TRUE(asprintf(&p, "%s/%s", dir, de->d_name) >= 0);
-                ASSERT_EQ(strv_consume(&l, p), 0);
-        }
-        closedir(d);
-        strv_sort(l);
-        return l;
-}
-
-static void load(const char *path, char **ret, size_t *ret_size) {
-        ASSERT_EQ(read_full_file_at(AT_FDCWD, path, SDC_STATE_SIZE_MAX, ret, ret_size), 0);
-}
+#include "state-captures.h"
 
 static bool is_mount_or_automount(const char *name, size_t len, void *userdata) {
         (void) userdata;
@@ -254,6 +218,11 @@ static void test_unit_types(void) {
         ASSERT_TRUE(!sdc_unit_type_known("foo.busname", 11, 235));
         ASSERT_TRUE(!sdc_unit_type_known("foo.nonsense", 12, 262));
         ASSERT_TRUE(!sdc_unit_type_known(".service", 8, 262));
+        ASSERT_TRUE(sdc_unit_type_known("a.b.service", 11, 262));
+        ASSERT_TRUE(sdc_unit_type_known("x.snapshot.swap", 15, 262));
+        ASSERT_TRUE(!sdc_unit_type_known("foo.service.", 12, 262));
+        ASSERT_TRUE(!sdc_unit_type_known("service", 7, 262));
+        ASSERT_TRUE(!sdc_unit_type_known("foo.servicex", 12, 262));
         ASSERT_TRUE(sdc_unit_is_mount("tmp.mount", 9));
         ASSERT_TRUE(sdc_unit_is_mount("proc-sys-fs-binfmt_misc.automount", 33));
         ASSERT_TRUE(!sdc_unit_is_mount(".mount", 6));
@@ -309,9 +278,56 @@ static void test_malformed(void) {
         }
 }
 
+/* The parser's lines are exactly the newline-separated pieces a plain memchr() walk finds: on every
+ * capture, and on lines of every length from 0 to 200 (across the 64-byte blocks the parser
+ * scans), with and without a final newline. */
+static void assert_lines_as_memchr(const char *data, size_t size) {
+        _cleanup_(sdc_state_done) SdcState s = {};
+        size_t i = 0, off = 0;
+
+        ASSERT_EQ(sdc_state_parse(data, size, &s), 0);
+        while (off < size) {
+                const char *nl = memchr(data + off, '\n', size - off);
+                size_t len = nl ? (size_t) (nl - (data + off)) : size - off;
+
+                ASSERT_TRUE(i < s.n_lines);
+                ASSERT_EQ(s.lines[i].offset, off);
+                ASSERT_EQ(s.lines[i].length, len);
+                ASSERT_EQ(s.lines[i].newline, nl != NULL);
+                off += len + (nl ? 1 : 0);
+                i++;
+        }
+        ASSERT_EQ(s.n_lines, i);
+}
+
+static void test_line_split(void) {
+        _cleanup_strv_free_ char **l = captures();
+        _cleanup_free_ char *text = malloc(201 * 202 / 2 + 1);
+        size_t size = 0;
+
+        STRV_FOREACH(p, l) {
+                _cleanup_free_ char *data = NULL;
+                size_t n;
+
+                load(*p, &data, &n);
+                assert_lines_as_memchr(data, n);
+        }
+        ASSERT_TRUE(text);
+        for (size_t len = 0; len <= 200; len++) {
+                memset(text + size, len % 2 ? 'x' : ' ', len);
+                size += len;
+                text[size++] = '\n';
+        }
+        for (size_t cut = 0; cut <= size; cut += cut < 300 ? 1 : 61)
+                assert_lines_as_memchr(text, cut);
+        for (size_t start = 1; start < 64; start++)
+                assert_lines_as_memchr(text + start, size - start);
+}
+
 int main(void) {
         TEST(test_unit_types);
         TEST(test_malformed);
+        TEST(test_line_split);
         TEST(test_suites_present);
         TEST(test_round_trip);
         TEST(test_drop_sections);
