@@ -10,6 +10,7 @@
 
 #include "alloc.h"
 #include "macro.h"
+#include "fileio.h"
 #include "state-fd.h"
 
 #ifndef MFD_CLOEXEC
@@ -55,12 +56,9 @@ int sdc_state_read_fd(int fd, SdcStateInput *ret) {
                                 return -ENOMEM;
                         buf = p;
                 }
-                n = pread(fd, buf + size, allocated - size, start + (off_t) size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
+                n = read_retry(fd, buf + size, allocated - size, start + (off_t) size);
+                if (n < 0)
+                        return (int) n;
                 if (n == 0)
                         break;
                 size += (size_t) n;
@@ -80,14 +78,11 @@ int sdc_state_fd_has_long_line(int fd, size_t max, size_t *ret_size) {
         if (start < 0)
                 return -errno;
         for (;;) {
-                ssize_t n = pread(fd, buf, sizeof(buf), start + (off_t) size);
+                ssize_t n = read_retry(fd, buf, sizeof(buf), start + (off_t) size);
                 const char *p = buf, *end;
 
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
+                if (n < 0)
+                        return (int) n;
                 if (n == 0)
                         break;
                 if ((size_t) n > SDC_STATE_SIZE_MAX - size)

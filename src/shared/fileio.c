@@ -9,6 +9,17 @@
 #include "fileio.h"
 #include "macro.h"
 
+ssize_t read_retry(int fd, void *buf, size_t n, off_t offset) {
+        for (;;) {
+                ssize_t k = offset < 0 ? read(fd, buf, n) : pread(fd, buf, n, offset);
+
+                if (k >= 0)
+                        return k;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
 int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
@@ -35,12 +46,9 @@ int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret,
                         buf = p;
                         allocated = want;
                 }
-                n = read(fd, buf + size, allocated - size - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
+                n = read_retry(fd, buf + size, allocated - size - 1, -1);
+                if (n < 0)
+                        return (int) n;
                 if (n == 0)
                         break;
                 size += (size_t) n;
@@ -156,13 +164,11 @@ static int fill_copy(int fd, const void *userdata) {
                 break;
         }
         for (;;) {
-                ssize_t n = read(src, buf, sizeof(buf));
+                ssize_t n = read_retry(src, buf, sizeof(buf), -1);
                 int r;
 
-                if (n < 0 && errno == EINTR)
-                        continue;
                 if (n < 0)
-                        return -errno;
+                        return (int) n;
                 if (n == 0)
                         return 0;
                 r = loop_write(fd, buf, (size_t) n);

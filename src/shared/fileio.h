@@ -3,11 +3,16 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 /* Reads a whole (small) file relative to dir_fd into a NUL-terminated buffer. -EFBIG if it is
  * larger than max_size. Used for /proc files and configuration, never for images. */
 int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_size);
+
+/* One read() (offset < 0) or pread() at offset, retried on EINTR: the bytes read (0 at the end)
+ * or negative errno. */
+ssize_t read_retry(int fd, void *buf, size_t n, off_t offset);
 
 /* write() until all of data is written, retrying on EINTR. 0 or negative errno. */
 int loop_write(int fd, const void *data, size_t size);
