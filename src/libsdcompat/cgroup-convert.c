@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -23,7 +24,8 @@
 #define MAX_DEPTH     64
 #define MOVE_PASSES   3
 #define SETTLE_POLLS      100
-#define SETTLE_POLL_NSEC  (10 * 1000 * 1000) /* 100 x 10 ms: at most a second */
+#define SETTLE_POLL_MS    10                  /* 100 x 10 ms: at most a second */
+#define RELEASE_POLL_MS   20
 #define SETTLE_STILL_POLLS 10                 /* 100 ms without a cgroup freed: the rest is held */
 
 static void append_word(char *buf, size_t size, const char *word) {
@@ -170,25 +172,27 @@ static unsigned move_procs(int dfd, int root_fd) {
         return moved;
 }
 
+/* The value of "key N" in a memory.stat text; 0 when absent. */
+static unsigned long long stat_value(const char *text, const char *key) {
+        size_t k = strlen(key);
+
+        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (strncmp(p, key, k) == 0 && p[k] == ' ')
+                        return strtoull(p + k + 1, NULL, 10);
+        return 0;
+}
+
 /* With rd.sdcompat.debug: what a memory cgroup still has charged after force_empty, which keeps it
  * (and its hierarchy) alive once removed. tmpfs pages cannot be reclaimed without swap. */
 static void log_charges_debug(int dfd, const char *name) {
-        _cleanup_close_ int fd = openat(dfd, "memory.stat", O_RDONLY | O_CLOEXEC);
-        _cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-        unsigned long long cache = 0, shmem = 0, rss = 0, v;
-        char line[128];
+        _cleanup_free_ char *text = NULL;
+        unsigned long long cache, shmem, rss;
 
-        if (!f)
+        if (read_full_file_at(dfd, "memory.stat", 1 << 16, &text, NULL) < 0)
                 return;
-        fd = -1;
-        while (fgets(line, sizeof(line), f)) {
-                if (sscanf(line, "cache %llu", &v) == 1)
-                        cache = v;
-                else if (sscanf(line, "shmem %llu", &v) == 1)
-                        shmem = v;
-                else if (sscanf(line, "rss %llu", &v) == 1)
-                        rss = v;
-        }
+        cache = stat_value(text, "cache");
+        shmem = stat_value(text, "shmem");
+        rss = stat_value(text, "rss");
         if (cache || shmem || rss)
                 log_debug("Memory cgroup %s keeps, after force_empty: %llu bytes of tmpfs, %llu of other page cache, %llu anonymous.",
                           name, shmem, cache > shmem ? cache - shmem : 0, rss);
@@ -276,25 +280,24 @@ static int mount_cgroup2(const char *root, SdcCgroupReport *r) {
         return -errno;
 }
 
-/* /proc/cgroups: "name hierarchy num_cgroups enabled"; hierarchy 0 is cgroup2 (or none).
+static size_t read_v1_hierarchies(SdcV1Hierarchy *h, size_t max);
+
+/* The controllers bound to v1 hierarchies, space separated (grouped by hierarchy).
  * with_counts: "name:num_cgroups", the cgroups (dying ones included) its hierarchy still has. */
 static void v1_controllers_list(char *buf, size_t size, bool with_counts) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/cgroups", "re");
-        char line[256];
+        SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
+        size_t n = read_v1_hierarchies(h, ELEMENTSOF(h));
 
         buf[0] = 0;
-        if (!f)
-                return;
-        while (fgets(line, sizeof(line), f)) {
-                char name[64];
-                unsigned h, n, en;
+        for (size_t i = 0; i < n; i++) {
+                char list[sizeof(h[i].controllers)];
+                char *save = NULL;
 
-                if (line[0] == '#' || sscanf(line, "%63s %u %u %u", name, &h, &n, &en) != 4)
-                        continue;
-                if (h != 0 && en) {
+                memcpy(list, h[i].controllers, sizeof(list));
+                for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
                         char word[96];
 
-                        snprintf(word, sizeof(word), with_counts ? "%s:%u" : "%s", name, n);
+                        snprintf(word, sizeof(word), with_counts ? "%s:%u" : "%s", c, h[i].cgroups);
                         append_word(buf, size, word);
                 }
         }
@@ -304,12 +307,10 @@ static void v1_controllers(char *buf, size_t size) {
         v1_controllers_list(buf, size, false);
 }
 
-static size_t read_v1_hierarchies(SdcV1Hierarchy *h, size_t max);
-
 /* The child cgroups the v1 hierarchies still count, 0 when each holds only its root. /proc/cgroups
  * counts a removed cgroup until the kernel has freed it, which it does asynchronously once nothing
  * references it. */
-static unsigned hierarchies_left(void) {
+static unsigned hierarchies_left(const char *unused) {
         SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
         size_t n = read_v1_hierarchies(h, ELEMENTSOF(h));
         unsigned left = 0;
@@ -317,6 +318,25 @@ static unsigned hierarchies_left(void) {
         for (size_t i = 0; i < n; i++)
                 left += h[i].cgroups > 1 ? h[i].cgroups - 1 : 0;
         return left;
+}
+
+static void sleep_ms(unsigned ms) {
+        (void) nanosleep(&(struct timespec) { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L }, NULL);
+}
+
+/* Polls left(arg), the cgroups still to be freed, every poll_ms for at most max_ms while it falls:
+ * the kernel frees removed cgroups asynchronously. Stops at 0, or once it has not fallen for
+ * SETTLE_STILL_POLLS polls (what is left is held). Returns the last count. */
+static unsigned settle(unsigned (*left)(const char *arg), const char *arg, unsigned poll_ms, unsigned max_ms) {
+        unsigned now = left(arg), last = now, still = 0;
+
+        for (unsigned waited = 0; now > 0 && waited < max_ms && still < SETTLE_STILL_POLLS; waited += poll_ms) {
+                sleep_ms(poll_ms);
+                now = left(arg);
+                still = now < last ? 0 : still + 1;
+                last = now;
+        }
+        return now;
 }
 
 /* With rd.sdcompat.debug: what the kernel says of an exited process's cgroups, one log line. */
@@ -429,17 +449,9 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
          * included; else the hierarchy lingers, unmounted, and keeps its controllers from cgroup2
          * for good. So let the removed cgroups be freed first (bounded: a cgroup an exited process
          * still references is freed only when the root's PID 1 reaps it). */
-        for (unsigned i = 0, last = UINT_MAX, still = 0; i < SETTLE_POLLS && still < SETTLE_STILL_POLLS; i++) {
-                unsigned left = hierarchies_left();
-
-                if (left == 0)
-                        break;
-                /* Counts that stop falling are held by exited processes: waiting longer frees
-                 * nothing (sdc_cgroup_release() does, later). */
-                still = left < last ? 0 : still + 1;
-                last = left;
-                (void) nanosleep(&(struct timespec) { .tv_nsec = SETTLE_POLL_NSEC }, NULL);
-        }
+        /* Counts that stop falling are held by exited processes: waiting longer frees nothing
+         * (sdc_cgroup_release() does, later). */
+        (void) settle(hierarchies_left, NULL, SETTLE_POLL_MS, SETTLE_POLLS * SETTLE_POLL_MS);
         STRV_FOREACH(h, hierarchies) {
                 k = unmount_path(*h);
                 if (k < 0)
@@ -479,7 +491,7 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
                 }
                 if (all_held)
                         break;
-                (void) nanosleep(&(struct timespec) { .tv_nsec = SETTLE_POLL_NSEC }, NULL);
+                sleep_ms(SETTLE_POLL_MS);
         }
         snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
         {
@@ -569,9 +581,6 @@ static unsigned hierarchy_cgroups(const char *controllers) {
         return 0;
 }
 
-static void sleep_ms(unsigned ms) {
-        (void) nanosleep(&(struct timespec) { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L }, NULL);
-}
 
 /* A removed memory cgroup lives on while pages are charged to it, and on kernels that do not
  * move an offline cgroup's pages to its parent nothing moves them: files that a service of the
@@ -580,32 +589,23 @@ static void sleep_ms(unsigned ms) {
  * keeps them. Reported, so that the record says exactly why the controller stayed bound. */
 static void memory_held(const char *dir, SdcCgroupRelease *ret) {
         _cleanup_free_ char *path = NULL, *text = NULL;
-        unsigned long long shmem = 0, total_shmem = 0, cache = 0, total_cache = 0;
+        unsigned long long shmem, total_shmem, cache, total_cache;
 
         if (asprintf(&path, "%s/memory.stat", dir) < 0 || read_full_file_at(AT_FDCWD, path, 1 << 16, &text, NULL) < 0)
                 return;
-        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-                (void) (sscanf(p, "shmem %llu", &shmem) == 1 || sscanf(p, "total_shmem %llu", &total_shmem) == 1 ||
-                        sscanf(p, "cache %llu", &cache) == 1 || sscanf(p, "total_cache %llu", &total_cache) == 1);
-        }
+        shmem = stat_value(text, "shmem");
+        total_shmem = stat_value(text, "total_shmem");
+        cache = stat_value(text, "cache");
+        total_cache = stat_value(text, "total_cache");
         ret->memory_tmpfs_held = total_shmem > shmem ? total_shmem - shmem : 0;
-        ret->memory_cache_held = total_cache > cache ? total_cache - cache - ret->memory_tmpfs_held : 0;
-        if (total_cache < cache + ret->memory_tmpfs_held)
-                ret->memory_cache_held = 0;
+        ret->memory_cache_held = total_cache > cache + ret->memory_tmpfs_held ? total_cache - cache - ret->memory_tmpfs_held : 0;
 }
 
-/* Waits until the hierarchy counts only its root, or its count stops falling for 200 ms, or
- * timeout_ms passed. Returns the count. */
-static unsigned settle_hierarchy(const char *controllers, unsigned timeout_ms) {
-        unsigned count = hierarchy_cgroups(controllers), last = count, still = 0;
+/* The child cgroups the hierarchy that controllers name still counts (0 too when it is gone). */
+static unsigned hierarchy_left(const char *controllers) {
+        unsigned count = hierarchy_cgroups(controllers);
 
-        for (unsigned waited = 0; count > 1 && waited < timeout_ms && still < 10; waited += 20) {
-                sleep_ms(20);
-                count = hierarchy_cgroups(controllers);
-                still = count < last ? 0 : still + 1;
-                last = count;
-        }
-        return count;
+        return count > 1 ? count - 1 : 0;
 }
 
 /* Mounting the same controllers finds the lingering hierarchy (the kernel matches it by its
@@ -637,7 +637,7 @@ static int remount_and_destroy(const char *scratch, const SdcV1Hierarchy *h, uns
                 return 0;
         }
         (void) drain_hierarchy(dir, false, drained);
-        count = settle_hierarchy(h->controllers, timeout_ms);
+        count = 1 + settle(hierarchy_left, h->controllers, RELEASE_POLL_MS, timeout_ms);
         if (count > 1 && has_word(h->controllers, "memory"))
                 memory_held(dir, ret);
         if (umount2(dir, UMOUNT_NOFOLLOW) < 0) {
@@ -649,7 +649,7 @@ static int remount_and_destroy(const char *scratch, const SdcV1Hierarchy *h, uns
                 return r;
         }
         (void) rmdir(dir);
-        return (int) MAX(count, 1u);
+        return (int) count;
 }
 
 /* Whether every controller of the comma-separated list is a word of only. */
@@ -730,7 +730,7 @@ int sdc_cgroup_release(const char *root, const char *only, const char *scratch, 
                         pending = pending || (destroyed[j] && hierarchy_cgroups(h[j].controllers) > 0);
                 if (!pending)
                         break;
-                (void) nanosleep(&(struct timespec) { .tv_nsec = SETTLE_POLL_NSEC }, NULL);
+                sleep_ms(SETTLE_POLL_MS);
         }
         {
                 char now[256];
