@@ -96,8 +96,7 @@ typedef struct Shim {
         struct stat self;        /* to never exec ourselves again */
         SdcPid1Argv args;
         bool args_ok;
-        bool release_later;      /* cgroup-convert left controllers bound to v1 */
-        char release_controllers[256]; /* which, space separated */
+        char release_controllers[256]; /* cgroup-convert left these bound to v1, space separated */
         char *cmdline_text;      /* the kernel command line as read */
         bool cmdline_has_legacy_force;
         bool state_lost;         /* a failed in-place write could not be undone */
@@ -252,10 +251,15 @@ static int read_plan(Shim *s) {
         return 0;
 }
 
-static bool is_self(const Shim *s, const char *path) {
+/* Whether path is the file self describes (this program, stat'ed through /proc/self/exe). */
+static bool is_file(const struct stat *self, const char *path) {
         struct stat st;
 
-        return stat(path, &st) >= 0 && st.st_dev == s->self.st_dev && st.st_ino == s->self.st_ino;
+        return stat(path, &st) >= 0 && st.st_dev == self->st_dev && st.st_ino == self->st_ino;
+}
+
+static bool is_self(const Shim *s, const char *path) {
+        return is_file(&s->self, path);
 }
 
 /* ---- translate ------------------------------------------------------------------------------ */
@@ -453,7 +457,6 @@ static void convert_cgroups(Shim *s) {
                  rep.left[0] ? " (cgroups left, dying ones included: " : "", rep.left, rep.left[0] ? ")" : "",
                  rep.held_by[0] ? ", held by exited initramfs processes awaiting the root's PID 1: " : "", rep.held_by,
                  rep.zombies, rep.zombie_names[0] ? ": " : "", rep.zombie_names);
-        s->release_later = rep.still_bound[0] != 0;
         snprintf(s->release_controllers, sizeof(s->release_controllers), "%s", rep.still_bound);
 }
 
@@ -521,7 +524,7 @@ static void install_release_unit(Shim *s, const char *unit_dir) {
         _cleanup_close_ int self = -1;
         int r;
 
-        if (!s->release_later)
+        if (!s->release_controllers[0])
                 return;
         if (!s->pid1) {
                 step_add(s, "cgroup-release", 0, "not PID 1 (a test run): no unit installed");
@@ -596,11 +599,11 @@ static void write_release_record(const char *run_dir, int error, const SdcCgroup
  * Only when it is this very program, so a test run removes nothing of its build. */
 static void drop_copy(const char *run_dir) {
         _cleanup_free_ char *copy = NULL;
-        struct stat a, b;
+        struct stat self;
 
         if (asprintf(&copy, "%s/sdcompat-shim", run_dir) < 0)
                 return;
-        if (stat("/proc/self/exe", &a) < 0 || stat(copy, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        if (stat("/proc/self/exe", &self) < 0 || !is_file(&self, copy))
                 return;
         if (unlink(copy) < 0)
                 log_debug("Cannot remove %s: %m", copy);
