@@ -828,7 +828,9 @@ int main(int argc, char *argv[]) {
                         printf("sdcompat-shim %s\n", PACKAGE_VERSION);
                 else
                         printf("sdcompat-shim: PID 1 between the initramfs's systemd and the root's; never started by\n"
-                               "hand. sdcompat negotiate mounts it over the root's systemd binary. See sdcompat-shim(8).\n");
+                               "hand. sdcompat negotiate mounts it over the root's systemd binary. Its copy in /run also\n"
+                               "runs as 'sdcompat-shim --release-cgroups CONTROLLER...' from the unit it installs when a\n"
+                               "cgroup v1 conversion left controllers bound. See sdcompat-shim(8).\n");
                 return 0;
         }
         log_set_prefix("sdcompat-shim");
