@@ -73,7 +73,8 @@ int sdc_manifest_format(const SdcManifest *m, char **ret) {
 
         if (!f)
                 return -ENOMEM;
-        fprintf(f, "# Written by sdcompat record when this initramfs was built; see sdcompat.manifest(5).\n");
+        fprintf(f, "# Written by %s; see sdcompat.manifest(5).\n",
+                m->injected_at ? "sdcompat-inject into an existing initramfs" : "sdcompat record when this initramfs was built");
         fprintf(f, "SDCOMPAT_MANIFEST_VERSION=%u\n", m->format);
         sdc_envfile_put(f, "SDCOMPAT_VERSION", m->sdcompat_version);
         sdc_envfile_put(f, "BUILD_TIME", m->build_time);
@@ -87,6 +88,7 @@ int sdc_manifest_format(const SdcManifest *m, char **ret) {
         sdc_envfile_put(f, "INITRD_DEFAULT_HIERARCHY", m->default_hierarchy);
         sdc_envfile_put(f, "DRACUT_VERSION", m->dracut_version);
         sdc_envfile_put(f, "KERNEL_VERSION", m->kernel_version);
+        sdc_envfile_put(f, "INJECTED_AT", m->injected_at);
         for (int a = 0; a < _SDC_ACTION_MAX; a++)
                 if (m->actions[a] && a != SDC_ACTION_NONE) {
                         if (actions[0])
@@ -146,6 +148,8 @@ static int on_assignment(const char *key, const char *value, unsigned line, void
                 r = take(&m->dracut_version, value);
         else if (streq(key, "KERNEL_VERSION"))
                 r = take(&m->kernel_version, value);
+        else if (streq(key, "INJECTED_AT"))
+                r = take(&m->injected_at, value);
         else if (streq(key, "ACTIONS")) {
                 _cleanup_free_ char *copy = strdup(value);
                 char *save = NULL;
@@ -194,6 +198,7 @@ void sdc_manifest_done(SdcManifest *m) {
         free(m->default_hierarchy);
         free(m->dracut_version);
         free(m->kernel_version);
+        free(m->injected_at);
         *m = (SdcManifest) { .switch_root_via_systemctl = -1 };
 }
 

@@ -28,6 +28,8 @@ typedef struct SdcManifest {
         char *default_hierarchy;
         char *dracut_version;
         char *kernel_version;
+        char *injected_at;          /* RFC 3339: when sdcompat-inject added sdcompat to an existing
+                                     * image (INJECTED_AT); NULL when dracut built it in */
         bool actions[_SDC_ACTION_MAX]; /* what this image's sdcompat does at boot */
 } SdcManifest;
 

@@ -17,6 +17,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/random.h>
 
 #include "log.h"
@@ -439,8 +440,9 @@ static const SdcTreeOps image_ops = {
         .free = image_free,
 };
 
-int sdc_tree_open_image(
-        int dir_fd, const char *path, const SdcImageLimits *limits, SdcTree **ret, SdcImageError *ret_error) {
+/* Both openers: data is NULL for a file (dir_fd, path), else the caller's buffer (path describes it). */
+static int open_image(int dir_fd, const char *path, const uint8_t *data, size_t size, const SdcImageLimits *limits,
+                      SdcTree **ret, SdcImageError *ret_error) {
         _cleanup_(sdc_tree_freep) SdcTree *t = NULL;
         ImageTree *it;
         int r;
@@ -463,7 +465,10 @@ int sdc_tree_open_image(
         if (r < 0)
                 return r;
 
-        r = sdc_image_open(dir_fd, path, limits, apply_entry, t, &it->image, ret_error);
+        if (data)
+                r = sdc_image_open_buffer(data, size, limits, apply_entry, t, &it->image, ret_error);
+        else
+                r = sdc_image_open(dir_fd, path, limits, apply_entry, t, &it->image, ret_error);
         if (r < 0)
                 return r;
         t->image = it->image;
@@ -472,4 +477,15 @@ int sdc_tree_open_image(
                           "or an existing entry that cannot be replaced)", path, it->dropped);
         *ret = TAKE_PTR(t);
         return 0;
+}
+
+int sdc_tree_open_image(
+        int dir_fd, const char *path, const SdcImageLimits *limits, SdcTree **ret, SdcImageError *ret_error) {
+        return open_image(dir_fd, path, NULL, 0, limits, ret, ret_error);
+}
+
+int sdc_tree_open_image_buffer(const uint8_t *data, size_t size, const char *description, const SdcImageLimits *limits,
+                               SdcTree **ret, SdcImageError *ret_error) {
+        static const uint8_t empty[1];
+        return open_image(AT_FDCWD, description, size > 0 ? data : empty, size, limits, ret, ret_error);
 }

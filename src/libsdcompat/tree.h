@@ -53,6 +53,10 @@ enum {
 int sdc_tree_open_dir(int dir_fd, const char *path, unsigned flags, SdcTree **ret);
 int sdc_tree_open_image(
         int dir_fd, const char *path, const SdcImageLimits *limits, SdcTree **ret, SdcImageError *ret_error);
+/* The same over bytes the caller owns and keeps until sdc_tree_free() (an image's prefix);
+ * description names it in messages. */
+int sdc_tree_open_image_buffer(const uint8_t *data, size_t size, const char *description, const SdcImageLimits *limits,
+                               SdcTree **ret, SdcImageError *ret_error);
 SdcTree *sdc_tree_free(SdcTree *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SdcTree *, sdc_tree_free);
 

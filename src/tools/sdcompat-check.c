@@ -244,7 +244,10 @@ static void print_text(const SdcTreeFacts *root, EntryResult *res, size_t n, Sdc
                                 printf("  %-15s dracut %s\n", "built by:",
                                        res[i].facts.dracut_version ?: "(version not recorded in the image)");
                         print_facts_text("initrd systemd:", &res[i].facts, true);
-                        if (res[i].have_manifest)
+                        if (res[i].have_manifest && res[i].manifest.injected_at)
+                                printf("  %-15s %s, injected %s by sdcompat-inject\n", "sdcompat:",
+                                       strna(res[i].manifest.sdcompat_version), res[i].manifest.injected_at);
+                        else if (res[i].have_manifest)
                                 printf("  %-15s %s, recorded %s\n", "sdcompat:", strna(res[i].manifest.sdcompat_version),
                                        strna(res[i].manifest.build_time));
                         else if (res[i].manifest_error)
@@ -332,6 +335,8 @@ static void print_json(const SdcTreeFacts *root, const SdcRuleSet *rules, EntryR
                         json_object_begin(&w, "sdcompat");
                         json_string(&w, "version", res[i].manifest.sdcompat_version);
                         json_string(&w, "recorded", res[i].manifest.build_time);
+                        json_bool(&w, "injected", res[i].manifest.injected_at != NULL);
+                        json_string(&w, "injected_at", res[i].manifest.injected_at);
                         json_array_begin(&w, "actions");
                         for (int a = 1; a < _SDC_ACTION_MAX; a++)
                                 if (res[i].manifest.actions[a])
