@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cmdline.h"
+#include "envfile.h"
 #include "fileio.h"
 #include "rules.h"
 #include "strv.h"
@@ -725,4 +726,41 @@ const SdcRule *sdc_rules_find(const SdcRuleSet *s, const char *id) {
                 if (streq(s->rules[i].id, id))
                         return &s->rules[i];
         return NULL;
+}
+
+/* ---- the catalogue's version --------------------------------------------------------------------- */
+
+static int parse_unsigned(const char *s, unsigned *ret) {
+        char *end;
+        unsigned long v;
+
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (*end || errno || v > 1000000)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int sdc_catalogue_read(const char *dir, SdcCatalogue *ret) {
+        _cleanup_free_ char *path = NULL, *data = NULL, *v = NULL, *m = NULL;
+        SdcCatalogue c = {};
+        size_t size;
+        int r;
+
+        *ret = c;
+        if (asprintf(&path, "%s/%s", dir, SDC_CATALOGUE_FILE) < 0)
+                return -ENOMEM;
+        r = read_full_file_at(AT_FDCWD, path, 64 * 1024, &data, &size);
+        if (r < 0)
+                return r;
+        if (sdc_envfile_get(data, size, "CATALOGUE_VERSION", &v) < 0 || parse_unsigned(v, &c.version) < 0 ||
+            c.version == 0)
+                return -EBADMSG;
+        if (sdc_envfile_get(data, size, "CATALOGUE_SYSTEMD_MAX", &m) >= 0 && parse_unsigned(m, &c.systemd_max) < 0)
+                c.systemd_max = 0;
+        *ret = c;
+        return 0;
 }

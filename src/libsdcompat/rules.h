@@ -62,6 +62,20 @@ typedef struct SdcFinding {
         const char *unknown_fact; /* for UNKNOWN: a condition key whose fact was unknown */
 } SdcFinding;
 
+/* The catalogue's version file in a vendor rules directory: CATALOGUE_VERSION=N (bumped with every
+ * change to the rules) and CATALOGUE_SYSTEMD_MAX=M (the newest upstream systemd the rules were
+ * checked against). */
+#define SDC_CATALOGUE_FILE "catalogue"
+
+typedef struct SdcCatalogue {
+        unsigned version;     /* 0: the directory has no catalogue file (older than version 2) */
+        unsigned systemd_max; /* 0: unknown */
+} SdcCatalogue;
+
+/* Reads DIR/catalogue. A missing file is version 0 and returns -ENOENT; a file without a valid
+ * CATALOGUE_VERSION is -EBADMSG (version 0 too). */
+int sdc_catalogue_read(const char *dir, SdcCatalogue *ret);
+
 #define SDC_RULES_DIRS_DEFAULT "/etc/sdcompat/rules.d:/run/sdcompat/rules.d:" SDCOMPAT_RULESDIR
 
 /* Parses one rule file. On a syntax error returns -EBADMSG and *ret_error is "path:line: reason". */

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "probe.h"
+#include "rules.h"
 #include "strv.h"
 #include "tree.h"
 
@@ -49,7 +50,8 @@ static const char *arg_boot_dir = "/boot";
 static const char *arg_sdcompat = SDCOMPAT_PROGRAM_PATH;
 static const char *arg_shim = SDCOMPAT_SHIM_PATH;
 static const char *arg_unit = SDCOMPAT_NEGOTIATE_UNIT_PATH;
-static const char *arg_rules_path = SDCOMPAT_RULESDIR ":/etc/sdcompat/rules.d";
+static const char *arg_rules_dir = SDCOMPAT_RULESDIR;
+static const char *arg_admin_rules_dir = "/etc/sdcompat/rules.d";
 static SdcImageLimits arg_limits = {
         .max_unpacked = SDC_IMAGE_DEFAULT_MAX_UNPACKED,
         .max_entries = SDC_IMAGE_DEFAULT_MAX_ENTRIES,
@@ -99,8 +101,10 @@ static void help(void) {
                "     --sdcompat=PATH    The static sdcompat to inject (default: " SDCOMPAT_PROGRAM_PATH ")\n"
                "     --shim=PATH        The static sdcompat-shim (default: " SDCOMPAT_SHIM_PATH ")\n"
                "     --unit=PATH        sdcompat-negotiate.service (default: " SDCOMPAT_NEGOTIATE_UNIT_PATH ")\n"
-               "     --rules-path=DIRS  Rule directories to copy, same paths in the image\n"
-               "                        (default: " SDCOMPAT_RULESDIR ":/etc/sdcompat/rules.d)\n\n"
+               "     --rules-dir=DIR    The rules to inject as " SDCOMPAT_RULESDIR "\n"
+               "                        (default: that directory on this host)\n"
+               "     --admin-rules-dir=DIR  The admin's rules to inject as /etc/sdcompat/rules.d\n"
+               "                        (default: that directory on this host; '' for none)\n\n"
                "Exit status: 0 every image done or nothing to do, 1 an image refused or failed, 2 usage.\n",
                program_invocation_short_name, program_invocation_short_name);
 }
@@ -116,7 +120,8 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_SDCOMPAT,
                 ARG_SHIM,
                 ARG_UNIT,
-                ARG_RULES_PATH,
+                ARG_RULES_DIR,
+                ARG_ADMIN_RULES_DIR,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -131,7 +136,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "sdcompat", required_argument, NULL, ARG_SDCOMPAT },
                 { "shim", required_argument, NULL, ARG_SHIM },
                 { "unit", required_argument, NULL, ARG_UNIT },
-                { "rules-path", required_argument, NULL, ARG_RULES_PATH },
+                { "rules-dir", required_argument, NULL, ARG_RULES_DIR },
+                { "admin-rules-dir", required_argument, NULL, ARG_ADMIN_RULES_DIR },
                 {}
         };
         int c;
@@ -149,7 +155,8 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_SDCOMPAT: arg_sdcompat = optarg; break;
                 case ARG_SHIM: arg_shim = optarg; break;
                 case ARG_UNIT: arg_unit = optarg; break;
-                case ARG_RULES_PATH: arg_rules_path = optarg; break;
+                case ARG_RULES_DIR: arg_rules_dir = optarg; break;
+                case ARG_ADMIN_RULES_DIR: arg_admin_rules_dir = optarg; break;
                 case '?': return -EINVAL;
                 default: abort();
                 }
@@ -236,22 +243,6 @@ static void closedirp(DIR **d) {
                 (void) closedir(*d);
 }
 
-/* "a:b:c" into a list; empty components are skipped. */
-static int split_path(const char *s, char ***ret) {
-        _cleanup_free_ char *copy = strdup(s);
-        char **l = NULL, *save = NULL;
-
-        if (!copy)
-                return -ENOMEM;
-        for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save))
-                if (strv_extend(&l, t) < 0) {
-                        strv_free(l);
-                        return -ENOMEM;
-                }
-        *ret = l;
-        return 0;
-}
-
 static int grow_rules(Payload *p) {
         char **data = realloc(p->rule_data, (p->n_rules + 1) * sizeof(char *));
         size_t *sizes;
@@ -266,54 +257,51 @@ static int grow_rules(Payload *p) {
         return 0;
 }
 
-/* Rule files (and each directory's catalogue file) of every directory in arg_rules_path; the first
- * directory that has a file of a name wins, as the loader's precedence would have it. */
+/* The rule files (*.rules, and the catalogue's version file) of one directory on this host, to be
+ * installed under image_dir in the image, as dracut's module copies them. A missing directory
+ * holds none. */
+static int load_rules_dir(Payload *p, const char *dir, const char *image_dir) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+
+        if (isempty(dir))
+                return 0;
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : log_error_errno(errno, "%s: cannot read: %m", dir);
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *path = NULL, *target = NULL, *data = NULL;
+                size_t size;
+                int r;
+
+                if (de->d_name[0] == '.' || (!endswith(de->d_name, ".rules") && !streq(de->d_name, SDC_CATALOGUE_FILE)))
+                        continue;
+                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || asprintf(&target, "%s/%s", image_dir, de->d_name) < 0)
+                        return log_oom();
+                r = read_full_file_at(AT_FDCWD, path, 1u << 20, &data, &size);
+                if (r < 0)
+                        return log_error_errno(r, "%s: cannot read: %m", path);
+                if (grow_rules(p) < 0 || strv_extend(&p->rule_paths, target) < 0)
+                        return log_oom();
+                p->rule_data[p->n_rules] = TAKE_PTR(data);
+                p->rule_sizes[p->n_rules] = size;
+                p->n_rules++;
+        }
+        return 0;
+}
+
 static int load_rules(Payload *p) {
-        _cleanup_strv_free_ char **dirs = NULL;
+        size_t vendor;
         int r;
 
-        r = split_path(arg_rules_path, &dirs);
+        r = load_rules_dir(p, arg_rules_dir, SDCOMPAT_RULESDIR);
         if (r < 0)
-                return log_oom();
-        STRV_FOREACH(d, dirs) {
-                _cleanup_(closedirp) DIR *dir = opendir(*d);
-                struct dirent *de;
-
-                if (!dir) {
-                        if (errno == ENOENT)
-                                continue;
-                        return log_error_errno(errno, "%s: cannot read: %m", *d);
-                }
-                while ((de = readdir(dir))) {
-                        _cleanup_free_ char *path = NULL, *data = NULL;
-                        size_t size;
-                        bool dup = false;
-
-                        if (!endswith(de->d_name, ".rules") && !streq(de->d_name, "catalogue"))
-                                continue;
-                        if (asprintf(&path, "%s/%s", *d, de->d_name) < 0)
-                                return log_oom();
-                        for (size_t i = 0; i < p->n_rules; i++) {
-                                const char *slash = strrchr(p->rule_paths[i], '/');
-                                if (slash && streq(slash + 1, de->d_name))
-                                        dup = true;
-                        }
-                        if (dup)
-                                continue;
-                        r = read_full_file_at(AT_FDCWD, path, 1u << 20, &data, &size);
-                        if (r < 0)
-                                return log_error_errno(r, "%s: cannot read: %m", path);
-                        if (grow_rules(p) < 0 || strv_extend(&p->rule_paths, path) < 0)
-                                return log_oom();
-                        p->rule_data[p->n_rules] = TAKE_PTR(data);
-                        p->rule_sizes[p->n_rules] = size;
-                        p->n_rules++;
-                }
-        }
-        if (p->n_rules == 0)
+                return r;
+        vendor = p->n_rules;
+        if (vendor == 0)
                 return log_error_errno(ENOENT, "No rules found in %s: the injected sdcompat would have nothing to judge by.",
-                                       arg_rules_path);
-        return 0;
+                                       arg_rules_dir);
+        return load_rules_dir(p, arg_admin_rules_dir, "/etc/sdcompat/rules.d");
 }
 
 static int payload_load(Payload *p) {
