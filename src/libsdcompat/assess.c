@@ -91,6 +91,14 @@ int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, const bool *handl
         else if (handled_ids)
                 r = set(&a, SDC_VERDICT_PROTECTED, "hazards apply, and sdcompat in the image handles them at boot: %s",
                         handled_ids);
+        else if (f->has_root_version && rules->catalogue.systemd_max > 0 &&
+                 f->root_version.major > rules->catalogue.systemd_max)
+                /* No rule can have known this root: not "safe", but not a hazard either. */
+                r = set(&a, SDC_VERDICT_BLOCKED,
+                        "unknown future version: root systemd %s is newer than the hazard catalogue (version %u, "
+                        "checked up to systemd %u) knows; no known hazard applies, none can be ruled out "
+                        "(update sdcompat's rules)",
+                        f->root_version.text, rules->catalogue.version, rules->catalogue.systemd_max);
         else if (f->has_initrd_version && f->has_root_version && f->initrd_version.major != f->root_version.major)
                 r = set(&a, SDC_VERDICT_SAFE, "systemd %s in the initramfs, %s on the root: no known hazard applies",
                         f->initrd_version.text, f->root_version.text);

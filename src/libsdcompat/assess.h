@@ -28,7 +28,8 @@ typedef struct SdcAssessment {
  * protected: some do, and `handled` (the actions the image's sdcompat performs at boot, from its
  * manifest; NULL if the image has no sdcompat) covers every one of them;
  * at-risk: at least one applies that nothing handles; blocked: none does, but one could not be
- * decided, or no rules are loaded at all. A pair whose initramfs runs no systemd is safe: no state
+ * decided, or no rules are loaded at all, or the root's systemd is newer than the catalogue was
+ * checked against (CATALOGUE_SYSTEMD_MAX: "unknown future version", never "safe"). A pair whose initramfs runs no systemd is safe: no state
  * crosses switch-root. */
 int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *facts, const bool *handled, SdcAssessment *ret);
 void sdc_assessment_done(SdcAssessment *a);

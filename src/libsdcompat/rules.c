@@ -636,6 +636,18 @@ int sdc_rules_load(const char *dirs, SdcRuleSet **ret) {
         }
         strv_sort(names);
 
+        STRV_FOREACH(d, dir_list) {
+                SdcCatalogue c;
+
+                if (sdc_catalogue_read(*d, &c) >= 0 && c.version > s->catalogue.version) {
+                        s->catalogue = c;
+                        free(s->catalogue_dir);
+                        s->catalogue_dir = strdup(*d);
+                        if (!s->catalogue_dir)
+                                return -ENOMEM;
+                }
+        }
+
         STRV_FOREACH(name, names) {
                 bool first = true;
 
@@ -711,6 +723,7 @@ SdcRuleSet *sdc_rules_free(SdcRuleSet *s) {
         free(s->rules);
         strv_free(s->errors);
         strv_free(s->masked);
+        free(s->catalogue_dir);
         free(s);
         return NULL;
 }

@@ -49,19 +49,6 @@ typedef struct SdcRule {
         char *path;        /* the file it was read from */
 } SdcRule;
 
-typedef struct SdcRuleSet {
-        SdcRule *rules;
-        size_t n_rules;
-        char **errors; /* "file:line: reason" for everything that did not load */
-        char **masked; /* file names masked by an admin */
-} SdcRuleSet;
-
-typedef struct SdcFinding {
-        const SdcRule *rule;
-        SdcMatch match;          /* YES or UNKNOWN; rules that do not match are not reported */
-        const char *unknown_fact; /* for UNKNOWN: a condition key whose fact was unknown */
-} SdcFinding;
-
 /* The catalogue's version file in a vendor rules directory: CATALOGUE_VERSION=N (bumped with every
  * change to the rules) and CATALOGUE_SYSTEMD_MAX=M (the newest upstream systemd the rules were
  * checked against). */
@@ -75,6 +62,21 @@ typedef struct SdcCatalogue {
 /* Reads DIR/catalogue. A missing file is version 0 and returns -ENOENT; a file without a valid
  * CATALOGUE_VERSION is -EBADMSG (version 0 too). */
 int sdc_catalogue_read(const char *dir, SdcCatalogue *ret);
+
+typedef struct SdcRuleSet {
+        SdcRule *rules;
+        size_t n_rules;
+        char **errors; /* "file:line: reason" for everything that did not load */
+        char **masked; /* file names masked by an admin */
+        SdcCatalogue catalogue; /* the newest catalogue file among the directories */
+        char *catalogue_dir;    /* the directory it is in; NULL if none has one */
+} SdcRuleSet;
+
+typedef struct SdcFinding {
+        const SdcRule *rule;
+        SdcMatch match;          /* YES or UNKNOWN; rules that do not match are not reported */
+        const char *unknown_fact; /* for UNKNOWN: a condition key whose fact was unknown */
+} SdcFinding;
 
 #define SDC_RULES_DIRS_DEFAULT "/etc/sdcompat/rules.d:/run/sdcompat/rules.d:" SDCOMPAT_RULESDIR
 

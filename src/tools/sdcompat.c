@@ -182,6 +182,8 @@ typedef struct Negotiation {
         char *shim_note;         /* why the shim is not mounted */
         char **errors;
         uint64_t started, duration;
+        unsigned catalogue_image, catalogue_root; /* CATALOGUE_VERSION of each side, 0 if none */
+        bool catalogue_from_root;
 } Negotiation;
 
 static void negotiation_done(Negotiation *n) {
@@ -213,18 +215,53 @@ static void add_error(Negotiation *n, int r, const char *fmt, ...) {
                 (void) strv_consume(&n->errors, e);
 }
 
+/* An image lives for years; the root's sdcompat package moves on. The rules come from the newer
+ * side: the root's vendor catalogue (SYSROOT + the rules directory) replaces the image's when its
+ * CATALOGUE_VERSION is higher, and the root's admin rules (SYSROOT/etc/sdcompat/rules.d) come
+ * first, before the image's copy of them. The result is a --rules-path style list. */
+static int rules_path_for_root(Negotiation *n, char **ret) {
+        _cleanup_free_ char *image_vendor = NULL, *admin = NULL, *root_vendor = NULL, *root_admin = NULL;
+        const char *last = strrchr(arg_rules_path, ':');
+        SdcCatalogue image_cat, root_cat;
+        bool use_root;
+
+        image_vendor = strdup(last ? last + 1 : arg_rules_path);
+        admin = last ? strndup(arg_rules_path, (size_t) (last - arg_rules_path)) : strdup("");
+        if (!image_vendor || !admin || asprintf(&root_vendor, "%s%s", arg_sysroot, SDCOMPAT_RULESDIR) < 0 ||
+            asprintf(&root_admin, "%s/etc/sdcompat/rules.d", arg_sysroot) < 0)
+                return -ENOMEM;
+        (void) sdc_catalogue_read(image_vendor, &image_cat);
+        (void) sdc_catalogue_read(root_vendor, &root_cat);
+        use_root = root_cat.version > image_cat.version;
+        n->catalogue_image = image_cat.version;
+        n->catalogue_root = root_cat.version;
+        n->catalogue_from_root = use_root;
+        if (use_root)
+                log_info("Using the root's hazard catalogue %u from %s (the initramfs has %u).", root_cat.version,
+                         root_vendor, image_cat.version);
+        if (asprintf(ret, "%s%s%s:%s", root_admin, *admin ? ":" : "", admin, use_root ? root_vendor : image_vendor) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 /* Probes, evaluates and decides. Any failure leaves the plan native. */
 static void decide(Negotiation *n) {
         static const bool none[_SDC_ACTION_MAX] = { [SDC_ACTION_NONE] = true };
+        _cleanup_free_ char *rules_path = NULL;
         SdcManifest implemented = {};
         struct utsname u;
         int r;
 
         sdc_manifest_set_implemented_actions(&implemented);
 
-        r = sdc_rules_load(arg_rules_path, &n->rules);
+        r = rules_path_for_root(n, &rules_path);
         if (r < 0) {
-                add_error(n, r, "cannot load rules from %s", arg_rules_path);
+                add_error(n, r, "cannot compare the rule catalogues");
+                goto native;
+        }
+        r = sdc_rules_load(rules_path, &n->rules);
+        if (r < 0) {
+                add_error(n, r, "cannot load rules from %s", rules_path);
                 goto native;
         }
         STRV_FOREACH(e, n->rules->errors)
@@ -246,6 +283,11 @@ static void decide(Negotiation *n) {
                 goto native;
         }
         n->have_root = true;
+        if (n->rules->catalogue.systemd_max > 0 && n->root.systemd.has_version &&
+            n->root.systemd.version.major > n->rules->catalogue.systemd_max)
+                log_notice("Root systemd %s is newer than the hazard catalogue %u knows (checked up to %u): "
+                           "an unknown future version; its rules apply as written, nothing is guessed.",
+                           n->root.systemd.version.text, n->rules->catalogue.version, n->rules->catalogue.systemd_max);
 
         r = sdc_pair_facts_build(&n->initrd, &n->root, n->root_tree, n->cmdline,
                                  uname(&u) >= 0 ? u.release : NULL, &n->pair);
@@ -435,6 +477,13 @@ static char *join_hazards(const SdcAssessment *a) {
         return strdup(buf);
 }
 
+/* The root's systemd is newer than the catalogue in use was checked against: recorded, and handled
+ * by the stated policy (sdcompat(8)): the catalogue's rules apply as written, nothing is guessed. */
+static bool root_is_future(const Negotiation *n) {
+        return n->rules && n->rules->catalogue.systemd_max > 0 && n->root.systemd.has_version &&
+               n->root.systemd.version.major > n->rules->catalogue.systemd_max;
+}
+
 static int fill_plan(FILE *f, const void *userdata) {
         const Negotiation *n = userdata;
         _cleanup_free_ char *actions = join_actions(n->applied), *unavailable = join_actions(n->plan.unavailable),
@@ -457,6 +506,9 @@ static int fill_plan(FILE *f, const void *userdata) {
         fprintf(f, "HAZARDS=\"%s\"\nACTIONS=\"%s\"\nUNAVAILABLE=\"%s\"\n", strempty(hazards), strempty(actions),
                 strempty(unavailable));
         fprintf(f, "DURATION_USEC=%" PRIu64 "\n", n->duration);
+        fprintf(f, "CATALOGUE=%s\nCATALOGUE_VERSION=%u\n", n->catalogue_from_root ? "root" : "initramfs",
+                n->catalogue_from_root ? n->catalogue_root : n->catalogue_image);
+        fprintf(f, "ROOT_SYSTEMD_FUTURE=%s\n", root_is_future(n) ? "yes" : "");
         /* For sdcompat-shim, which reads this file as PID 1 after the switch. */
         sdc_envfile_put(f, "SHIM_TARGET", strempty(n->shim_target));
         sdc_envfile_put(f, "SHIM_NOTE", strempty(n->shim_note));
@@ -507,6 +559,13 @@ static int fill_handoff_json(FILE *f, const void *userdata) {
         STRV_FOREACH(e, n->errors)
                 json_string(&w, NULL, *e);
         json_array_end(&w);
+        json_object_begin(&w, "catalogue");
+        json_string(&w, "used", n->catalogue_from_root ? "root" : "initramfs");
+        json_uint(&w, "initramfs_version", n->catalogue_image);
+        json_uint(&w, "root_version", n->catalogue_root);
+        json_uint(&w, "systemd_max", n->rules ? n->rules->catalogue.systemd_max : 0);
+        json_bool(&w, "root_systemd_future", root_is_future(n));
+        json_object_end(&w);
         json_uint(&w, "duration_usec", n->duration);
         json_object_end(&w);
         json_finish(&w);
@@ -682,6 +741,9 @@ static int verb_status(void) {
                         { "ACTIONS", "Applied" },
                         { "UNAVAILABLE", "Not available" },
                         { "DURATION_USEC", "Took (us)" },
+                        { "CATALOGUE", "Rules from" },
+                        { "CATALOGUE_VERSION", "Catalogue" },
+                        { "ROOT_SYSTEMD_FUTURE", "Root too new" },
                         { "SHIM_TARGET", "Shim on" },
                         { "SHIM_NOTE", "Shim not used" },
                         { "NOTE", "Note" },
