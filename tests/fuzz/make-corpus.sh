@@ -3,6 +3,8 @@
 #
 # Seed corpus for a fuzz target:
 #   fuzz-state   the state streams captured in real switch-root boots (tests/data/state)
+#   fuzz-inject  the small images, each followed by a segment laid out as sdcompat-inject writes it
+#                (sdcompat-inject(8)), packed by GNU cpio with the record sha256sum computed
 #   otherwise    (fuzz-image, fuzz-parsers) images built by the real tools (tests/unit/mkimage.sh):
 #                the small images in every compression and both cpio formats, and the
 #                concatenations dracut and bootloaders make
@@ -40,4 +42,27 @@ for c in gz xz lzma zst lz4l lz4 bz2; do
 done
 # two gzip members back to back
 cat "$work/early.cpio.gz" "$work/small.cpio.gz" >"$corpus/early.gz+small.gz"
+
+if [ "$fuzzer" = fuzz-inject ]; then
+        # orig + 4..7 zero bytes to a multiple of 4 + a newc archive whose last entry before the
+        # trailer is usr/lib/sdcompat/inject, and nothing after the trailer (cpio's block padding cut).
+        for f in "$work"/small.cpio.gz "$work"/small.cpio.lz4l "$work"/early.cpio "$work"/small.cpio.zst; do
+                size=$(wc -c <"$f")
+                seg=$work/seg
+                rm -rf "$seg" && mkdir -p "$seg/usr/bin" "$seg/usr/lib/sdcompat"
+                printf 'payload\n' >"$seg/usr/bin/x"
+                {
+                        echo "SDCOMPAT_INJECT_VERSION=1"
+                        echo "ORIGINAL_SIZE=$size"
+                        echo "ORIGINAL_SHA256=$(sha256sum <"$f" | cut -d' ' -f1)"
+                        echo "PAYLOAD_SHA256=$(printf x | sha256sum | cut -d' ' -f1)"
+                } >"$seg/usr/lib/sdcompat/inject"
+                (cd "$seg" && printf 'usr\nusr/bin\nusr/bin/x\nusr/lib\nusr/lib/sdcompat\nusr/lib/sdcompat/inject\n' |
+                        cpio -o -H newc --quiet -R 0:0) >"$work/seg.cpio"
+                trailer=$(grep -abo 'TRAILER!!!' "$work/seg.cpio" | tail -n1 | cut -d: -f1)
+                out=$corpus/injected.$(basename "$f")
+                { cat "$f" && head -c $((4 + (4 - size % 4) % 4)) /dev/zero &&
+                        head -c $((trailer - 110 + 124)) "$work/seg.cpio"; } >"$out"
+        done
+fi
 echo "$(ls "$corpus" | wc -l) seeds in $corpus"
