@@ -9,12 +9,8 @@ load helpers
 TRIALS=${SDC_INJECT_KILL_TRIALS:-120}
 
 setup_file() {
-        if [ -z "${SDC_INJECT_DESTDIR:-}" ]; then
-                export SDC_INJECT_DESTDIR="$BATS_FILE_TMPDIR/destdir"
-                meson setup "$BATS_FILE_TMPDIR/build" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false >/dev/null
-                meson compile -C "$BATS_FILE_TMPDIR/build" >/dev/null
-                meson install -C "$BATS_FILE_TMPDIR/build" --no-rebuild --destdir "$SDC_INJECT_DESTDIR" >/dev/null
-        fi
+        export SDC_INJECT_DESTDIR
+        SDC_INJECT_DESTDIR=$(inject_destdir)
 }
 
 setup() {

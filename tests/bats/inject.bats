@@ -7,14 +7,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
-        # A static build installed with prefix /usr, as an image needs it (SDC_INJECT_DESTDIR
-        # reuses one: tests/bats/dracut-module.bats makes the same).
-        if [ -z "${SDC_INJECT_DESTDIR:-}" ]; then
-                export SDC_INJECT_DESTDIR="$BATS_FILE_TMPDIR/destdir"
-                meson setup "$BATS_FILE_TMPDIR/build" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false >/dev/null
-                meson compile -C "$BATS_FILE_TMPDIR/build" >/dev/null
-                meson install -C "$BATS_FILE_TMPDIR/build" --no-rebuild --destdir "$SDC_INJECT_DESTDIR" >/dev/null
-        fi
+        export SDC_INJECT_DESTDIR
+        SDC_INJECT_DESTDIR=$(inject_destdir)
 }
 
 setup() {
