@@ -202,6 +202,7 @@ typedef struct Payload {
         char **rule_data;
         size_t *rule_sizes;
         size_t n_rules;
+        bool broken; /* could not be loaded: nothing to inject */
 } Payload;
 
 static void payload_done(Payload *p) {
@@ -580,16 +581,18 @@ static bool under_boot(const char *real) {
         return false;
 }
 
+/* The reader's message says where; this says what it means for injecting. */
 static const char *image_error_text(int r, const SdcImageError *e, char *buf, size_t size) {
+        const char *m = e->message[0] ? e->message : strerror(-r);
+
         if (r == -ENODATA)
-                (void) snprintf(buf, size, "truncated: %s (at byte %" PRIu64 ")", e->message[0] ? e->message : "ends early",
-                                e->offset);
-        else if (e->offset == 0 && r == -EBADMSG)
-                (void) snprintf(buf, size, "not an initramfs: %s", e->message[0] ? e->message : "no cpio or compression magic");
-        else if (e->message[0])
-                (void) snprintf(buf, size, "not a valid initramfs: at byte %" PRIu64 ": %s", e->offset, e->message);
+                (void) snprintf(buf, size, "truncated: %s", m);
+        else if (e->offset == 0 && strstr(m, "magic"))
+                (void) snprintf(buf, size, "not an initramfs: %s", m);
+        else if (strstr(m, "truncated"))
+                (void) snprintf(buf, size, "unreadable image: %s", m);
         else
-                (void) snprintf(buf, size, "cannot read it as an initramfs: %s", strerror(-r));
+                (void) snprintf(buf, size, "not a valid initramfs: %s", m);
         return buf;
 }
 
@@ -723,6 +726,11 @@ static void process(const char *image, const Payload *p, Result *res) {
                 goto out;
         }
 
+        if (p->broken) {
+                set_reason(res, ACTION_REFUSED,
+                           "the sdcompat programs, unit or rules to inject cannot be used (see the error above)");
+                goto out;
+        }
         rec = (SdcInjectRecord) { .format = SDC_INJECT_RECORD_VERSION, .original_size = prefix };
         rec.sdcompat_version = strdup(PACKAGE_VERSION);
         rec.injected_at = strdup(now_rfc3339(now));
@@ -868,15 +876,12 @@ int main(int argc, char *argv[]) {
         res = calloc(n ?: 1, sizeof(Result));
         if (!res)
                 return log_oom(), EXIT_REFUSED;
-        /* --remove needs no payload; injecting without one refuses every image with the reason. */
-        if (n > 0 && !arg_remove && payload_load(&payload) < 0) {
-                for (size_t i = 0; i < n; i++) {
-                        res[i].image = strdup(images[i]);
-                        set_reason(&res[i], ACTION_REFUSED, "the sdcompat programs, unit or rules to inject cannot be used (see the error above)");
-                }
-        } else
-                for (size_t i = 0; i < n; i++)
-                        process(images[i], &payload, &res[i]);
+        /* --remove needs no payload. Without one, every image that would be injected is refused
+         * (the error above says why); the others (immune, not an initramfs, ...) are still told. */
+        if (n > 0 && !arg_remove && payload_load(&payload) < 0)
+                payload_done(&payload), payload = (Payload) { .broken = true };
+        for (size_t i = 0; i < n; i++)
+                process(images[i], &payload, &res[i]);
 
         print_results(res, n);
         for (size_t i = 0; i < n; i++) {
