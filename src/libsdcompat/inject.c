@@ -15,13 +15,13 @@
 #define TRAILER_SIZE 124u
 
 static size_t align4(size_t n) {
-        return (n + 3) & ~(size_t) 3;
+        return (n + 3) & ~(size_t)3;
 }
 
 void sdc_inject_record_done(SdcInjectRecord *r) {
         free(r->sdcompat_version);
         free(r->injected_at);
-        *r = (SdcInjectRecord) {};
+        *r = (SdcInjectRecord){};
 }
 
 /* ---- record text ------------------------------------------------------------------------------ */
@@ -67,12 +67,12 @@ static int on_record(const char *key, const char *value, unsigned line, void *us
         RecordParse *p = userdata;
         char *end;
 
-        (void) line;
+        (void)line;
         if (streq(key, "SDCOMPAT_INJECT_VERSION")) {
                 unsigned long v = strtoul(value, &end, 10);
                 if (*end || end == value || v == 0 || v > 1000)
                         return 0;
-                p->rec->format = (unsigned) v;
+                p->rec->format = (unsigned)v;
                 p->have_format = true;
         } else if (streq(key, "ORIGINAL_SIZE")) {
                 unsigned long long v;
@@ -123,7 +123,7 @@ static int fail(char *reason, size_t reason_size, const char *fmt, ...) {
 
         if (reason && reason_size > 0) {
                 va_start(ap, fmt);
-                (void) vsnprintf(reason, reason_size, fmt, ap);
+                (void)vsnprintf(reason, reason_size, fmt, ap);
                 va_end(ap);
         }
         return -EBADMSG;
@@ -133,7 +133,8 @@ static bool name_is(const SdcCpioEntry *e, const char *name) {
         return e->name_len == strlen(name) && memcmp(e->name, name, e->name_len) == 0;
 }
 
-int sdc_inject_find(const uint8_t *data, size_t size, SdcInjectRecord *ret, char *reason, size_t reason_size) {
+int sdc_inject_find(
+        const uint8_t *data, size_t size, SdcInjectRecord *ret, char *reason, size_t reason_size) {
         const char *record_name = SDC_INJECT_RECORD_PATH + 1;
         SdcInjectRecord rec = {};
         SdcCpioEntry e;
@@ -160,7 +161,8 @@ int sdc_inject_find(const uint8_t *data, size_t size, SdcInjectRecord *ret, char
 
                 if (memcmp(data + at, "070701", 6) != 0)
                         continue;
-                if (sdc_cpio_parse_entry(data + at, back, &e, &next) != 0 || next != back || !name_is(&e, record_name))
+                if (sdc_cpio_parse_entry(data + at, back, &e, &next) != 0 || next != back ||
+                    !name_is(&e, record_name))
                         continue;
                 record_at = at;
                 found = true;
@@ -169,31 +171,41 @@ int sdc_inject_find(const uint8_t *data, size_t size, SdcInjectRecord *ret, char
         if (!found)
                 return 0;
         if (!S_ISREG(e.mode) || e.size == 0 || e.size > SDC_INJECT_RECORD_MAX)
-                return fail(reason, reason_size, "the injection record at byte %zu is not a small regular file", record_at);
-        r = sdc_inject_record_parse((const char *) e.data, e.size, &rec);
+                return fail(
+                        reason, reason_size, "the injection record at byte %zu is not a small regular file",
+                        record_at);
+        r = sdc_inject_record_parse((const char *)e.data, e.size, &rec);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return fail(reason, reason_size, "the injection record at byte %zu lacks a valid original size or digest",
-                            record_at);
+                return fail(
+                        reason, reason_size,
+                        "the injection record at byte %zu lacks a valid original size or digest", record_at);
         if (rec.format != SDC_INJECT_RECORD_VERSION) {
                 sdc_inject_record_done(&rec);
-                return fail(reason, reason_size, "the injection record at byte %zu has format %u, this sdcompat-inject reads %u",
-                            record_at, rec.format, SDC_INJECT_RECORD_VERSION);
+                return fail(
+                        reason, reason_size,
+                        "the injection record at byte %zu has format %u, this sdcompat-inject reads %u",
+                        record_at, rec.format, SDC_INJECT_RECORD_VERSION);
         }
         if (rec.original_size == 0 || rec.original_size > record_at) {
                 uint64_t o = rec.original_size;
                 sdc_inject_record_done(&rec);
-                return fail(reason, reason_size, "the injection record claims an original of %" PRIu64
-                            " bytes, which does not fit before it (byte %zu)", o, record_at);
+                return fail(
+                        reason, reason_size,
+                        "the injection record claims an original of %" PRIu64
+                        " bytes, which does not fit before it (byte %zu)",
+                        o, record_at);
         }
 
         /* From where the original ends: its padding, then entries without a break up to the record. */
-        segment = (size_t) rec.original_size + sdc_inject_padding(rec.original_size);
-        for (size_t i = (size_t) rec.original_size; i < segment; i++)
+        segment = (size_t)rec.original_size + sdc_inject_padding(rec.original_size);
+        for (size_t i = (size_t)rec.original_size; i < segment; i++)
                 if (data[i] != 0) {
                         sdc_inject_record_done(&rec);
-                        return fail(reason, reason_size, "non-zero byte %zu between the original image and the injected archive", i);
+                        return fail(
+                                reason, reason_size,
+                                "non-zero byte %zu between the original image and the injected archive", i);
                 }
         for (pos = segment; pos < record_at; pos += next) {
                 char why[128] = "";
@@ -201,14 +213,19 @@ int sdc_inject_find(const uint8_t *data, size_t size, SdcInjectRecord *ret, char
                 r = sdc_cpio_parse_entry_reason(data + pos, record_at - pos, &e, &next, why, sizeof(why));
                 if (r != 0) {
                         sdc_inject_record_done(&rec);
-                        return fail(reason, reason_size, "the injected archive is broken at byte %zu: %s", pos,
-                                    r == 1 ? "a trailer before the record" : why[0] ? why : "not a cpio entry");
+                        return fail(
+                                reason, reason_size, "the injected archive is broken at byte %zu: %s", pos,
+                                r == 1           ? "a trailer before the record"
+                                        : why[0] ? why
+                                                 : "not a cpio entry");
                 }
                 entries++;
         }
         if (pos != record_at) {
                 sdc_inject_record_done(&rec);
-                return fail(reason, reason_size, "the injected archive's entries overrun the record at byte %zu", record_at);
+                return fail(
+                        reason, reason_size, "the injected archive's entries overrun the record at byte %zu",
+                        record_at);
         }
         rec.segment_offset = segment;
         rec.payload_entries = entries;
@@ -221,20 +238,20 @@ bool sdc_inject_prefix_matches(const uint8_t *data, size_t size, const SdcInject
 
         if (rec->original_size > size)
                 return false;
-        sha256(data, (size_t) rec->original_size, digest);
+        sha256(data, (size_t)rec->original_size, digest);
         return memcmp(digest, rec->original_sha256, sizeof(digest)) == 0;
 }
 
 /* ---- writing ---------------------------------------------------------------------------------- */
 
 void sdc_cpio_writer_init(SdcCpioWriter *w, uint32_t mtime) {
-        *w = (SdcCpioWriter) { .next_ino = 1, .mtime = mtime };
+        *w = (SdcCpioWriter){ .next_ino = 1, .mtime = mtime };
         sha256_init(&w->payload);
 }
 
 void sdc_cpio_writer_done(SdcCpioWriter *w) {
         free(w->data);
-        *w = (SdcCpioWriter) {};
+        *w = (SdcCpioWriter){};
 }
 
 static int reserve(SdcCpioWriter *w, size_t more) {
@@ -257,8 +274,9 @@ static int reserve(SdcCpioWriter *w, size_t more) {
         return 0;
 }
 
-static int put_entry(SdcCpioWriter *w, const char *name, uint32_t mode, uint32_t nlink, const void *data, size_t size,
-                     bool payload) {
+static int put_entry(
+        SdcCpioWriter *w, const char *name, uint32_t mode, uint32_t nlink, const void *data, size_t size,
+        bool payload) {
         char header[SDC_CPIO_HEADER_SIZE + 1];
         size_t name_size = strlen(name) + 1, start = w->size, total;
         int r;
@@ -269,11 +287,11 @@ static int put_entry(SdcCpioWriter *w, const char *name, uint32_t mode, uint32_t
         r = reserve(w, total);
         if (r < 0)
                 return r;
-        (void) snprintf(header, sizeof(header),
-                        "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-                        streq(name, TRAILER_NAME) ? 0 : w->next_ino++, mode, 0u, 0u, nlink,
-                        streq(name, TRAILER_NAME) ? 0 : w->mtime, (uint32_t) size, 0u, 0u, 0u, 0u,
-                        (uint32_t) name_size, 0u);
+        (void)snprintf(
+                header, sizeof(header), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+                streq(name, TRAILER_NAME) ? 0 : w->next_ino++, mode, 0u, 0u, nlink,
+                streq(name, TRAILER_NAME) ? 0 : w->mtime, (uint32_t)size, 0u, 0u, 0u, 0u,
+                (uint32_t)name_size, 0u);
         memset(w->data + start, 0, total);
         memcpy(w->data + start, header, SDC_CPIO_HEADER_SIZE);
         memcpy(w->data + start + SDC_CPIO_HEADER_SIZE, name, name_size);
@@ -282,7 +300,7 @@ static int put_entry(SdcCpioWriter *w, const char *name, uint32_t mode, uint32_t
         w->size += total;
         if (payload) {
                 /* What the payload is, not when it was packed: names, modes and contents. */
-                uint32_t meta[2] = { mode, (uint32_t) size };
+                uint32_t meta[2] = { mode, (uint32_t)size };
                 sha256_update(&w->payload, name, name_size);
                 sha256_update(&w->payload, meta, sizeof(meta));
                 if (size > 0)

@@ -32,12 +32,12 @@
 
 typedef struct SdcInjectRecord {
         unsigned format;
-        char *sdcompat_version;   /* of the sdcompat-inject that wrote it */
-        char *injected_at;        /* RFC 3339, UTC */
+        char *sdcompat_version; /* of the sdcompat-inject that wrote it */
+        char *injected_at; /* RFC 3339, UTC */
         uint64_t original_size;
         uint8_t original_sha256[SHA256_DIGEST_SIZE];
         uint8_t payload_sha256[SHA256_DIGEST_SIZE]; /* of the payload entries: same payload, same hash */
-        uint64_t segment_offset;  /* where the archive starts (found by sdc_inject_find) */
+        uint64_t segment_offset; /* where the archive starts (found by sdc_inject_find) */
         uint64_t payload_entries; /* entries before the record (found by sdc_inject_find) */
 } SdcInjectRecord;
 
@@ -48,7 +48,8 @@ void sdc_inject_record_done(SdcInjectRecord *r);
  *   0  the image does not end in an injected segment
  *  -EBADMSG  it ends in something that claims to be one but is inconsistent (reason says what)
  *  -ENOMEM */
-int sdc_inject_find(const uint8_t *data, size_t size, SdcInjectRecord *ret, char *reason, size_t reason_size);
+int sdc_inject_find(
+        const uint8_t *data, size_t size, SdcInjectRecord *ret, char *reason, size_t reason_size);
 
 /* Whether data[0, original_size) has the recorded SHA-256. */
 bool sdc_inject_prefix_matches(const uint8_t *data, size_t size, const SdcInjectRecord *rec);
@@ -78,5 +79,5 @@ int sdc_inject_record_parse(const char *data, size_t size, SdcInjectRecord *ret)
 
 /* Zero bytes between an original of this size and the archive. */
 static inline size_t sdc_inject_padding(uint64_t original_size) {
-        return (size_t) (4 + ((4 - (original_size & 3)) & 3));
+        return (size_t)(4 + ((4 - (original_size & 3)) & 3));
 }

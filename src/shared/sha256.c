@@ -23,14 +23,15 @@ static void compress(Sha256 *s, const uint8_t *p) {
         uint32_t w[64], a, b, c, d, e, f, g, h;
 
         for (unsigned i = 0; i < 16; i++)
-                w[i] = (uint32_t) p[4 * i] << 24 | (uint32_t) p[4 * i + 1] << 16 | (uint32_t) p[4 * i + 2] << 8 |
-                       (uint32_t) p[4 * i + 3];
+                w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+                        (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
         for (unsigned i = 16; i < 64; i++) {
                 uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
                 uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
                 w[i] = w[i - 16] + s0 + w[i - 7] + s1;
         }
-        a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
+        a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4], f = s->h[5], g = s->h[6],
+        h = s->h[7];
         for (unsigned i = 0; i < 64; i++) {
                 uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
                 uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
@@ -78,13 +79,13 @@ void sha256_final(Sha256 *s, uint8_t digest[SHA256_DIGEST_SIZE]) {
         }
         memset(s->block + s->fill, 0, 56 - s->fill);
         for (unsigned i = 0; i < 8; i++)
-                s->block[56 + i] = (uint8_t) (bits >> (56 - 8 * i));
+                s->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
         compress(s, s->block);
         for (unsigned i = 0; i < 8; i++) {
-                digest[4 * i] = (uint8_t) (s->h[i] >> 24);
-                digest[4 * i + 1] = (uint8_t) (s->h[i] >> 16);
-                digest[4 * i + 2] = (uint8_t) (s->h[i] >> 8);
-                digest[4 * i + 3] = (uint8_t) s->h[i];
+                digest[4 * i] = (uint8_t)(s->h[i] >> 24);
+                digest[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
+                digest[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
+                digest[4 * i + 3] = (uint8_t)s->h[i];
         }
 }
 
@@ -123,7 +124,7 @@ int sha256_from_hex(const char *hex, uint8_t digest[SHA256_DIGEST_SIZE]) {
                 int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
-                digest[i] = (uint8_t) (hi << 4 | lo);
+                digest[i] = (uint8_t)(hi << 4 | lo);
         }
         return 0;
 }

@@ -33,7 +33,7 @@
 
 /* Documented in sdcompat-inject(8). */
 enum {
-        EXIT_DONE = 0,    /* every image done, or nothing to do (immune images included) */
+        EXIT_DONE = 0, /* every image done, or nothing to do (immune images included) */
         EXIT_REFUSED = 1, /* at least one image refused or failed */
         EXIT_USAGE = 2,
 };
@@ -100,7 +100,8 @@ static void help(void) {
                "     --boot-dir=DIR     Where --all looks (default: /boot)\n"
                "     --sdcompat=PATH    The static sdcompat to inject (default: " SDCOMPAT_PROGRAM_PATH ")\n"
                "     --shim=PATH        The static sdcompat-shim (default: " SDCOMPAT_SHIM_PATH ")\n"
-               "     --unit=PATH        sdcompat-negotiate.service (default: " SDCOMPAT_NEGOTIATE_UNIT_PATH ")\n"
+               "     --unit=PATH        sdcompat-negotiate.service (default: " SDCOMPAT_NEGOTIATE_UNIT_PATH
+               ")\n"
                "     --rules-dir=DIR    The rules to inject as " SDCOMPAT_RULESDIR "\n"
                "                        (default: that directory on this host)\n"
                "     --admin-rules-dir=DIR  The admin's rules to inject as /etc/sdcompat/rules.d\n"
@@ -123,23 +124,22 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_RULES_DIR,
                 ARG_ADMIN_RULES_DIR,
         };
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "apply", no_argument, NULL, ARG_APPLY },
-                { "dry-run", no_argument, NULL, 'n' },
-                { "check", no_argument, NULL, 'n' },
-                { "remove", no_argument, NULL, ARG_REMOVE },
-                { "json", no_argument, NULL, ARG_JSON },
-                { "all", no_argument, NULL, ARG_ALL },
-                { "boot-dir", required_argument, NULL, ARG_BOOT_DIR },
-                { "sdcompat", required_argument, NULL, ARG_SDCOMPAT },
-                { "shim", required_argument, NULL, ARG_SHIM },
-                { "unit", required_argument, NULL, ARG_UNIT },
-                { "rules-dir", required_argument, NULL, ARG_RULES_DIR },
-                { "admin-rules-dir", required_argument, NULL, ARG_ADMIN_RULES_DIR },
-                {}
-        };
+        static const struct option options[] = { { "help", no_argument, NULL, 'h' },
+                                                 { "version", no_argument, NULL, ARG_VERSION },
+                                                 { "apply", no_argument, NULL, ARG_APPLY },
+                                                 { "dry-run", no_argument, NULL, 'n' },
+                                                 { "check", no_argument, NULL, 'n' },
+                                                 { "remove", no_argument, NULL, ARG_REMOVE },
+                                                 { "json", no_argument, NULL, ARG_JSON },
+                                                 { "all", no_argument, NULL, ARG_ALL },
+                                                 { "boot-dir", required_argument, NULL, ARG_BOOT_DIR },
+                                                 { "sdcompat", required_argument, NULL, ARG_SDCOMPAT },
+                                                 { "shim", required_argument, NULL, ARG_SHIM },
+                                                 { "unit", required_argument, NULL, ARG_UNIT },
+                                                 { "rules-dir", required_argument, NULL, ARG_RULES_DIR },
+                                                 { "admin-rules-dir", required_argument, NULL,
+                                                   ARG_ADMIN_RULES_DIR },
+                                                 {} };
         int c;
 
         while ((c = getopt_long(argc, argv, "hn", options, NULL)) >= 0)
@@ -198,7 +198,7 @@ static const char *now_rfc3339(char buf[static 32]) {
 typedef struct Payload {
         char *sdcompat, *shim, *unit; /* contents */
         size_t sdcompat_size, shim_size, unit_size;
-        char **rule_paths;            /* absolute paths, as in the image */
+        char **rule_paths; /* absolute paths, as in the image */
         char **rule_data;
         size_t *rule_sizes;
         size_t n_rules;
@@ -225,13 +225,16 @@ static int read_static_program(const char *path, char **ret, size_t *ret_size) {
         r = read_full_file_at(AT_FDCWD, path, 64u << 20, &data, &size);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot read: %m", path);
-        r = sdc_elf_parse((const uint8_t *) data, size, &info);
+        r = sdc_elf_parse((const uint8_t *)data, size, &info);
         if (r < 0)
                 return log_error_errno(r, "%s: not an ELF program.", path);
         if (info.has_interp) {
                 sdc_elf_info_done(&info);
-                return log_error_errno(ENOEXEC, "%s is dynamically linked: an initramfs needs the static build "
-                                       "(meson setup -Dstatic-programs=true).", path);
+                return log_error_errno(
+                        ENOEXEC,
+                        "%s is dynamically linked: an initramfs needs the static build "
+                        "(meson setup -Dstatic-programs=true).",
+                        path);
         }
         sdc_elf_info_done(&info);
         *ret = TAKE_PTR(data);
@@ -241,7 +244,7 @@ static int read_static_program(const char *path, char **ret, size_t *ret_size) {
 
 static void closedirp(DIR **d) {
         if (*d)
-                (void) closedir(*d);
+                (void)closedir(*d);
 }
 
 static int grow_rules(Payload *p) {
@@ -275,9 +278,11 @@ static int load_rules_dir(Payload *p, const char *dir, const char *image_dir) {
                 size_t size;
                 int r;
 
-                if (de->d_name[0] == '.' || (!endswith(de->d_name, ".rules") && !streq(de->d_name, SDC_CATALOGUE_FILE)))
+                if (de->d_name[0] == '.' ||
+                    (!endswith(de->d_name, ".rules") && !streq(de->d_name, SDC_CATALOGUE_FILE)))
                         continue;
-                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 || asprintf(&target, "%s/%s", image_dir, de->d_name) < 0)
+                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0 ||
+                    asprintf(&target, "%s/%s", image_dir, de->d_name) < 0)
                         return log_oom();
                 r = read_full_file_at(AT_FDCWD, path, 1u << 20, &data, &size);
                 if (r < 0)
@@ -300,8 +305,10 @@ static int load_rules(Payload *p) {
                 return r;
         vendor = p->n_rules;
         if (vendor == 0)
-                return log_error_errno(ENOENT, "No rules found in %s: the injected sdcompat would have nothing to judge by.",
-                                       arg_rules_dir);
+                return log_error_errno(
+                        ENOENT,
+                        "No rules found in %s: the injected sdcompat would have nothing to judge by.",
+                        arg_rules_dir);
         return load_rules_dir(p, arg_admin_rules_dir, "/etc/sdcompat/rules.d");
 }
 
@@ -352,7 +359,7 @@ static int ensure_dir(Builder *b, const char *path, char **ret) {
         if (strv_contains(b->dirs_added, path))
                 return (*ret = strdup(path)) ? 0 : -ENOMEM;
         slash = strrchr(path, '/');
-        parent = slash == path ? strdup("/") : strndup(path, (size_t) (slash - path));
+        parent = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
         if (!parent)
                 return -ENOMEM;
         r = ensure_dir(b, parent, &canonical);
@@ -380,7 +387,7 @@ static int add_file(Builder *b, const char *path, uint32_t mode, const void *dat
 
         if (!slash)
                 return -EINVAL;
-        dir = slash == path ? strdup("/") : strndup(path, (size_t) (slash - path));
+        dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
         if (!dir)
                 return -ENOMEM;
         r = ensure_dir(b, dir, &canonical);
@@ -401,8 +408,9 @@ static const char *unit_dir(SdcTree *t) {
         return NULL;
 }
 
-static int build_segment(SdcTree *t, const SdcTreeFacts *facts, const Payload *p, const SdcInjectRecord *base,
-                         SdcCpioWriter *ret, char **ret_error) {
+static int build_segment(
+        SdcTree *t, const SdcTreeFacts *facts, const Payload *p, const SdcInjectRecord *base,
+        SdcCpioWriter *ret, char **ret_error) {
         _cleanup_free_ char *manifest_text = NULL, *wants = NULL, *unit_path = NULL;
         Builder b = { .tree = t };
         SdcInjectRecord rec = *base;
@@ -413,10 +421,11 @@ static int build_segment(SdcTree *t, const SdcTreeFacts *facts, const Payload *p
 
         units = unit_dir(t);
         if (!units)
-                return (*ret_error = strdup("the image has no initrd.target in /usr/lib/systemd/system or "
-                                            "/lib/systemd/system: not a systemd initramfs sdcompat can hook into")),
+                return (*ret_error = strdup(
+                                "the image has no initrd.target in /usr/lib/systemd/system or "
+                                "/lib/systemd/system: not a systemd initramfs sdcompat can hook into")),
                        -ENOENT;
-        sdc_cpio_writer_init(&b.w, (uint32_t) time(NULL));
+        sdc_cpio_writer_init(&b.w, (uint32_t)time(NULL));
 
         /* The same paths as dracut's module: module-setup.sh.in. */
         r = add_file(&b, "/usr/bin/sdcompat", S_IFREG | 0755, p->sdcompat, p->sdcompat_size);
@@ -424,19 +433,22 @@ static int build_segment(SdcTree *t, const SdcTreeFacts *facts, const Payload *p
                 r = add_file(&b, SDCOMPAT_SHIM_PATH, S_IFREG | 0755, p->shim, p->shim_size);
         for (size_t i = 0; r >= 0 && i < p->n_rules; i++)
                 r = add_file(&b, p->rule_paths[i], S_IFREG | 0644, p->rule_data[i], p->rule_sizes[i]);
-        if (r >= 0 && (asprintf(&unit_path, "%s/sdcompat-negotiate.service", units) < 0 ||
-                       asprintf(&wants, "%s/initrd.target.wants/sdcompat-negotiate.service", units) < 0))
+        if (r >= 0 &&
+            (asprintf(&unit_path, "%s/sdcompat-negotiate.service", units) < 0 ||
+             asprintf(&wants, "%s/initrd.target.wants/sdcompat-negotiate.service", units) < 0))
                 r = -ENOMEM;
         if (r >= 0)
                 r = add_file(&b, unit_path, S_IFREG | 0644, p->unit, p->unit_size);
         if (r >= 0)
-                r = add_file(&b, wants, S_IFLNK | 0777, "../sdcompat-negotiate.service",
-                             strlen("../sdcompat-negotiate.service"));
+                r = add_file(
+                        &b, wants, S_IFLNK | 0777, "../sdcompat-negotiate.service",
+                        strlen("../sdcompat-negotiate.service"));
 
         /* The manifest, recorded from the image itself by the probe record uses. */
         if (r >= 0)
-                r = sdc_manifest_from_facts(facts, strv_length(facts->kernel_versions) == 1 ? facts->kernel_versions[0] : NULL,
-                                            NULL, &m);
+                r = sdc_manifest_from_facts(
+                        facts, strv_length(facts->kernel_versions) == 1 ? facts->kernel_versions[0] : NULL,
+                        NULL, &m);
         if (r >= 0) {
                 free(m.injected_at);
                 m.injected_at = strdup(rec.injected_at ?: now_rfc3339(now));
@@ -470,20 +482,26 @@ static int check_writable(const char *dir, uint64_t need, Result *res) {
         uint64_t avail;
 
         if (statvfs(dir, &sv) < 0)
-                return set_reason(res, ACTION_REFUSED, "cannot examine %s: %s", dir, strerror(errno)), -errno;
+                return set_reason(res, ACTION_REFUSED, "cannot examine %s: %s", dir, strerror(errno)),
+                       -errno;
         if (sv.f_flag & ST_RDONLY)
-                return set_reason(res, ACTION_REFUSED,
-                                  "%s is on a read-only file system: nothing changed (remount it read-write, e.g. "
-                                  "'mount -o remount,rw %s', and run again)", dir, dir),
+                return set_reason(
+                               res, ACTION_REFUSED,
+                               "%s is on a read-only file system: nothing changed (remount it read-write, e.g. "
+                               "'mount -o remount,rw %s', and run again)",
+                               dir, dir),
                        -EROFS;
         if (access(dir, W_OK) < 0)
-                return set_reason(res, ACTION_REFUSED, "cannot write to %s: %s", dir, strerror(errno)), -errno;
-        avail = (uint64_t) sv.f_bavail * sv.f_frsize;
+                return set_reason(res, ACTION_REFUSED, "cannot write to %s: %s", dir, strerror(errno)),
+                       -errno;
+        avail = (uint64_t)sv.f_bavail * sv.f_frsize;
         if (avail < need + SPACE_MARGIN)
-                return set_reason(res, ACTION_REFUSED,
-                                  "not enough free space in %s: the new image is written beside the old one and needs "
-                                  "%" PRIu64 " bytes (+%" PRIu64 " margin), %" PRIu64 " are free; nothing changed",
-                                  dir, need, SPACE_MARGIN, avail),
+                return set_reason(
+                               res, ACTION_REFUSED,
+                               "not enough free space in %s: the new image is written beside the old one and needs "
+                               "%" PRIu64 " bytes (+%" PRIu64 " margin), %" PRIu64
+                               " are free; nothing changed",
+                               dir, need, SPACE_MARGIN, avail),
                        -ENOSPC;
         return 0;
 }
@@ -504,8 +522,9 @@ static void remove_stale_temporaries(const char *dir, const char *name) {
 
 /* Writes prefix (+ padding + tail when tail is non-NULL) as a new file beside path, checks it and
  * renames it over path. A crash at any point leaves path as it was or as the complete new file. */
-static int replace_atomically(const char *path, const struct stat *orig, const uint8_t *prefix, size_t prefix_size,
-                              const uint8_t *tail, size_t tail_size, Result *res) {
+static int replace_atomically(
+        const char *path, const struct stat *orig, const uint8_t *prefix, size_t prefix_size,
+        const uint8_t *tail, size_t tail_size, Result *res) {
         static const uint8_t zeros[8] = {};
         _cleanup_free_ char *dir = NULL, *tmp = NULL;
         _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
@@ -514,7 +533,7 @@ static int replace_atomically(const char *path, const struct stat *orig, const u
         uint8_t *map = MAP_FAILED;
         int r;
 
-        dir = slash ? (slash == path ? strdup("/") : strndup(path, (size_t) (slash - path))) : strdup(".");
+        dir = slash ? (slash == path ? strdup("/") : strndup(path, (size_t)(slash - path))) : strdup(".");
         if (!dir || asprintf(&tmp, "%s/.%s.sdcompat-inject.XXXXXX", dir, slash ? slash + 1 : path) < 0)
                 return -ENOMEM;
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -522,8 +541,9 @@ static int replace_atomically(const char *path, const struct stat *orig, const u
                 return set_reason(res, ACTION_REFUSED, "cannot open %s: %s", dir, strerror(errno)), -errno;
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
-                return set_reason(res, ACTION_REFUSED, "cannot create a file in %s: %s; nothing changed", dir,
-                                  strerror(errno)),
+                return set_reason(
+                               res, ACTION_REFUSED, "cannot create a file in %s: %s; nothing changed", dir,
+                               strerror(errno)),
                        -errno;
         /* The owner and mode of the original (root: may change the owner; otherwise it is ours). */
         if (fchown(fd, orig->st_uid, orig->st_gid) < 0 && errno != EPERM)
@@ -531,7 +551,7 @@ static int replace_atomically(const char *path, const struct stat *orig, const u
         if (fchmod(fd, orig->st_mode & 07777) < 0)
                 goto fail;
         /* Claim the space first: a full disk is found before a byte is written. */
-        r = posix_fallocate(fd, 0, (off_t) total);
+        r = posix_fallocate(fd, 0, (off_t)total);
         if (r != 0 && r != EOPNOTSUPP && r != EINVAL) {
                 errno = r;
                 goto fail;
@@ -541,18 +561,18 @@ static int replace_atomically(const char *path, const struct stat *orig, const u
                 errno = -r;
                 goto fail;
         }
-        if (ftruncate(fd, (off_t) total) < 0 || fsync(fd) < 0)
+        if (ftruncate(fd, (off_t)total) < 0 || fsync(fd) < 0)
                 goto fail;
         /* Read back what is on disk before it replaces anything. */
         map = total > 0 ? mmap(NULL, total, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
         if (map == MAP_FAILED || memcmp(map, prefix, prefix_size) != 0 ||
             (tail && memcmp(map + prefix_size + pad, tail, tail_size) != 0)) {
                 if (map != MAP_FAILED)
-                        (void) munmap(map, total);
+                        (void)munmap(map, total);
                 errno = EIO;
                 goto fail;
         }
-        (void) munmap(map, total);
+        (void)munmap(map, total);
         if (rename(tmp, path) < 0)
                 goto fail;
         if (fsync(dfd) < 0)
@@ -561,9 +581,10 @@ static int replace_atomically(const char *path, const struct stat *orig, const u
         return 0;
 fail:
         r = -errno;
-        (void) unlink(tmp);
-        set_reason(res, ACTION_REFUSED, "cannot write the new image beside %s: %s; the image is unchanged", path,
-                   strerror(-r));
+        (void)unlink(tmp);
+        set_reason(
+                res, ACTION_REFUSED, "cannot write the new image beside %s: %s; the image is unchanged",
+                path, strerror(-r));
         return r;
 }
 
@@ -586,13 +607,13 @@ static const char *image_error_text(int r, const SdcImageError *e, char *buf, si
         const char *m = e->message[0] ? e->message : strerror(-r);
 
         if (r == -ENODATA)
-                (void) snprintf(buf, size, "truncated: %s", m);
+                (void)snprintf(buf, size, "truncated: %s", m);
         else if (e->offset == 0 && strstr(m, "magic"))
-                (void) snprintf(buf, size, "not an initramfs: %s", m);
+                (void)snprintf(buf, size, "not an initramfs: %s", m);
         else if (strstr(m, "truncated"))
-                (void) snprintf(buf, size, "unreadable image: %s", m);
+                (void)snprintf(buf, size, "unreadable image: %s", m);
         else
-                (void) snprintf(buf, size, "not a valid initramfs: %s", m);
+                (void)snprintf(buf, size, "not a valid initramfs: %s", m);
         return buf;
 }
 
@@ -630,7 +651,7 @@ static void process(const char *image, const Payload *p, Result *res) {
                 set_reason(res, ACTION_REFUSED, "%s is not a regular file", real);
                 return;
         }
-        size = (size_t) st.st_size;
+        size = (size_t)st.st_size;
         if (size == 0) {
                 set_reason(res, ACTION_REFUSED, "not an initramfs: %s is empty", real);
                 return;
@@ -641,27 +662,33 @@ static void process(const char *image, const Payload *p, Result *res) {
                 return;
         }
         if (size >= 2 && data[0] == 'M' && data[1] == 'Z') {
-                set_reason(res, ACTION_REFUSED,
-                           "a PE file (a unified kernel image?): its signature covers the initrd inside, so it cannot "
-                           "be changed in place; rebuild the UKI from an initrd built with 'dracut --add sdcompat' "
-                           "(dracut --uefi, ukify) and sign it again");
+                set_reason(
+                        res, ACTION_REFUSED,
+                        "a PE file (a unified kernel image?): its signature covers the initrd inside, so it cannot "
+                        "be changed in place; rebuild the UKI from an initrd built with 'dracut --add sdcompat' "
+                        "(dracut --uefi, ukify) and sign it again");
                 goto out;
         }
 
         r = sdc_inject_find(data, size, &old, reason, sizeof(reason));
         if (r < 0) {
-                set_reason(res, ACTION_REFUSED, "%s ends in a broken sdcompat-inject segment: %s; not touching it", real,
-                           r == -EBADMSG ? reason : strerror(-r));
+                set_reason(
+                        res, ACTION_REFUSED,
+                        "%s ends in a broken sdcompat-inject segment: %s; not touching it", real,
+                        r == -EBADMSG ? reason : strerror(-r));
                 goto out;
         }
         injected = r > 0;
         if (injected && !sdc_inject_prefix_matches(data, size, &old)) {
-                set_reason(res, ACTION_REFUSED,
-                           "the first %" PRIu64 " bytes of %s no longer have the SHA-256 sdcompat-inject recorded: the "
-                           "image was changed after the injection; not touching it", old.original_size, real);
+                set_reason(
+                        res, ACTION_REFUSED,
+                        "the first %" PRIu64
+                        " bytes of %s no longer have the SHA-256 sdcompat-inject recorded: the "
+                        "image was changed after the injection; not touching it",
+                        old.original_size, real);
                 goto out;
         }
-        prefix = injected ? (size_t) old.original_size : size;
+        prefix = injected ? (size_t)old.original_size : size;
         if (injected)
                 res->version = old.sdcompat_version ? strdup(old.sdcompat_version) : NULL;
 
@@ -671,15 +698,17 @@ static void process(const char *image, const Payload *p, Result *res) {
                         goto out;
                 }
                 if (!write) {
-                        set_reason(res, ACTION_WOULD_REMOVE, "would restore the original %" PRIu64 " bytes (SHA-256 verified)%s",
-                                   old.original_size, arg_dry_run ? "" : "; under /boot: run with --apply");
+                        set_reason(
+                                res, ACTION_WOULD_REMOVE,
+                                "would restore the original %" PRIu64 " bytes (SHA-256 verified)%s",
+                                old.original_size, arg_dry_run ? "" : "; under /boot: run with --apply");
                         goto out;
                 }
                 {
                         _cleanup_free_ char *dir = NULL;
 
                         slash = strrchr(real, '/');
-                        dir = strndup(real, (size_t) (slash - real));
+                        dir = strndup(real, (size_t)(slash - real));
                         if (!dir) {
                                 set_reason(res, ACTION_REFUSED, "out of memory");
                                 goto out;
@@ -692,7 +721,9 @@ static void process(const char *image, const Payload *p, Result *res) {
                         goto out;
                 free(res->version);
                 res->version = NULL;
-                set_reason(res, ACTION_REMOVED, "restored the original %" PRIu64 " bytes (SHA-256 verified)", old.original_size);
+                set_reason(
+                        res, ACTION_REMOVED, "restored the original %" PRIu64 " bytes (SHA-256 verified)",
+                        old.original_size);
                 goto out;
         }
 
@@ -707,31 +738,37 @@ static void process(const char *image, const Payload *p, Result *res) {
                 goto out;
         }
         if (!facts.runs_systemd) {
-                set_reason(res, ACTION_IMMUNE,
-                           "no systemd runs in this initramfs (/init is %s): no state crosses switch-root, nothing to protect",
-                           facts.init ?: "missing");
+                set_reason(
+                        res, ACTION_IMMUNE,
+                        "no systemd runs in this initramfs (/init is %s): no state crosses switch-root, nothing to protect",
+                        facts.init ?: "missing");
                 goto out;
         }
         r = sdc_manifest_read(tree, &m);
         if (r >= 0) {
-                set_reason(res, ACTION_REFUSED,
-                           "already built with 'dracut --add sdcompat' (sdcompat %s, recorded %s): it carries sdcompat; "
-                           "rebuild it with dracut to update it", strna(m.sdcompat_version), strna(m.build_time));
+                set_reason(
+                        res, ACTION_REFUSED,
+                        "already built with 'dracut --add sdcompat' (sdcompat %s, recorded %s): it carries sdcompat; "
+                        "rebuild it with dracut to update it",
+                        strna(m.sdcompat_version), strna(m.build_time));
                 free(res->version);
                 res->version = m.sdcompat_version ? strdup(m.sdcompat_version) : NULL;
                 goto out;
         }
         if (r != -ENOENT) {
-                set_reason(res, ACTION_REFUSED, "the image has an unreadable %s: %s", SDC_MANIFEST_PATH, strerror(-r));
+                set_reason(
+                        res, ACTION_REFUSED, "the image has an unreadable %s: %s", SDC_MANIFEST_PATH,
+                        strerror(-r));
                 goto out;
         }
 
         if (p->broken) {
-                set_reason(res, ACTION_REFUSED,
-                           "the sdcompat programs, unit or rules to inject cannot be used (see the error above)");
+                set_reason(
+                        res, ACTION_REFUSED,
+                        "the sdcompat programs, unit or rules to inject cannot be used (see the error above)");
                 goto out;
         }
-        rec = (SdcInjectRecord) { .format = SDC_INJECT_RECORD_VERSION, .original_size = prefix };
+        rec = (SdcInjectRecord){ .format = SDC_INJECT_RECORD_VERSION, .original_size = prefix };
         rec.sdcompat_version = strdup(PACKAGE_VERSION);
         rec.injected_at = strdup(now_rfc3339(now));
         if (!rec.sdcompat_version || !rec.injected_at) {
@@ -754,17 +791,19 @@ static void process(const char *image, const Payload *p, Result *res) {
                 sdc_cpio_writer_payload_digest(&seg, digest);
                 if (memcmp(digest, old.payload_sha256, SHA256_DIGEST_SIZE) == 0 && old.sdcompat_version &&
                     streq(old.sdcompat_version, PACKAGE_VERSION)) {
-                        set_reason(res, ACTION_UNCHANGED, "already injected with this sdcompat %s (same programs, rules and unit)",
-                                   PACKAGE_VERSION);
+                        set_reason(
+                                res, ACTION_UNCHANGED,
+                                "already injected with this sdcompat %s (same programs, rules and unit)",
+                                PACKAGE_VERSION);
                         goto out;
                 }
         }
         {
-                uint64_t total = (uint64_t) prefix + sdc_inject_padding(prefix) + seg.size;
+                uint64_t total = (uint64_t)prefix + sdc_inject_padding(prefix) + seg.size;
                 _cleanup_free_ char *dir = NULL;
 
                 slash = strrchr(real, '/');
-                dir = strndup(real, (size_t) (slash - real));
+                dir = strndup(real, (size_t)(slash - real));
                 if (!dir) {
                         set_reason(res, ACTION_REFUSED, "out of memory");
                         goto out;
@@ -772,22 +811,25 @@ static void process(const char *image, const Payload *p, Result *res) {
                 if (check_writable(*dir ? dir : "/", total, res) < 0)
                         goto out;
                 if (!write) {
-                        set_reason(res, injected ? ACTION_WOULD_REPLACE : ACTION_WOULD_INJECT,
-                                   "would %s sdcompat %s: %zu bytes appended to the original %zu (initramfs systemd %s)%s",
-                                   injected ? "replace the injected segment with" : "append", PACKAGE_VERSION,
-                                   sdc_inject_padding(prefix) + seg.size, prefix,
-                                   facts.systemd.has_version ? facts.systemd.version.text : "of unknown version",
-                                   arg_dry_run ? "" : "; under /boot: run with --apply");
+                        set_reason(
+                                res, injected ? ACTION_WOULD_REPLACE : ACTION_WOULD_INJECT,
+                                "would %s sdcompat %s: %zu bytes appended to the original %zu (initramfs systemd %s)%s",
+                                injected ? "replace the injected segment with" : "append", PACKAGE_VERSION,
+                                sdc_inject_padding(prefix) + seg.size, prefix,
+                                facts.systemd.has_version ? facts.systemd.version.text
+                                                          : "of unknown version",
+                                arg_dry_run ? "" : "; under /boot: run with --apply");
                         goto out;
                 }
                 remove_stale_temporaries(*dir ? dir : "/", slash + 1);
                 if (replace_atomically(real, &st, data, prefix, seg.data, seg.size, res) < 0)
                         goto out;
-                set_reason(res, injected ? ACTION_REPLACED : ACTION_INJECTED,
-                           "%s sdcompat %s: %zu bytes appended to the original %zu (initramfs systemd %s)",
-                           injected ? "replaced the injected segment with" : "appended", PACKAGE_VERSION,
-                           sdc_inject_padding(prefix) + seg.size, prefix,
-                           facts.systemd.has_version ? facts.systemd.version.text : "of unknown version");
+                set_reason(
+                        res, injected ? ACTION_REPLACED : ACTION_INJECTED,
+                        "%s sdcompat %s: %zu bytes appended to the original %zu (initramfs systemd %s)",
+                        injected ? "replaced the injected segment with" : "appended", PACKAGE_VERSION,
+                        sdc_inject_padding(prefix) + seg.size, prefix,
+                        facts.systemd.has_version ? facts.systemd.version.text : "of unknown version");
         }
 out:
         sdc_cpio_writer_done(&seg);
@@ -797,7 +839,7 @@ out:
         sdc_tree_facts_done(&facts);
         tree = sdc_tree_free(tree);
         if (data != MAP_FAILED)
-                (void) munmap(data, size);
+                (void)munmap(data, size);
 }
 
 static bool changed(Action a) {
@@ -866,7 +908,7 @@ int main(int argc, char *argv[]) {
                                 return log_oom(), EXIT_REFUSED;
                 }
                 if (k > 0)
-                        sdc_boot_entries_free(entries, (size_t) k);
+                        sdc_boot_entries_free(entries, (size_t)k);
         } else
                 for (int i = optind; i < argc; i++)
                         if (strv_extend(&images, argv[i]) < 0)
@@ -879,7 +921,7 @@ int main(int argc, char *argv[]) {
         /* --remove needs no payload. Without one, every image that would be injected is refused
          * (the error above says why); the others (immune, not an initramfs, ...) are still told. */
         if (n > 0 && !arg_remove && payload_load(&payload) < 0)
-                payload_done(&payload), payload = (Payload) { .broken = true };
+                payload_done(&payload), payload = (Payload){ .broken = true };
         for (size_t i = 0; i < n; i++)
                 process(images[i], &payload, &res[i]);
 

@@ -52,7 +52,7 @@ static uint8_t *make_injected(size_t n, size_t *ret_size, SdcInjectRecord *ret_r
         rec.injected_at = strdup("2026-01-01T00:00:00Z");
         buf = malloc(n + 1);
         for (size_t i = 0; i < n; i++)
-                buf[i] = (uint8_t) (i * 7 + 1);
+                buf[i] = (uint8_t)(i * 7 + 1);
         sha256(buf, n, rec.original_sha256);
         sdc_cpio_writer_init(&w, 1000);
         ASSERT_EQ(sdc_cpio_writer_add(&w, "usr", S_IFDIR | 0755, NULL, 0), 0);
@@ -114,15 +114,18 @@ static void test_find(void) {
 
 static void test_record_parse(void) {
         SdcInjectRecord r;
-        static const char good[] = "SDCOMPAT_INJECT_VERSION=1\nORIGINAL_SIZE=5\nORIGINAL_SHA256="
-                                   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nPAYLOAD_SHA256="
-                                   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n";
-        static const char nosize[] = "SDCOMPAT_INJECT_VERSION=1\nORIGINAL_SHA256="
-                                     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nPAYLOAD_SHA256="
-                                     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n";
-        static const char negsize[] = "SDCOMPAT_INJECT_VERSION=1\nORIGINAL_SIZE=-5\nORIGINAL_SHA256="
-                                      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nPAYLOAD_SHA256="
-                                      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n";
+        static const char good[] =
+                "SDCOMPAT_INJECT_VERSION=1\nORIGINAL_SIZE=5\nORIGINAL_SHA256="
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nPAYLOAD_SHA256="
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n";
+        static const char nosize[] =
+                "SDCOMPAT_INJECT_VERSION=1\nORIGINAL_SHA256="
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nPAYLOAD_SHA256="
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n";
+        static const char negsize[] =
+                "SDCOMPAT_INJECT_VERSION=1\nORIGINAL_SIZE=-5\nORIGINAL_SHA256="
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nPAYLOAD_SHA256="
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n";
 
         ASSERT_EQ(sdc_inject_record_parse(good, strlen(good), &r), 0);
         ASSERT_EQ(r.original_size, 5);
