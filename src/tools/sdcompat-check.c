@@ -347,12 +347,13 @@ static void print_text(const SdcTreeFacts *root, const EntryResult *res, size_t 
                 printf("  %-15s %s: %s\n", "verdict:", sdc_verdict_to_string(res[i].assessment.verdict),
                        strna(res[i].assessment.reason));
         }
+        if (overall == SDC_VERDICT_AT_RISK)
+                printf("\n'sdcompat-check --explain=ID' says what each hazard does and what to do about it.\n");
+        /* Last, so that it is what a person (and `tail -n1`) sees first. */
         {
                 _cleanup_free_ char *line = summary_line(root, res, n, overall);
                 printf("\n%s\n", line ?: sdc_verdict_to_string(overall));
         }
-        if (overall == SDC_VERDICT_AT_RISK)
-                printf("'sdcompat-check --explain=ID' says what each hazard does and what to do about it.\n");
 }
 
 static void print_json(const SdcTreeFacts *root, const SdcRuleSet *rules, EntryResult *res, size_t n,
