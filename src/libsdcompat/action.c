@@ -16,6 +16,26 @@ static const char *const action_names[_SDC_ACTION_MAX] = {
         [SDC_ACTION_FRESH] = "fresh",
 };
 
+static const char *const action_texts[_SDC_ACTION_MAX] = {
+        [SDC_ACTION_NONE] = "nothing: sdcompat cannot avoid this hazard at boot",
+        [SDC_ACTION_DROPIN_SIGTERM_SUCCESS] =
+                "sdcompat negotiate adds a drop-in in the initramfs so that initrd-switch-root.service killed by SIGTERM counts as a success",
+        [SDC_ACTION_SHIM_ARGV_REORDER] =
+                "sdcompat-shim puts --switched-root --system --deserialize first in the root's systemd arguments",
+        [SDC_ACTION_SHIM_CLEAR_PASSPIDFD] = "sdcompat-shim turns SO_PASSPIDFD off on the handed-over notify socket",
+        [SDC_ACTION_SHIM_DROP_SECTIONS] = "sdcompat-shim drops the mount and automount units from the handed-over state",
+        [SDC_ACTION_SHIM_FOLD_LINES] = "sdcompat-shim folds the handed-over state into lines the root's systemd can read",
+        [SDC_ACTION_CGROUP_CONVERT] =
+                "sdcompat-shim converts the cgroup v1 hierarchy to cgroup2 before the root's systemd starts",
+        [SDC_ACTION_SHIM_LEGACY_FORCE] =
+                "sdcompat-shim gives the root's systemd the command line with SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1",
+        [SDC_ACTION_FRESH] = "sdcompat-shim starts the root's systemd without the initramfs's state (fresh)",
+};
+
+const char *sdc_action_describe(SdcAction a) {
+        return a >= 0 && a < _SDC_ACTION_MAX ? action_texts[a] : NULL;
+}
+
 const char *sdc_action_to_string(SdcAction a) {
         return a >= 0 && a < _SDC_ACTION_MAX ? action_names[a] : NULL;
 }

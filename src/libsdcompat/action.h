@@ -18,3 +18,5 @@ typedef enum SdcAction {
 
 const char *sdc_action_to_string(SdcAction a);
 SdcAction sdc_action_from_string(const char *s);
+/* One sentence for an operator: what sdcompat does about a hazard at boot with this action. */
+const char *sdc_action_describe(SdcAction a);

@@ -39,6 +39,10 @@ static int set(SdcAssessment *a, SdcVerdict v, const char *fmt, ...) {
         return 0;
 }
 
+bool sdc_finding_handled(const SdcFinding *f, const bool *handled) {
+        return handled && f->rule->action != SDC_ACTION_NONE && handled[f->rule->action];
+}
+
 static bool serious(const SdcFinding *f) {
         return f->rule->severity >= SDC_SEVERITY_DEGRADED;
 }
@@ -49,7 +53,7 @@ static char *list_ids(const SdcAssessment *a, SdcMatch m, const bool *handled, b
 
         for (size_t i = 0; i < a->n_findings; i++) {
                 const SdcFinding *f = &a->findings[i];
-                bool h = handled && handled[f->rule->action] && f->rule->action != SDC_ACTION_NONE;
+                bool h = sdc_finding_handled(f, handled);
                 char *n;
 
                 if (f->match != m || !serious(f) || (m == SDC_MATCH_YES && h != want_handled))
@@ -113,6 +117,13 @@ int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, const bool *handl
 }
 
 void sdc_findings_to_json(JsonWriter *w, const char *key, const SdcAssessment *a) {
+        sdc_findings_to_json_for_entry(w, key, a, NULL, NULL);
+}
+
+/* The report's finding: Leapp-like (rule, severity, inhibitor, remedy) plus what sdcompat does at
+ * boot. Fields only ever added within a schema version (sdcompat-check(8)). */
+void sdc_findings_to_json_for_entry(JsonWriter *w, const char *key, const SdcAssessment *a, const char *entry,
+                                    const bool *handled) {
         json_array_begin(w, key);
         for (size_t i = 0; i < a->n_findings; i++) {
                 const SdcFinding *fd = &a->findings[i];
@@ -123,7 +134,14 @@ void sdc_findings_to_json(JsonWriter *w, const char *key, const SdcAssessment *a
                 json_string(w, "hazard", r->hazard);
                 json_string(w, "title", r->title);
                 json_string(w, "severity", sdc_severity_to_string(r->severity));
+                json_bool(w, "inhibitor", r->severity == SDC_SEVERITY_BOOT_FAILS);
+                json_string(w, "impact", r->severity == SDC_SEVERITY_BOOT_FAILS ? "fails-boot" :
+                                         r->severity == SDC_SEVERITY_DEGRADED   ? "degrades" :
+                                                                                  "cosmetic");
+                json_string(w, "entry", entry);
                 json_string(w, "action", sdc_action_to_string(r->action));
+                json_string(w, "sdcompat_at_boot", sdc_action_describe(r->action));
+                json_bool(w, "handled", sdc_finding_handled(fd, handled));
                 json_string(w, "match", fd->match == SDC_MATCH_YES ? "yes" : "unknown");
                 json_string(w, "unknown_fact", fd->unknown_fact);
                 json_string(w, "remedy", r->remedy);

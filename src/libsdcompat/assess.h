@@ -41,3 +41,9 @@ SdcVerdict sdc_verdict_worst(SdcVerdict a, SdcVerdict b);
 void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *f);
 /* The findings as a JSON array named key. */
 void sdc_findings_to_json(JsonWriter *w, const char *key, const SdcAssessment *a);
+/* The same, each finding also naming the boot entry it affects (entry, may be NULL) and whether
+ * the image's sdcompat handles it (handled as for sdc_assess(); NULL: no sdcompat in the image). */
+void sdc_findings_to_json_for_entry(JsonWriter *w, const char *key, const SdcAssessment *a, const char *entry,
+                                    const bool *handled);
+/* Whether the image's sdcompat (its manifest's actions; NULL if none) handles finding f at boot. */
+bool sdc_finding_handled(const SdcFinding *f, const bool *handled);

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "assess.h"
 #include "bootentry.h"
@@ -18,6 +19,7 @@
 #include "pairfacts.h"
 #include "probe.h"
 #include "rules.h"
+#include "shim-record.h"
 #include "strv.h"
 #include "tree.h"
 
@@ -32,7 +34,14 @@ static const char *arg_image = NULL;
 static const char *arg_root = "/";
 static const char *arg_cmdline = NULL;
 static const char *arg_boot_dir = "/boot";
-static bool arg_json = false;
+typedef enum JsonMode {
+        JSON_OFF,
+        JSON_PRETTY,
+        JSON_SHORT,
+} JsonMode;
+
+static JsonMode arg_json = JSON_OFF;
+static const char *arg_run_dir = "/run";
 static const char *arg_rules_path = SDC_RULES_DIRS_DEFAULT;
 static const char *arg_explain = NULL;
 static const char *arg_prometheus = NULL;
@@ -67,12 +76,16 @@ static void help(void) {
                "     --cmdline=STRING       Kernel command line to assume (default: the entry's, else\n"
                "                            /proc/cmdline)\n"
                "     --boot-dir=DIR         Where to look for boot entries (default: /boot)\n"
-               "     --json                 Print one JSON document (schema in sdcompat-check(8))\n"
+               "     --json=pretty|short|off\n"
+               "                            Print one JSON document (schema in sdcompat-check(8));\n"
+               "                            --json alone is pretty\n"
+               "  -j                        Same as --json=pretty on a terminal, --json=short otherwise\n"
                "     --max-unpacked=SIZE    Refuse images that unpack to more than SIZE (default: 4G)\n"
                "     --rules-path=DIRS      Colon-separated rule directories, highest precedence first\n"
                "                            (default: " SDC_RULES_DIRS_DEFAULT ")\n"
                "     --explain=ID           Explain one hazard rule (e.g. SDC-H1) and exit\n"
                "     --prometheus=FILE      Also write the results for node_exporter's textfile collector\n"
+               "     --run-dir=DIR          Where this boot's sdcompat records are (default: /run)\n"
                "\nExit status: 0 no risk found, 1 at risk, 2 could not check.\n",
                program_invocation_short_name);
 }
@@ -89,6 +102,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_RULES_PATH,
                 ARG_EXPLAIN,
                 ARG_PROMETHEUS,
+                ARG_RUN_DIR,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -97,16 +111,17 @@ static int parse_argv(int argc, char *argv[]) {
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "cmdline", required_argument, NULL, ARG_CMDLINE },
                 { "boot-dir", required_argument, NULL, ARG_BOOT_DIR },
-                { "json", no_argument, NULL, ARG_JSON },
+                { "json", optional_argument, NULL, ARG_JSON },
                 { "max-unpacked", required_argument, NULL, ARG_MAX_UNPACKED },
                 { "rules-path", required_argument, NULL, ARG_RULES_PATH },
                 { "explain", required_argument, NULL, ARG_EXPLAIN },
                 { "prometheus", required_argument, NULL, ARG_PROMETHEUS },
+                { "run-dir", required_argument, NULL, ARG_RUN_DIR },
                 {}
         };
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hj", options, NULL)) >= 0)
                 switch (c) {
                 case 'h': help(); return 0;
                 case ARG_VERSION: printf("sdcompat-check %s\n", PACKAGE_VERSION); return 0;
@@ -114,7 +129,21 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_ROOT: arg_root = optarg; break;
                 case ARG_CMDLINE: arg_cmdline = optarg; break;
                 case ARG_BOOT_DIR: arg_boot_dir = optarg; break;
-                case ARG_JSON: arg_json = true; break;
+                case ARG_JSON:
+                        /* systemd's convention; a bare --json keeps meaning what it always did */
+                        if (!optarg || streq(optarg, "pretty"))
+                                arg_json = JSON_PRETTY;
+                        else if (streq(optarg, "short"))
+                                arg_json = JSON_SHORT;
+                        else if (streq(optarg, "off"))
+                                arg_json = JSON_OFF;
+                        else if (streq(optarg, "help")) {
+                                printf("pretty\nshort\noff\n");
+                                return 0;
+                        } else
+                                return log_error_errno(EINVAL, "Invalid --json=%s (pretty, short or off)", optarg);
+                        break;
+                case 'j': arg_json = isatty(STDOUT_FILENO) ? JSON_PRETTY : JSON_SHORT; break;
                 case ARG_MAX_UNPACKED:
                         r = parse_size(optarg, &arg_limits.max_unpacked);
                         if (r < 0 || arg_limits.max_unpacked == 0)
@@ -123,6 +152,7 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_RULES_PATH: arg_rules_path = optarg; break;
                 case ARG_EXPLAIN: arg_explain = optarg; break;
                 case ARG_PROMETHEUS: arg_prometheus = optarg; break;
+                case ARG_RUN_DIR: arg_run_dir = optarg; break;
                 case '?': return -EINVAL;
                 default: abort();
                 }
@@ -224,7 +254,61 @@ static void print_facts_text(const char *label, const SdcTreeFacts *f, bool init
                 printf("  %-15s note: %s\n", "", *n);
 }
 
-static void print_text(const SdcTreeFacts *root, EntryResult *res, size_t n, SdcVerdict overall) {
+/* The one line a person reads per host: "HOST: VERDICT: N boot entries (...); inhibitors ...". */
+static char *summary_line(const SdcTreeFacts *root, const EntryResult *res, size_t n, SdcVerdict overall) {
+        _cleanup_free_ char *counts = NULL, *inhibitors = NULL;
+        char host[256] = "";
+        size_t k[_SDC_VERDICT_MAX] = {}, n_inhibitors = 0, n_degrading = 0;
+        char *s;
+
+        if (streq(arg_root, "/")) {
+                if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+                        snprintf(host, sizeof(host), "localhost");
+        } else
+                snprintf(host, sizeof(host), "root %s", arg_root);
+        for (size_t i = 0; i < n; i++) {
+                const SdcAssessment *a = &res[i].assessment;
+                const bool *handled = res[i].have_manifest ? res[i].manifest.actions : NULL;
+
+                k[a->verdict]++;
+                for (size_t f = 0; f < a->n_findings; f++) {
+                        const SdcFinding *fd = &a->findings[f];
+                        char *t;
+
+                        if (fd->match != SDC_MATCH_YES || sdc_finding_handled(fd, handled))
+                                continue;
+                        if (fd->rule->severity == SDC_SEVERITY_DEGRADED)
+                                n_degrading++;
+                        if (fd->rule->severity != SDC_SEVERITY_BOOT_FAILS)
+                                continue;
+                        n_inhibitors++;
+                        if (asprintf(&t, "%s%s%s on %s", strempty(inhibitors), inhibitors ? ", " : "", fd->rule->id,
+                                     res[i].entry->image) < 0)
+                                return NULL;
+                        free(inhibitors);
+                        inhibitors = t;
+                }
+        }
+        for (int v = 0; v < _SDC_VERDICT_MAX; v++) {
+                char *t;
+
+                if (!k[v])
+                        continue;
+                if (asprintf(&t, "%s%s%zu %s", strempty(counts), counts ? ", " : "", k[v],
+                             sdc_verdict_to_string((SdcVerdict) v)) < 0)
+                        return NULL;
+                free(counts);
+                counts = t;
+        }
+        if (asprintf(&s, "%s: %s: %zu boot entr%s%s%s%s; %zu would fail the boot%s%s%s, %zu degrade it; root systemd %s", host,
+                     sdc_verdict_to_string(overall), n, n == 1 ? "y" : "ies", counts ? " (" : "", strempty(counts),
+                     counts ? ")" : "", n_inhibitors, inhibitors ? " (" : "", strempty(inhibitors), inhibitors ? ")" : "",
+                     n_degrading, systemd_text(root, false)) < 0)
+                return NULL;
+        return s;
+}
+
+static void print_text(const SdcTreeFacts *root, const EntryResult *res, size_t n, SdcVerdict overall) {
         printf("root %s: %s%s%s\n", arg_root, systemd_text(root, false), root->os_pretty_name ? ", " : "",
                root->os_pretty_name ?: "");
         STRV_FOREACH(note, root->notes)
@@ -266,16 +350,20 @@ static void print_text(const SdcTreeFacts *root, EntryResult *res, size_t n, Sdc
                 printf("  %-15s %s: %s\n", "verdict:", sdc_verdict_to_string(res[i].assessment.verdict),
                        strna(res[i].assessment.reason));
         }
-        printf("\n%zu entr%s checked: %s\n", n, n == 1 ? "y" : "ies", sdc_verdict_to_string(overall));
         if (overall == SDC_VERDICT_AT_RISK)
-                printf("'sdcompat-check --explain=ID' says what each hazard does and what to do about it.\n");
+                printf("\n'sdcompat-check --explain=ID' says what each hazard does and what to do about it.\n");
+        /* Last, so that it is what a person (and `tail -n1`) sees first. */
+        {
+                _cleanup_free_ char *line = summary_line(root, res, n, overall);
+                printf("\n%s\n", line ?: sdc_verdict_to_string(overall));
+        }
 }
 
 static void print_json(const SdcTreeFacts *root, const SdcRuleSet *rules, EntryResult *res, size_t n,
                        SdcVerdict overall, int status) {
         JsonWriter w;
 
-        json_init(&w, stdout, true);
+        json_init(&w, stdout, arg_json == JSON_PRETTY);
         json_object_begin(&w, NULL);
         json_uint(&w, "schema_version", 1);
         json_string(&w, "sdcompat_version", PACKAGE_VERSION);
@@ -352,7 +440,8 @@ static void print_json(const SdcTreeFacts *root, const SdcRuleSet *rules, EntryR
                         json_object_end(&w);
                 } else
                         json_null(&w, "cgroup");
-                sdc_findings_to_json(&w, "hazards", &res[i].assessment);
+                sdc_findings_to_json_for_entry(&w, "hazards", &res[i].assessment, e->id,
+                                               res[i].have_manifest ? res[i].manifest.actions : NULL);
                 json_string(&w, "verdict", sdc_verdict_to_string(res[i].assessment.verdict));
                 json_string(&w, "reason", res[i].assessment.reason);
                 if (res[i].error_text) {
@@ -367,6 +456,10 @@ static void print_json(const SdcTreeFacts *root, const SdcRuleSet *rules, EntryR
         json_array_end(&w);
         json_string(&w, "verdict", sdc_verdict_to_string(overall));
         json_int(&w, "exit_status", status);
+        {
+                _cleanup_free_ char *line = summary_line(root, res, n, overall);
+                json_string(&w, "summary", line);
+        }
         json_object_end(&w);
         json_finish(&w);
 }
@@ -385,8 +478,37 @@ static void prom_label(FILE *f, const char *s) {
         fputc('"', f);
 }
 
-/* node_exporter's textfile collector reads *.prom files; it must never see a half-written one,
- * hence the temporary file and the rename. */
+static void prom_family(FILE *f, const char *name, const char *help) {
+        fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* What sdcompat-shim recorded at this boot's switch-root (RUN_DIR/sdcompat/shim.json, on tmpfs:
+ * always this boot's), so that a boot which needed the fail-safe chain shows up in monitoring. */
+static void prom_boot(FILE *f) {
+        SdcShimRecord rec;
+        int r = sdc_shim_record_read(arg_run_dir, &rec);
+
+        prom_family(f, "sdcompat_boot_shim_ran", "1 if sdcompat-shim ran at this boot's switch-root (it left a record).");
+        fprintf(f, "sdcompat_boot_shim_ran %d\n", r >= 0);
+        if (r < 0)
+                return;
+        prom_family(f, "sdcompat_boot_shim_info", "The plan's mode the shim ran in and the last step it recorded (the exec that took over).");
+        fputs("sdcompat_boot_shim_info{mode=", f);
+        prom_label(f, rec.mode ?: "");
+        fputs(",step=", f);
+        prom_label(f, rec.last_step ?: "");
+        fputs("} 1\n", f);
+        prom_family(f, "sdcompat_boot_shim_failed_steps", "Steps of the shim's fail-safe chain that failed at this boot.");
+        fprintf(f, "sdcompat_boot_shim_failed_steps %u\n", rec.n_failed);
+        prom_family(f, "sdcompat_boot_shim_fallback",
+                    "1 if this boot needed the shim's fallback: a step failed or another exec than the planned one took over.");
+        fprintf(f, "sdcompat_boot_shim_fallback %d\n", rec.fallback);
+        sdc_shim_record_done(&rec);
+}
+
+/* The exposition format for node_exporter's textfile collector (see METRICS in sdcompat-check(8)):
+ * gauges only, no sample timestamps (node_exporter refuses them), base units (seconds). The
+ * collector must never see a half-written file, hence the temporary file and the rename. */
 static int write_prometheus(const EntryResult *res, size_t n, SdcVerdict overall, int status) {
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
@@ -395,18 +517,19 @@ static int write_prometheus(const EntryResult *res, size_t n, SdcVerdict overall
 
         if (!f)
                 return log_oom();
-        fprintf(f, "# HELP sdcompat_check_verdict The host's verdict: 1 for the one that holds.\n"
-                   "# TYPE sdcompat_check_verdict gauge\n");
+        prom_family(f, "sdcompat_info", "The version of sdcompat that wrote these metrics.");
+        fprintf(f, "sdcompat_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+        prom_family(f, "sdcompat_check_verdict", "The host's verdict: 1 for the one that holds.");
         for (int v = 0; v < _SDC_VERDICT_MAX; v++)
                 fprintf(f, "sdcompat_check_verdict{verdict=\"%s\"} %d\n", sdc_verdict_to_string((SdcVerdict) v),
                         v == (int) overall);
-        fprintf(f, "# HELP sdcompat_check_exit_status What sdcompat-check exited with (0 safe, 1 at risk, 2 could not check).\n"
-                   "# TYPE sdcompat_check_exit_status gauge\nsdcompat_check_exit_status %d\n", status);
-        fprintf(f, "# HELP sdcompat_check_last_run_timestamp_seconds When the check ran.\n"
-                   "# TYPE sdcompat_check_last_run_timestamp_seconds gauge\n"
-                   "sdcompat_check_last_run_timestamp_seconds %lld\n", (long long) time(NULL));
-        fprintf(f, "# HELP sdcompat_entry_verdict Each boot entry's verdict: 1 for the one that holds.\n"
-                   "# TYPE sdcompat_entry_verdict gauge\n");
+        prom_family(f, "sdcompat_check_exit_status", "What sdcompat-check exited with (0 safe, 1 at risk, 2 could not check).");
+        fprintf(f, "sdcompat_check_exit_status %d\n", status);
+        prom_family(f, "sdcompat_check_last_run_timestamp_seconds", "When the check ran, in seconds since the epoch.");
+        fprintf(f, "sdcompat_check_last_run_timestamp_seconds %lld\n", (long long) time(NULL));
+        prom_family(f, "sdcompat_check_entries", "Boot entries checked.");
+        fprintf(f, "sdcompat_check_entries %zu\n", n);
+        prom_family(f, "sdcompat_entry_verdict", "Each boot entry's verdict: 1 for the one that holds.");
         for (size_t i = 0; i < n; i++)
                 for (int v = 0; v < _SDC_VERDICT_MAX; v++) {
                         fputs("sdcompat_entry_verdict{image=", f);
@@ -416,16 +539,21 @@ static int write_prometheus(const EntryResult *res, size_t n, SdcVerdict overall
                         fprintf(f, ",verdict=\"%s\"} %d\n", sdc_verdict_to_string((SdcVerdict) v),
                                 v == (int) res[i].assessment.verdict);
                 }
-        fprintf(f, "# HELP sdcompat_entry_hazard A hazard rule that applies (match=yes) or could not be decided (match=unknown).\n"
-                   "# TYPE sdcompat_entry_hazard gauge\n");
+        prom_family(f, "sdcompat_entry_hazard",
+                    "A hazard rule that applies (match=yes) or could not be decided (match=unknown); inhibitor=true fails the boot unless handled.");
         for (size_t i = 0; i < n; i++)
                 for (size_t k = 0; k < res[i].assessment.n_findings; k++) {
                         const SdcFinding *fd = &res[i].assessment.findings[k];
+                        bool handled = sdc_finding_handled(fd, res[i].have_manifest ? res[i].manifest.actions : NULL);
+
                         fputs("sdcompat_entry_hazard{image=", f);
                         prom_label(f, res[i].entry->image);
-                        fprintf(f, ",id=\"%s\",severity=\"%s\",match=\"%s\"} 1\n", fd->rule->id,
-                                sdc_severity_to_string(fd->rule->severity), fd->match == SDC_MATCH_YES ? "yes" : "unknown");
+                        fprintf(f, ",id=\"%s\",severity=\"%s\",match=\"%s\",inhibitor=\"%s\",handled=\"%s\"} 1\n",
+                                fd->rule->id, sdc_severity_to_string(fd->rule->severity),
+                                fd->match == SDC_MATCH_YES ? "yes" : "unknown",
+                                fd->rule->severity == SDC_SEVERITY_BOOT_FAILS ? "true" : "false", handled ? "true" : "false");
                 }
+        prom_boot(f);
         if (fclose(f) != 0)
                 return log_oom();
         r = write_file_atomic_at(AT_FDCWD, arg_prometheus, text, size, 0644);
@@ -511,9 +639,11 @@ static int run(void) {
                         }
                         if (arg_json)
                                 print_json(&root, rules, NULL, 0, SDC_VERDICT_SAFE, EXIT_SAFE);
-                        else
-                                printf("No initramfs images found in %s: nothing crosses switch-root on this host.\n",
-                                       arg_boot_dir);
+                        else {
+                                _cleanup_free_ char *line = summary_line(&root, NULL, 0, SDC_VERDICT_SAFE);
+                                printf("No initramfs images found in %s: nothing crosses switch-root on this host.\n%s\n",
+                                       arg_boot_dir, strempty(line));
+                        }
                         sdc_tree_facts_done(&root);
                         return EXIT_SAFE;
                 }

@@ -34,6 +34,7 @@
 #include "plan.h"
 #include "probe.h"
 #include "rules.h"
+#include "shim-record.h"
 #include "strv.h"
 #include "tree.h"
 
@@ -646,31 +647,6 @@ static int verb_negotiate(void) {
 
 /* ---- status ------------------------------------------------------------------------------------ */
 
-/* The string value after the last "key": in sdcompat's own JSON (one member per line, as
- * json.c writes it), unescaped; NULL if absent. Not a JSON parser: shim.json only. */
-static char *last_json_string(const char *data, const char *key) {
-        _cleanup_free_ char *pattern = NULL;
-        const char *p = NULL, *q;
-        char *out, *w;
-
-        if (asprintf(&pattern, "\"%s\": \"", key) < 0)
-                return NULL;
-        for (q = data; (q = strstr(q, pattern)); q++)
-                p = q + strlen(pattern);
-        if (!p)
-                return NULL;
-        out = w = malloc(strlen(p) + 1);
-        if (!out)
-                return NULL;
-        for (; *p && *p != '"' && *p != '\n'; p++) {
-                if (*p == '\\' && p[1])
-                        p++;
-                *w++ = *p;
-        }
-        *w = 0;
-        return out;
-}
-
 /* RUN_DIR/sdcompat/name, and its path; -ENOENT and friends when there is none. */
 static int read_record(const char *name, char **ret_path, char **ret_data) {
         _cleanup_free_ char *path = NULL;
@@ -687,13 +663,13 @@ static int read_record(const char *name, char **ret_path, char **ret_data) {
 
 /* What sdcompat-shim did after the switch, when it ran: its last step is the one that took over. */
 static void print_shim_record(void) {
-        _cleanup_free_ char *path = NULL, *data = NULL, *step = NULL, *detail = NULL;
+        SdcShimRecord rec;
 
-        if (read_record("shim.json", &path, &data) < 0)
+        if (sdc_shim_record_read(arg_run_dir, &rec) < 0)
                 return;
-        step = last_json_string(data, "step");
-        detail = last_json_string(data, "detail");
-        printf("%15s: %s: %s (all steps: %s)\n", "Shim", strna(step), strna(detail), path);
+        printf("%15s: %s: %s%s (all steps: %s)\n", "Shim", strna(rec.last_step), strna(rec.last_detail),
+               rec.fallback ? "; fell back: a step failed or another took over" : "", rec.path);
+        sdc_shim_record_done(&rec);
 }
 
 /* What sdcompat-shim --release-cgroups did later in the boot, when the shim installed it. */
@@ -702,8 +678,8 @@ static void print_release_record(void) {
 
         if (read_record("cgroup-release.json", &path, &data) < 0)
                 return;
-        released = last_json_string(data, "released");
-        still = last_json_string(data, "still_bound");
+        released = sdc_record_last_string(data, "released");
+        still = sdc_record_last_string(data, "still_bound");
         printf("%15s: released to cgroup2: %s; still bound to v1: %s%s (%s)\n", "Cgroup release",
                isempty(released) ? "none" : released, isempty(still) ? "none" : still,
                strstr(data, "\"pid1_reexecuted\": true") ? "; PID 1 re-executed to use them" : "", path);

@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
+# The Ansible collection (ansible_collections/sdcompat/sdcompat) with Debian's ansible-core: a
+# playbook against localhost (connection local) on real images and roots from Debian's archive,
+# and ansible-test sanity. sdcompat-inject is not in this tree yet: the inject module runs against
+# tests/ansible/test-double-sdcompat-inject, a clearly named test double of its CLI contract.
+
+load helpers
+
+collection="$top/ansible_collections/sdcompat/sdcompat"
+
+setup() {
+        command -v ansible-playbook >/dev/null || skip "ansible-core is not installed (scripts/install-deps test)"
+}
+
+dracut_of() {
+        fixtures_where builder dracut | while read -r n; do
+                [ "$(fixture "$n" suite)" = "$1" ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
+        done | head -n1
+}
+
+@test "playbook on localhost: check_info, inject with check mode and honest changed, the role" {
+        require_fixtures
+        local boot="$BATS_TEST_TMPDIR/boot" root inject
+        root=$(fixture_path tree-sid)
+        mkdir -p "$boot"
+        cp "$(fixture_path "$(dracut_of bookworm)")" "$boot/initrd.img-6.1.0-test"
+        inject="$top/tests/ansible/test-double-sdcompat-inject"
+        # the role calls sdcompat-check with the host's defaults: this one overrides them (the last
+        # option wins) with the tree's rules, the fixture root and a cgroup v1 command line
+        cat > "$BATS_TEST_TMPDIR/check" <<EOF2
+#!/bin/sh
+exec "$build/sdcompat-check" "\$@" --rules-path "$top/rules.d" --root "$root" --cmdline "root=LABEL=root systemd.unified_cgroup_hierarchy=0"
+EOF2
+        chmod +x "$BATS_TEST_TMPDIR/check"
+        run env ANSIBLE_COLLECTIONS_PATH="$top" ANSIBLE_LOCAL_TEMP="$BATS_TEST_TMPDIR/ansible-tmp" \
+                ANSIBLE_HOME="$BATS_TEST_TMPDIR/ansible-home" ANSIBLE_NOCOLOR=1 ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
+                TEST_DOUBLE_BOOT_DIR="$boot" \
+                ansible-playbook -i localhost, "$top/tests/ansible/localhost.yml" \
+                -e check="$build/sdcompat-check" -e rules="$top/rules.d" -e boot_dir="$boot" -e root="$root" \
+                -e inject="$inject" -e check_wrapper="$BATS_TEST_TMPDIR/check"
+        echo "$output" | sed -n '/PLAY RECAP/,$p' >&3
+        [ "$status" -eq 0 ]
+        [[ "$output" =~ localhost\ +:\ ok=[0-9]+\ +changed=[0-9]+\ +unreachable=0\ +failed=0 ]]
+        # the two expected failures were caught (ignore_errors), nothing else failed
+        [[ "$output" =~ ignored=2 ]]
+}
+
+@test "ansible-test sanity on the collection" {
+        command -v ansible-test >/dev/null || skip "ansible-test is not installed"
+        # ansible-test wants the collection at ansible_collections/NS/NAME and a git tree or none
+        local work="$BATS_TEST_TMPDIR/ansible_collections/sdcompat/sdcompat"
+        mkdir -p "$work"
+        cp -r "$collection/." "$work/"
+        cd "$work"
+        run ansible-test sanity --python "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')" \
+                --test compile --test shebang --test symlinks \
+                --test line-endings --test no-smart-quotes --test empty-init --color no
+        echo "$output" | tail -n 20 >&3
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"Running sanity test \"compile\""* ]]
+        # validate-modules, import and yamllint need a virtualenv that ansible-test fills from PyPI (not
+        # offline); ansible-doc at least parses each module's DOCUMENTATION, EXAMPLES and RETURN
+        for m in sdcompat_check_info sdcompat_inject; do
+                run env ANSIBLE_COLLECTIONS_PATH="$top" ANSIBLE_HOME="$BATS_TEST_TMPDIR/ansible-home" \
+                        ansible-doc "sdcompat.sdcompat.$m"
+                [ "$status" -eq 0 ]
+                [[ "$output" == *"RETURN VALUES"* ]]
+        done
+}
+
+@test "ansible-lint on the role and the playbook" {
+        command -v ansible-lint >/dev/null || skip "ansible-lint is not installed"
+        cd "$top"
+        run env ANSIBLE_COLLECTIONS_PATH="$top" ANSIBLE_HOME="$BATS_TEST_TMPDIR/ansible-home" \
+                ansible-lint --offline --nocolor ansible_collections/sdcompat/sdcompat/roles/protect tests/ansible/localhost.yml
+        echo "$output" | tail -n 20 >&3
+        [ "$status" -eq 0 ]
+}
