@@ -50,8 +50,10 @@ EOF2
 }
 
 # shim ARGS...: runs the shim with the capture open on descriptor 7, under the stand-in's name, as
-# PID 1 runs it (the initramfs's systemd execs the path the shim is mounted on).
+# PID 1 runs it (the initramfs's systemd execs the path the shim is mounted on). Each run is a boot
+# of its own: the marker of an earlier handoff goes first.
 run_shim() {
+        rm -f "$run_dir/handoff-ran"
         run bash -c 'exec -a "$0" "$@"' "$BATS_TEST_TMPDIR/systemd" "$shim" "$@" 7<"$capture"
 }
 
@@ -60,6 +62,7 @@ run_shim() {
 run_shim_rw() {
         rw="$BATS_TEST_TMPDIR/rw.state"
         cp "$capture" "$rw"
+        rm -f "$run_dir/handoff-ran"
         run bash -c 'exec -a "$0" "$@"' "$BATS_TEST_TMPDIR/systemd" "$shim" "$@" 7<>"$rw"
 }
 
@@ -75,7 +78,7 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ "$(head -n3 "$out/systemd.argv" | tr '\n' ' ')" = "--switched-root --system --deserialize=7 " ]
         [ "$(tail -n2 "$out/systemd.argv" | tr '\n' ' ')" = "-- hello " ]
         grep -q '\.service$' "$out/systemd.state"
-        ! grep -qE '^[^=]+\.(mount|automount)$' "$out/systemd.state"
+        run ! grep -qE '^[^=]+\.(mount|automount)$' "$out/systemd.state"
         grep -qE '^[^=]+\.mount$' "$capture"
         # what is left is the original minus whole sections
         [ "$(grep -vcE '^$' "$out/systemd.state")" -lt "$(grep -vcE '^$' "$capture")" ]
@@ -205,7 +208,7 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ "$status" -eq 0 ]
         [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "hello " ]
         [ ! -e "$out/systemd.state" ]
-        ! grep -qx 7 "$out/systemd.fds"
+        run ! grep -qx 7 "$out/systemd.fds"
         [ "$(step_of -1)" = exec-fresh ]
 }
 
@@ -275,6 +278,7 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] ||
                 skip "this host runs cgroup2 only: the refusal is covered by tests/unit/test-cgroup.c"
         before=$(grep ' /sys/fs/cgroup' /proc/self/mountinfo; cat /proc/cgroups)
+        touch "$run_dir/handoff-ran" # as after the shim's handoff at this boot
         run "$shim" --release-cgroups memory pids
         [ "$status" -eq 0 ]
         [[ "$output" == *"/sys/fs/cgroup is not cgroup2: this system keeps its v1 hierarchies, nothing to release."* ]]
