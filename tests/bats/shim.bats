@@ -370,3 +370,42 @@ PY
         [ "$status" -eq 0 ]
         [ "$(cat "$out/passpidfd")" = 1 ]
 }
+
+@test "not a switch-root handoff (no --switched-root: an init= wrapper exec'ing systemd): handed on untouched" {
+        write_plan translate "shim-drop-sections shim-argv-reorder"
+        run_shim -- hello --system --deserialize 7
+        [ "$status" -eq 0 ]
+        cmp "$capture" "$out/systemd.state"
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "-- hello --system --deserialize 7 " ]
+        jq -e '.steps[] | select(.step == "handoff") | .detail | test("not a switch-root handoff")' "$run_dir/shim.json"
+        jq -e '[.steps[].step] | index("transform") == null' "$run_dir/shim.json"
+        [ "$(step_of -1)" = exec ]
+}
+
+@test "the handoff ran at this boot already (its marker): a second switch-root exec is handed on untouched" {
+        write_plan translate "shim-drop-sections shim-argv-reorder"
+        run_shim --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        [ -e "$run_dir/handoff-ran" ]
+        run ! cmp -s "$capture" "$out/systemd.state"
+        # the same exec again, the marker left in place
+        run bash -c 'exec -a "$0" "$@"' "$BATS_TEST_TMPDIR/systemd" "$shim" -- x --switched-root --system --deserialize 7 7<"$capture"
+        [ "$status" -eq 0 ]
+        cmp "$capture" "$out/systemd.state"
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "-- x --switched-root --system --deserialize 7 " ]
+        jq -e '.steps[] | select(.step == "handoff") | .detail | test("ran at this boot already")' "$run_dir/shim.json"
+}
+
+@test "a production build (without -Dtest-faults) ignores rd.sdcompat.fault= and says so" {
+        local prod="$BATS_FILE_TMPDIR/prod"
+        [ -e "$prod/build.ninja" ] || meson setup "$prod" "$top" -Dtests=false >/dev/null
+        meson compile -C "$prod" sdcompat-shim >/dev/null
+        "$prod/sdcompat-shim" --version
+        run ! grep -q 'test-faults' <("$prod/sdcompat-shim" --version)
+        write_plan translate "shim-drop-sections"
+        shim="$prod/sdcompat-shim" SDCOMPAT_SHIM_CMDLINE="rd.sdcompat.fault=exec" run_shim --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"rd.sdcompat.fault=exec ignored: this build has no test faults"* ]]
+        [ "$(step_of -1)" = exec ]
+        [ -e "$out/systemd.state" ]
+}
