@@ -221,6 +221,32 @@ static void add_error(Negotiation *n, int r, const char *fmt, ...) {
                 (void) strv_consume(&n->errors, e);
 }
 
+static bool is_same_file(const char *a, const char *b);
+
+/* negotiate ran before at this boot (initrd.target queued again after a failed switch-root) and
+ * mounted the shim: the root's systemd binary is the shim now, and probing it would find no
+ * systemd version. Every mount of the shim there goes first; this run decides afresh and mounts
+ * again if its plan needs the shim. Only in the initramfs itself. */
+static void take_back_earlier_mount(Negotiation *n) {
+        _cleanup_free_ char *canonical = NULL, *where = NULL;
+        const char *target = n->initrd.systemd.compiled_binary_path ?: "/usr/lib/systemd/systemd";
+        unsigned removed = 0;
+        SdcStat st;
+
+        if (!streq(arg_initrd_root, "/") || sdc_tree_resolve(n->root_tree, target, 0, &canonical, &st) < 0 ||
+            asprintf(&where, "%s%s", arg_sysroot, canonical) < 0)
+                return;
+        while (removed < 16 && is_same_file(SDCOMPAT_SHIM_PATH, where)) {
+                if (umount2(where, MNT_DETACH) < 0) {
+                        add_error(n, -errno, "cannot unmount the shim an earlier run mounted on %s", where);
+                        return;
+                }
+                removed++;
+        }
+        if (removed > 0)
+                log_notice("%s was the shim (negotiate ran before at this boot): unmounted, deciding again.", where);
+}
+
 /* Probes, evaluates and decides. Any failure leaves the plan native. */
 static void decide(Negotiation *n) {
         static const bool none[_SDC_ACTION_MAX] = { [SDC_ACTION_NONE] = true };
@@ -247,6 +273,8 @@ static void decide(Negotiation *n) {
         }
         n->have_initrd = true;
         r = sdc_tree_open_dir(AT_FDCWD, arg_sysroot, 0, &n->root_tree);
+        if (r >= 0)
+                take_back_earlier_mount(n);
         if (r >= 0)
                 r = sdc_probe_tree(n->root_tree, SDC_ROLE_ROOT, &n->root);
         if (r < 0) {

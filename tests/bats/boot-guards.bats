@@ -72,10 +72,12 @@ plan_of() {
 
 @test "negotiate run twice in one boot: the shim is mounted once, not stacked" {
         export T
-        in_initramfs "$(negotiate_here rd.sdcompat.mode=translate); $(negotiate_here rd.sdcompat.mode=translate)"
+        in_initramfs "$(negotiate_here rd.sdcompat.mode=translate); cp \"$T/run/sdcompat/handoff.json\" \"$T/first.json\"; $(negotiate_here rd.sdcompat.mode=translate)"
         [ "$(mounts_on "$OUT/mountinfo" "$T/root/usr/lib/systemd/systemd")" -eq 1 ]
         [ "$(plan_of SHIM_TARGET)" = /usr/lib/systemd/systemd ]
         [ "$(plan_of MODE)" = translate ]
+        # the second run probed the root's own binary, not the shim the first one mounted there
+        [ "$(jq -S .root "$T/first.json")" = "$(jq -S .root "$T/run/sdcompat/handoff.json")" ]
 }
 
 @test "negotiate cannot write the plan: the mount is taken back, the stock handoff" {
