@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "macro.h"
 #include "fileio.h"
+#include "macro.h"
 #include "pidns.h"
 
 #define PF_KTHREAD_ 0x00200000U /* include/linux/sched.h, the same value since Linux 2.6.27 */
