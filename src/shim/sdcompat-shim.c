@@ -931,7 +931,7 @@ static bool is_handoff(Shim *s) {
         bool switched = false;
         int fd;
 
-        for (char *const *a = s->argv + 1; *a; a++)
+        for (char *const *a = s->argv[0] ? s->argv + 1 : s->argv; *a; a++) /* argc may be 0 */
                 switched = switched || streq(*a, "--switched-root");
         if (!switched) {
                 step_add(s, "handoff", 0, "no --switched-root in the arguments: not a switch-root handoff, nothing to translate");
