@@ -14,8 +14,14 @@
  *       ("fresh") → /sbin/init → stay alive, reap, and say so on the console every few seconds.
  *   - Each step is logged to the kernel log and recorded in /run/sdcompat/shim.json before it is
  *     taken; rd.sdcompat.debug keeps the state before and after in /run/sdcompat.
+ *   - It acts as PID 1 only for the machine's PID 1 (the initial PID namespace, pidns.h), and
+ *     changes a state only in a real switch-root handoff (--switched-root in argv, the first run
+ *     at this boot). Anything else — an init= wrapper that execs systemd later, a container,
+ *     a second run — gets every mount of this program removed and the real binary exec'd with
+ *     its arguments untouched.
  *   - rd.sdcompat.fault=STEP[,STEP...] (transform, exec, fresh, init) makes that step fail on
- *     purpose. It exists for the test suite, which proves the chain in boots. */
+ *     purpose. It exists for the test suite, which proves the chain in boots, and is honoured
+ *     only in a build configured with -Dtest-faults=true. */
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -36,7 +42,9 @@
 #include "fileio.h"
 #include "json.h"
 #include "log.h"
+#include "mountinfo.h"
 #include "pid1-argv.h"
+#include "pidns.h"
 #include "plan.h"
 #include "action.h"
 #include "alloc.h"
@@ -86,7 +94,8 @@ typedef struct Shim {
         const char *run_dir;     /* /run/sdcompat */
         const char *init;        /* /sbin/init */
         const char *cmdline;     /* NULL: /proc/cmdline */
-        bool pid1;
+        bool pid1;               /* the machine's PID 1: PID 1 of the initial PID namespace */
+        bool handoff;            /* a switch-root handoff, the first at this boot */
         SdcMode mode;
         bool actions[_SDC_ACTION_MAX];
         char *target;            /* the real systemd, once our mount is gone */
@@ -94,6 +103,8 @@ typedef struct Shim {
         bool debug;
         bool fault[_FAULT_MAX];
         struct stat self;        /* to never exec ourselves again */
+        char *mounts[8];         /* where this program is mounted, from the mount table */
+        unsigned n_mounts;
         SdcPid1Argv args;
         bool args_ok;
         char release_controllers[256]; /* cgroup-convert left these bound to v1, space separated */
@@ -192,6 +203,7 @@ static void read_cmdline(Shim *s) {
         if (sdc_cmdline_get(words, "rd.sdcompat.debug", &v) > 0 && (!v || sdc_parse_boolean(v) != 0))
                 s->debug = true;
         if (sdc_cmdline_get(words, "rd.sdcompat.fault", &v) > 0 && v) {
+#if ENABLE_TEST_FAULTS
                 _cleanup_free_ char *list = strdup(v);
                 char *save = NULL;
 
@@ -201,6 +213,9 @@ static void read_cmdline(Shim *s) {
                                         s->fault[i] = true;
                                         log_warning("rd.sdcompat.fault=%s: the %s step will fail on purpose (test only).", v, tok);
                                 }
+#else
+                log_warning("rd.sdcompat.fault=%s ignored: this build has no test faults (meson -Dtest-faults=true).", v);
+#endif
         }
 }
 
@@ -504,8 +519,16 @@ static void legacy_force(Shim *s) {
 
 /* The controllers exited initramfs processes hold come free only after the root's PID 1 has reaped
  * them. A unit in /run (this boot only; nothing on the root file system changes) runs a copy of this
- * program then, early in sysinit.target: see release_cgroups(). The copy is needed because the
- * initramfs, where this file lives, is gone by then. */
+ * program then: see release_cgroups(). The copy is needed because the initramfs, where this file
+ * lives, is gone by then.
+ *
+ * When: once the boot's target is reached (multi-user.target or graphical.target, whichever the
+ * boot has), because the release ends in a re-execution of PID 1, and a re-execution in the middle
+ * of the boot races it (coldplug, fsck, mounts: upstream saw device units go from plugged to dead
+ * and queued services not start). Once the target is reached these are done, and a re-execution
+ * then is what every package upgrade of systemd does. The cost: until then the released
+ * controllers are unused (no TasksMax= of the pids controller for the units of the boot). A boot to
+ * rescue or emergency never reaches it and keeps them unused. */
 static void install_release_unit(Shim *s, const char *unit_dir) {
         static const char unit_head[] =
                 "# Written by sdcompat-shim at this boot, in /run: gone at the next. See sdcompat-shim(8).\n"
@@ -514,8 +537,8 @@ static void install_release_unit(Shim *s, const char *unit_dir) {
                 "Documentation=man:sdcompat-shim(8)\n"
                 "DefaultDependencies=no\n"
                 "Conflicts=shutdown.target\n"
-                "Before=sysinit.target shutdown.target\n"
-                "After=systemd-journal-flush.service\n"
+                "Before=shutdown.target\n"
+                "After=multi-user.target graphical.target\n"
                 "ConditionFileIsExecutable=/run/sdcompat/sdcompat-shim\n"
                 "\n"
                 "[Service]\n"
@@ -533,7 +556,7 @@ static void install_release_unit(Shim *s, const char *unit_dir) {
         /* Exactly the controllers the conversion left: the release touches no other hierarchy. */
         if (asprintf(&unit, "%sExecStart=/run/sdcompat/sdcompat-shim --release-cgroups %s\n", unit_head, s->release_controllers) < 0 ||
             asprintf(&copy, "%s/sdcompat-shim", s->run_dir) < 0 || asprintf(&path, "%s/" RELEASE_UNIT, unit_dir) < 0 ||
-            asprintf(&wants, "%s/sysinit.target.wants", unit_dir) < 0 || asprintf(&link, "%s/" RELEASE_UNIT, wants) < 0) {
+            asprintf(&wants, "%s/multi-user.target.wants", unit_dir) < 0 || asprintf(&link, "%s/" RELEASE_UNIT, wants) < 0) {
                 step_add(s, "cgroup-release", -ENOMEM, "no unit installed");
                 return;
         }
@@ -615,6 +638,23 @@ static bool pid1_is_systemd(void) {
         return read_full_file_at(AT_FDCWD, "/proc/1/comm", 64, &comm, NULL) >= 0 && streq(comm, "systemd\n");
 }
 
+/* The release mounts v1 hierarchies, removes cgroups and signals PID 1: only for the machine it was
+ * installed for, in the boot whose handoff converted the cgroups. Refused in any other PID
+ * namespace (a container's PID 1 is not the machine's) and without this boot's handoff marker. */
+static int release_allowed(const char *run_dir) {
+        _cleanup_free_ char *marker = NULL;
+
+        if (pidns_is_initial("/proc") <= 0)
+                return log_error_errno(EPERM, "--release-cgroups acts on the machine's cgroups and PID 1: refused "
+                                              "outside the initial PID namespace (a container, unshare -p).");
+        if (asprintf(&marker, "%s/handoff-ran", run_dir) < 0)
+                return log_oom();
+        if (access(marker, F_OK) < 0)
+                return log_error_errno(errno, "--release-cgroups: %s: %m: no sdcompat-shim handoff at this boot, "
+                                              "nothing of it to release; refused.", marker);
+        return 0;
+}
+
 /* sdcompat-shim --release-cgroups CONTROLLER..., run by the unit above (not PID 1). systemd reads the controllers
  * cgroup2 offers once, when it starts; to use the ones that came free it re-executes itself, which
  * SIGTERM asks of the system manager (systemd(1): "serializes its state, reexecutes itself and
@@ -632,6 +672,9 @@ static int release_cgroups(const char *run_dir, char **controllers) {
                 log_error("--release-cgroups wants the controllers to release (those cgroup-convert left bound).");
                 return 2;
         }
+        r = release_allowed(run_dir);
+        if (r < 0)
+                return EXIT_FAILURE;
         r = sdc_cgroup_release("/sys/fs/cgroup", only, run_dir, RELEASE_TIMEOUT_MS, &rep);
         if (r == -EMEDIUMTYPE) {
                 log_info("/sys/fs/cgroup is not cgroup2: this system keeps its v1 hierarchies, nothing to release.");
@@ -671,15 +714,78 @@ static int release_cgroups(const char *run_dir, char **controllers) {
 
 /* ---- the chain ------------------------------------------------------------------------------ */
 
-static void detach_self(Shim *s) {
-        if (!s->pid1) {
-                step_add(s, "detach", 0, "not PID 1 (a test run): nothing mounted to detach");
-                return;
+/* Every mount point of this program, from the mount table: a file the kernel shows at that path
+ * with our device and inode. (The plan names the target too, but the plan may be missing — the
+ * deadline of negotiate fired between mount and write, /run was full — and argv[0] may be a
+ * symlink such as /sbin/init, which umount2(UMOUNT_NOFOLLOW) does not follow.) */
+static int own_mount(dev_t dev, const char *mount_point, void *userdata) {
+        Shim *s = userdata;
+
+        if (dev != s->self.st_dev || s->n_mounts >= ELEMENTSOF(s->mounts) || !is_self(s, mount_point))
+                return 0;
+        for (unsigned i = 0; i < s->n_mounts; i++)
+                if (streq(s->mounts[i], mount_point))
+                        return 0; /* stacked: one entry per mount, detach_self() removes them all */
+        s->mounts[s->n_mounts] = strdup(mount_point);
+        if (s->mounts[s->n_mounts])
+                s->n_mounts++;
+        return 0;
+}
+
+static void find_own_mounts(Shim *s) {
+        _cleanup_free_ char *text = NULL;
+        int r = read_full_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 22, &text, NULL);
+
+        if (r >= 0)
+                r = mountinfo_foreach(text, own_mount, s);
+        if (r < 0)
+                step_add(s, "mounts", r, "cannot read /proc/self/mountinfo: the plan or argv[0] names the target");
+}
+
+/* The real binary: where this program is mounted. The plan's SHIM_TARGET when the mount table
+ * agrees (or when nothing is mounted: a test run), else the mount table's, else argv[0]. */
+static void choose_target(Shim *s) {
+        bool planned = false;
+
+        for (unsigned i = 0; s->target && i < s->n_mounts; i++)
+                planned = planned || streq(s->target, s->mounts[i]);
+        if (!planned && s->n_mounts > 0) {
+                if (s->target)
+                        step_add(s, "target", 0, "the plan names %s, the mount table %s: %s", s->target, s->mounts[0], s->mounts[0]);
+                free(s->target);
+                s->target = strdup(s->mounts[0]);
         }
-        if (umount2(s->target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
-                step_add(s, "detach", -errno, "cannot unmount the shim from %s", s->target);
-        else
-                step_add(s, "detach", 0, "%s is the real binary again", s->target);
+        if (!s->target && s->argv[0] && s->argv[0][0] == '/')
+                s->target = strdup(s->argv[0]);
+        if (!s->target)
+                s->target = strdup("/usr/lib/systemd/systemd");
+}
+
+/* Removes every mount of this program: on the target and wherever else the mount table shows it,
+ * each as often as it is stacked (negotiate run twice in one boot mounts it twice, and one
+ * unmount leaves the lower copy: ELOOP for every exec after). Whoever runs it: only mounts of this
+ * very file are touched, and try_exec() checks the result by device and inode again. */
+static void detach_self(Shim *s) {
+        unsigned removed = 0;
+        int error = 0;
+
+        for (unsigned m = 0; m <= s->n_mounts; m++) {
+                const char *p = m == 0 ? s->target : s->mounts[m - 1];
+
+                for (unsigned i = 0; p && i < 16 && is_self(s, p); i++) {
+                        if (umount2(p, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
+                                error = -errno;
+                                step_add(s, "detach", error, "cannot unmount the shim from %s", p);
+                                break;
+                        }
+                        removed++;
+                }
+        }
+        if (error == 0 && removed == 0)
+                step_add(s, "detach", 0, "no mount of this program on %s (a test run)", s->target);
+        else if (error == 0)
+                step_add(s, "detach", 0, "%u mount%s of this program removed; %s is the real binary again", removed,
+                         removed == 1 ? "" : "s", s->target);
 }
 
 static void try_exec(Shim *s, const char *name, Fault fault, const char *path, char **argv) {
@@ -815,17 +921,56 @@ _noreturn_ static void run_chain(Shim *s) {
         last_resort(s);
 }
 
+/* Whether this exec is the switch-root handoff the plan was made for: the initramfs's PID 1 passes
+ * --switched-root (v219 on, whatever the order), and only the first such exec of this boot is it
+ * (the marker in the run directory is created then; /run is new at every boot). An init= wrapper
+ * that execs systemd later without it, a daemon-reexec through a mount left behind, a container:
+ * each is handed on untouched. */
+static bool is_handoff(Shim *s) {
+        _cleanup_free_ char *marker = NULL;
+        bool switched = false;
+        int fd;
+
+        for (char *const *a = s->argv[0] ? s->argv + 1 : s->argv; *a; a++) /* argc may be 0 */
+                switched = switched || streq(*a, "--switched-root");
+        if (!switched) {
+                step_add(s, "handoff", 0, "no --switched-root in the arguments: not a switch-root handoff, nothing to translate");
+                return false;
+        }
+        if (asprintf(&marker, "%s/handoff-ran", s->run_dir) < 0)
+                return true;
+        fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno == EEXIST) {
+                step_add(s, "handoff", 0, "%s exists: the handoff ran at this boot already, nothing to translate", marker);
+                return false;
+        }
+        if (fd >= 0)
+                (void) close(fd);
+        step_add(s, "handoff", 0, "a switch-root handoff, the first at this boot");
+        return true;
+}
+
+/* Not a handoff: the real binary with exactly these arguments, as without sdcompat. */
+_noreturn_ static void pass_through(Shim *s) {
+        try_exec(s, "exec", FAULT_EXEC, s->target, (char **) s->argv);
+        try_exec(s, "exec-init", FAULT_INIT, s->init, (char *[]) { (char *) s->init, NULL });
+        last_resort(s);
+}
+
 int main(int argc, char *argv[]) {
         Shim s = { .argv = argv, .mode = SDC_MODE_NATIVE, .run_dir = "/run/sdcompat", .init = "/sbin/init" };
         const char *env;
+        bool is_pid1 = getpid() == 1;
         int r;
 
-        s.pid1 = getpid() == 1;
+        /* PID 1 of a container or of `unshare -p` sees its host's /run and cgroups: it acts as a
+         * test run does (nothing outside its run directory), see pidns.h. */
+        s.pid1 = is_pid1 && pidns_is_initial("/proc") > 0;
         /* Someone exploring the installed files: say what this is instead of exec'ing systemd. As
          * PID 1 the arguments are systemd's and are never read as ours. */
-        if (!s.pid1 && argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "--version"))) {
+        if (!is_pid1 && argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "--version"))) {
                 if (streq(argv[1], "--version"))
-                        printf("sdcompat-shim %s\n", PACKAGE_VERSION);
+                        printf("sdcompat-shim %s%s\n", PACKAGE_VERSION, ENABLE_TEST_FAULTS ? " +test-faults" : "");
                 else
                         printf("sdcompat-shim: PID 1 between the initramfs's systemd and the root's; never started by\n"
                                "hand. sdcompat negotiate mounts it over the root's systemd binary. Its copy in /run also\n"
@@ -834,7 +979,7 @@ int main(int argc, char *argv[]) {
                 return 0;
         }
         log_set_prefix("sdcompat-shim");
-        if (!s.pid1 && argc >= 2 && streq(argv[1], "--release-cgroups"))
+        if (!is_pid1 && argc >= 2 && streq(argv[1], "--release-cgroups"))
                 return release_cgroups((env = getenv("SDCOMPAT_SHIM_RUN_DIR")) ? env : s.run_dir, argv + 2);
         if (s.pid1)
                 log_set_target(LOG_TARGET_KMSG);
@@ -848,6 +993,9 @@ int main(int argc, char *argv[]) {
                 if ((env = getenv("SDCOMPAT_SHIM_INIT")))
                         s.init = env;
         }
+        if (is_pid1 && !s.pid1)
+                log_warning("PID 1 of a PID namespace other than the initial one: /run, /run/systemd and the cgroups are "
+                            "left alone.");
         if (stat("/proc/self/exe", &s.self) < 0)
                 log_warning("Cannot stat /proc/self/exe: %m");
 
@@ -860,16 +1008,17 @@ int main(int argc, char *argv[]) {
                 step_add(&s, "plan", r, "cannot read %s/plan: handing over as stock systemd does", s.run_dir);
         } else
                 step_add(&s, "plan", 0, "mode %s for a root systemd %u", sdc_mode_to_string(s.mode), s.root_major);
-        if (!s.target && argv[0] && argv[0][0] == '/')
-                s.target = strdup(argv[0]);
-        if (!s.target)
-                s.target = strdup("/usr/lib/systemd/systemd");
+        find_own_mounts(&s);
+        choose_target(&s);
 
         r = sdc_pid1_argv_parse(argv, &s.args);
         s.args_ok = r >= 0;
         if (r < 0)
                 step_add(&s, "arguments", r, "cannot parse the arguments: handing them on unchanged");
 
+        s.handoff = is_handoff(&s);
         detach_self(&s);
+        if (!s.handoff)
+                pass_through(&s);
         run_chain(&s);
 }

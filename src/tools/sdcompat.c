@@ -25,12 +25,14 @@
 
 #include "assess.h"
 #include "cmdline.h"
+#include "elf-reader.h"
 #include "envfile.h"
 #include "fileio.h"
 #include "json.h"
 #include "log.h"
 #include "manifest.h"
 #include "pairfacts.h"
+#include "pidns.h"
 #include "plan.h"
 #include "probe.h"
 #include "rules.h"
@@ -52,6 +54,10 @@ static const char *arg_run_dir = "/run";
 static const char *arg_cmdline = NULL;
 static const char *arg_rules_path = SDC_RULES_DIRS_DEFAULT;
 static bool arg_json = false;
+
+/* The shim's mount point while no plan names it: the deadline takes it back (a mount without a
+ * plan is a shim that must guess). Set and cleared by the main flow only. */
+static char *volatile mounted_unplanned = NULL;
 
 static void help(void) {
         printf("%s COMMAND [OPTIONS...]\n\n"
@@ -136,6 +142,8 @@ static void deadline_reached(int sig) {
         int fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
 
         (void) sig;
+        if (mounted_unplanned)
+                (void) umount2(mounted_unplanned, MNT_DETACH);
         if (fd >= 0) {
                 (void) !write(fd, msg, sizeof(msg) - 1);
                 close(fd);
@@ -245,6 +253,32 @@ static int rules_path_for_root(Negotiation *n, char **ret) {
         return 0;
 }
 
+static bool is_same_file(const char *a, const char *b);
+
+/* negotiate ran before at this boot (initrd.target queued again after a failed switch-root) and
+ * mounted the shim: the root's systemd binary is the shim now, and probing it would find no
+ * systemd version. Every mount of the shim there goes first; this run decides afresh and mounts
+ * again if its plan needs the shim. Only in the initramfs itself. */
+static void take_back_earlier_mount(Negotiation *n) {
+        _cleanup_free_ char *canonical = NULL, *where = NULL;
+        const char *target = n->initrd.systemd.compiled_binary_path ?: "/usr/lib/systemd/systemd";
+        unsigned removed = 0;
+        SdcStat st;
+
+        if (!streq(arg_initrd_root, "/") || sdc_tree_resolve(n->root_tree, target, 0, &canonical, &st) < 0 ||
+            asprintf(&where, "%s%s", arg_sysroot, canonical) < 0)
+                return;
+        while (removed < 16 && is_same_file(SDCOMPAT_SHIM_PATH, where)) {
+                if (umount2(where, MNT_DETACH) < 0) {
+                        add_error(n, -errno, "cannot unmount the shim an earlier run mounted on %s", where);
+                        return;
+                }
+                removed++;
+        }
+        if (removed > 0)
+                log_notice("%s was the shim (negotiate ran before at this boot): unmounted, deciding again.", where);
+}
+
 /* Probes, evaluates and decides. Any failure leaves the plan native. */
 static void decide(Negotiation *n) {
         static const bool none[_SDC_ACTION_MAX] = { [SDC_ACTION_NONE] = true };
@@ -277,6 +311,8 @@ static void decide(Negotiation *n) {
         }
         n->have_initrd = true;
         r = sdc_tree_open_dir(AT_FDCWD, arg_sysroot, 0, &n->root_tree);
+        if (r >= 0)
+                take_back_earlier_mount(n);
         if (r >= 0)
                 r = sdc_probe_tree(n->root_tree, SDC_ROLE_ROOT, &n->root);
         if (r < 0) {
@@ -361,6 +397,22 @@ static const SdcAction shim_actions[] = {
         SDC_ACTION_FRESH,
 };
 
+/* Takes the mount back: the stock handoff follows. */
+static void unmount_shim(Negotiation *n) {
+        char *where = mounted_unplanned;
+
+        mounted_unplanned = NULL;
+        if (!where)
+                return;
+        if (umount2(where, MNT_DETACH) < 0)
+                add_error(n, -errno, "cannot unmount the shim from %s", where);
+        free(where);
+        free(n->shim_target);
+        n->shim_target = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(shim_actions); i++)
+                n->applied[shim_actions[i]] = false;
+}
+
 static bool plan_needs_shim(const SdcPlan *p) {
         /* rd.sdcompat.mode=translate|fresh asks for the shim even where no rule does. */
         if (p->mode == SDC_MODE_FRESH || (p->forced && p->mode == SDC_MODE_TRANSLATE))
@@ -386,13 +438,54 @@ static const char *shim_exec_refused(Negotiation *n, const char *shim) {
         return NULL;
 }
 
+/* A shim with a program interpreter: the loader runs after a successful execve(), as PID 1, and
+ * its failure panics the kernel past every fallback. Only a static shim is ever mounted. */
+static const char *shim_not_static(const char *shim) {
+        _cleanup_free_ char *data = NULL;
+        SdcElfInfo info = {};
+        size_t size;
+        bool interp;
+
+        if (read_full_file_at(AT_FDCWD, shim, 64 << 20, &data, &size) < 0)
+                return "the shim cannot be read";
+        if (sdc_elf_parse((const uint8_t *) data, size, &info) < 0)
+                return "the shim is not an ELF program";
+        interp = info.has_interp;
+        sdc_elf_info_done(&info);
+        return interp ? "the shim is dynamically linked (it has a program interpreter): a PID 1 must be static" : NULL;
+}
+
+/* init= on the kernel command line: the initramfs's PID 1 execs that in the root (systemctl
+ * switch-root takes it from there), not its compiled systemd path. Unless it resolves to the same
+ * file in the root, the shim would never run and stay mounted for the whole boot. NULL: mount. */
+static char *init_elsewhere(Negotiation *n, const char *canonical_target) {
+        _cleanup_free_ char *canonical = NULL;
+        const char *v = NULL;
+        char *why = NULL;
+        SdcStat st;
+
+        if (sdc_cmdline_get(n->words, "init", &v) <= 0 || isempty(v))
+                return NULL;
+        if (v[0] != '/' || sdc_tree_resolve(n->root_tree, v, 0, &canonical, &st) < 0 || !streq(canonical, canonical_target))
+                (void) asprintf(&why, "init=%s on the kernel command line: the initramfs's PID 1 execs that, not %s; "
+                                      "the shim is not mounted", v, canonical_target);
+        return why;
+}
+
+/* Whether where is the shim already (negotiate ran before at this boot: initrd.target queued
+ * again after a failed switch-root). A second mount would stack on the first. */
+static bool is_same_file(const char *a, const char *b) {
+        struct stat sa, sb;
+
+        return stat(a, &sa) >= 0 && stat(b, &sb) >= 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* Bind-mounts the shim over the binary the initramfs's PID 1 will exec in the root: its compiled
  * SYSTEMD_BINARY_PATH, resolved inside /sysroot (an absolute symlink there points into the root,
  * not into the initramfs). */
 static int mount_shim(Negotiation *n) {
         const char *shim = SDCOMPAT_SHIM_PATH, *target, *why;
         _cleanup_free_ char *canonical = NULL, *where = NULL;
-        struct stat a, b;
         SdcStat st;
         int r;
 
@@ -400,7 +493,7 @@ static int mount_shim(Negotiation *n) {
                 return n->shim_note = strdup("not in the initramfs (--initrd-root given): the shim is not mounted"), -EOPNOTSUPP;
         if (access(shim, X_OK) < 0)
                 return n->shim_note = strdup("this image has no " SDCOMPAT_SHIM_PATH), -errno;
-        why = shim_exec_refused(n, shim);
+        why = shim_exec_refused(n, shim) ?: shim_not_static(shim);
         if (why)
                 return n->shim_note = strdup(why), -EPERM;
         target = n->initrd.systemd.compiled_binary_path ?: "/usr/lib/systemd/systemd";
@@ -409,17 +502,26 @@ static int mount_shim(Negotiation *n) {
                 add_error(n, r, "cannot resolve %s in %s", target, arg_sysroot);
                 return r;
         }
+        n->shim_note = init_elsewhere(n, canonical);
+        if (n->shim_note)
+                return -EXDEV;
         if (asprintf(&where, "%s%s", arg_sysroot, canonical) < 0)
                 return -ENOMEM;
+        if (is_same_file(shim, where)) {
+                log_notice("%s is the shim already (negotiate ran before at this boot): not mounted again.", where);
+                n->shim_target = TAKE_PTR(canonical);
+                return 0;
+        }
         if (mount(shim, where, NULL, MS_BIND, NULL) < 0) {
                 r = -errno;
                 add_error(n, r, "cannot bind-mount %s over %s", shim, where);
                 return r;
         }
+        mounted_unplanned = TAKE_PTR(where);
         /* The exec will go where the mount is: prove it before relying on it. */
-        if (stat(shim, &a) < 0 || stat(where, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
-                (void) umount2(where, MNT_DETACH);
-                add_error(n, -EIO, "%s is not the shim after mounting it", where);
+        if (!is_same_file(shim, mounted_unplanned)) {
+                add_error(n, -EIO, "%s is not the shim after mounting it", mounted_unplanned);
+                unmount_shim(n);
                 return -EIO;
         }
         n->shim_target = TAKE_PTR(canonical);
@@ -573,12 +675,57 @@ static int fill_handoff_json(FILE *f, const void *userdata) {
         return 0;
 }
 
-/* dir/name, written atomically by fill; a warning when it cannot be. */
-static void write_record(const char *dir, const char *name, int (*fill)(FILE *f, const void *userdata), const Negotiation *n) {
+/* dir/name, written atomically by fill; a warning when it cannot be. 0 or negative errno. */
+static int write_record(const char *dir, const char *name, int (*fill)(FILE *f, const void *userdata), const Negotiation *n) {
         _cleanup_free_ char *path = NULL;
+        int r = asprintf(&path, "%s/%s", dir, name) < 0 ? -ENOMEM : write_file_atomic_stream_at(AT_FDCWD, path, 0644, fill, n);
 
-        if (asprintf(&path, "%s/%s", dir, name) < 0 || write_file_atomic_stream_at(AT_FDCWD, path, 0644, fill, n) < 0)
-                log_warning("Cannot write %s/%s.", dir, name);
+        if (r < 0)
+                log_warning_errno(r, "Cannot write %s/%s: %m", dir, name);
+        return r;
+}
+
+/* rd.sdcompat.fault=plan: the plan cannot be written (a full /run), for the tests that prove the
+ * mount is taken back. Only in a build configured with -Dtest-faults=true. */
+static bool fault_plan(char **words) {
+        const char *v = NULL;
+
+        if (sdc_cmdline_get(words, "rd.sdcompat.fault", &v) <= 0 || !v)
+                return false;
+#if ENABLE_TEST_FAULTS
+        {
+                _cleanup_free_ char *list = strdup(v);
+                char *save = NULL;
+
+                for (char *tok = list ? strtok_r(list, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save))
+                        if (streq(tok, "plan")) {
+                                log_warning("rd.sdcompat.fault=%s: the plan will not be written (test only).", v);
+                                return true;
+                        }
+        }
+#else
+        log_warning("rd.sdcompat.fault=%s ignored: this build has no test faults (meson -Dtest-faults=true).", v);
+#endif
+        return false;
+}
+
+/* negotiate prepares the handoff of the machine it runs in, from an initramfs: by hand on a booted
+ * system (no /etc/initrd-release) or in a container it would mount over the host's systemd. The
+ * unit has ConditionPathExists=/etc/initrd-release; the program checks it too. */
+static int negotiate_allowed(void) {
+        int r;
+
+        if (!streq(arg_initrd_root, "/"))
+                return 0; /* a dry run on trees (--initrd-root): nothing is mounted */
+        if (access("/etc/initrd-release", F_OK) < 0)
+                return log_error_errno(errno, "/etc/initrd-release: %m: not in an initramfs; sdcompat negotiate "
+                                              "prepares a switch-root from one and refuses to run here "
+                                              "(--initrd-root=DIR --sysroot=DIR try it on trees).");
+        r = pidns_is_initial("/proc");
+        if (r <= 0)
+                return log_error_errno(r < 0 ? r : EPERM, "Not the initial PID namespace (a container or unshare -p): "
+                                                          "sdcompat negotiate refuses to prepare a switch-root here.");
+        return 0;
 }
 
 static void log_summary(Negotiation *n) {
@@ -603,6 +750,8 @@ static int verb_negotiate(void) {
         struct sigaction sa = { .sa_handler = deadline_reached };
         int r;
 
+        if (negotiate_allowed() < 0)
+                return 1;
         (void) sigaction(SIGALRM, &sa, NULL);
         (void) alarm(NEGOTIATE_DEADLINE_SEC);
         /* In the initramfs, the kernel log is where an operator (and the console) sees it. */
@@ -634,10 +783,25 @@ static int verb_negotiate(void) {
         n.duration = now_usec() - n.started;
 
         if (asprintf(&dir, "%s/sdcompat", arg_run_dir) >= 0 && mkdir_p(dir, 0755) >= 0) {
-                write_record(dir, "plan", fill_plan, &n);
-                write_record(dir, "handoff.json", fill_handoff_json, &n);
-        } else
+                r = fault_plan(n.words) ? -ENOSPC : write_record(dir, "plan", fill_plan, &n);
+                if (r < 0 && mounted_unplanned) {
+                        /* The shim without a plan would have to guess: the stock handoff instead. */
+                        add_error(&n, r, "cannot write the plan: the shim is unmounted again");
+                        unmount_shim(&n);
+                        n.plan.mode = SDC_MODE_NATIVE;
+                }
+                (void) write_record(dir, "handoff.json", fill_handoff_json, &n);
+        } else {
                 log_warning("Cannot create %s/sdcompat: no record of this handoff.", arg_run_dir);
+                if (mounted_unplanned) {
+                        add_error(&n, -EIO, "no plan: the shim is unmounted again");
+                        unmount_shim(&n);
+                        n.plan.mode = SDC_MODE_NATIVE;
+                }
+        }
+        /* From here the plan names the mount: the shim finds it. */
+        free(mounted_unplanned);
+        mounted_unplanned = NULL;
 
         log_summary(&n);
         negotiation_done(&n);

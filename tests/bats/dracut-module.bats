@@ -21,6 +21,8 @@ build_image() {
         [ -d "$fixtures/chroots/$suite" ] || return 3
         cp -a "$fixtures/chroots/$suite" "$root"
         cp -a "$SDC_STATIC_DESTDIR/." "$root/"
+        # a shim the build must never hand over: a dynamically linked one (the chroot's own true)
+        [ -z "${DYNAMIC_SHIM:-}" ] || cp "$root/bin/true" "$root/usr/libexec/sdcompat/sdcompat-shim"
         mkdir -p "$root/tmp/race"
         printf '[Service]\nExecStart=\nExecStart=/bin/sh -c "systemctl --no-block switch-root /sysroot; sleep 60"\n' \
                 >"$root/tmp/race/race.conf"
@@ -65,4 +67,19 @@ check_suite() {
 
 @test "dracut 106 (trixie) --add sdcompat: protected image" {
         check_suite trixie
+}
+
+@test "dracut --add sdcompat leaves a dynamically linked shim out (its loader failing as PID 1 panics the kernel)" {
+        local img rc=0
+        require_fixtures
+        [ "$(id -u)" -eq 0 ] || skip "needs root for chroot"
+        img=$(DYNAMIC_SHIM=1 build_image bookworm) || rc=$?
+        [ "$rc" -ne 3 ] || skip "no bookworm chroot in $fixtures"
+        [ "$rc" -eq 0 ]
+        grep -q 'sdcompat-shim is dynamically linked (a sanitizer build?); a PID 1 must be static: not installed' \
+                "$BATS_TEST_TMPDIR/dracut.log"
+        # the image has the rest of the module, without the shim (lsinitrd of the suite's dracut)
+        chroot "$BATS_TEST_TMPDIR/root" lsinitrd /tmp/sdcompat.img > "$BATS_TEST_TMPDIR/list"
+        grep -q ' usr/bin/sdcompat$' "$BATS_TEST_TMPDIR/list"
+        run ! grep -q 'sdcompat-shim$' "$BATS_TEST_TMPDIR/list"
 }

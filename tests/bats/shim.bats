@@ -50,8 +50,10 @@ EOF2
 }
 
 # shim ARGS...: runs the shim with the capture open on descriptor 7, under the stand-in's name, as
-# PID 1 runs it (the initramfs's systemd execs the path the shim is mounted on).
+# PID 1 runs it (the initramfs's systemd execs the path the shim is mounted on). Each run is a boot
+# of its own: the marker of an earlier handoff goes first.
 run_shim() {
+        rm -f "$run_dir/handoff-ran"
         run bash -c 'exec -a "$0" "$@"' "$BATS_TEST_TMPDIR/systemd" "$shim" "$@" 7<"$capture"
 }
 
@@ -60,6 +62,7 @@ run_shim() {
 run_shim_rw() {
         rw="$BATS_TEST_TMPDIR/rw.state"
         cp "$capture" "$rw"
+        rm -f "$run_dir/handoff-ran"
         run bash -c 'exec -a "$0" "$@"' "$BATS_TEST_TMPDIR/systemd" "$shim" "$@" 7<>"$rw"
 }
 
@@ -75,7 +78,7 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ "$(head -n3 "$out/systemd.argv" | tr '\n' ' ')" = "--switched-root --system --deserialize=7 " ]
         [ "$(tail -n2 "$out/systemd.argv" | tr '\n' ' ')" = "-- hello " ]
         grep -q '\.service$' "$out/systemd.state"
-        ! grep -qE '^[^=]+\.(mount|automount)$' "$out/systemd.state"
+        run ! grep -qE '^[^=]+\.(mount|automount)$' "$out/systemd.state"
         grep -qE '^[^=]+\.mount$' "$capture"
         # what is left is the original minus whole sections
         [ "$(grep -vcE '^$' "$out/systemd.state")" -lt "$(grep -vcE '^$' "$capture")" ]
@@ -205,7 +208,7 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ "$status" -eq 0 ]
         [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "hello " ]
         [ ! -e "$out/systemd.state" ]
-        ! grep -qx 7 "$out/systemd.fds"
+        run ! grep -qx 7 "$out/systemd.fds"
         [ "$(step_of -1)" = exec-fresh ]
 }
 
@@ -275,6 +278,7 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] ||
                 skip "this host runs cgroup2 only: the refusal is covered by tests/unit/test-cgroup.c"
         before=$(grep ' /sys/fs/cgroup' /proc/self/mountinfo; cat /proc/cgroups)
+        touch "$run_dir/handoff-ran" # as after the shim's handoff at this boot
         run "$shim" --release-cgroups memory pids
         [ "$status" -eq 0 ]
         [[ "$output" == *"/sys/fs/cgroup is not cgroup2: this system keeps its v1 hierarchies, nothing to release."* ]]
@@ -365,4 +369,43 @@ PY
         run_shim_with_notify_socket "$(ls "$top"/tests/data/state/trixie-*.state)"
         [ "$status" -eq 0 ]
         [ "$(cat "$out/passpidfd")" = 1 ]
+}
+
+@test "not a switch-root handoff (no --switched-root: an init= wrapper exec'ing systemd): handed on untouched" {
+        write_plan translate "shim-drop-sections shim-argv-reorder"
+        run_shim -- hello --system --deserialize 7
+        [ "$status" -eq 0 ]
+        cmp "$capture" "$out/systemd.state"
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "-- hello --system --deserialize 7 " ]
+        jq -e '.steps[] | select(.step == "handoff") | .detail | test("not a switch-root handoff")' "$run_dir/shim.json"
+        jq -e '[.steps[].step] | index("transform") == null' "$run_dir/shim.json"
+        [ "$(step_of -1)" = exec ]
+}
+
+@test "the handoff ran at this boot already (its marker): a second switch-root exec is handed on untouched" {
+        write_plan translate "shim-drop-sections shim-argv-reorder"
+        run_shim --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        [ -e "$run_dir/handoff-ran" ]
+        run ! cmp -s "$capture" "$out/systemd.state"
+        # the same exec again, the marker left in place
+        run bash -c 'exec -a "$0" "$@"' "$BATS_TEST_TMPDIR/systemd" "$shim" -- x --switched-root --system --deserialize 7 7<"$capture"
+        [ "$status" -eq 0 ]
+        cmp "$capture" "$out/systemd.state"
+        [ "$(tr '\n' ' ' < "$out/systemd.argv")" = "-- x --switched-root --system --deserialize 7 " ]
+        jq -e '.steps[] | select(.step == "handoff") | .detail | test("ran at this boot already")' "$run_dir/shim.json"
+}
+
+@test "a production build (without -Dtest-faults) ignores rd.sdcompat.fault= and says so" {
+        local prod="$BATS_FILE_TMPDIR/prod"
+        [ -e "$prod/build.ninja" ] || meson setup "$prod" "$top" -Dtests=false >/dev/null
+        meson compile -C "$prod" sdcompat-shim >/dev/null
+        "$prod/sdcompat-shim" --version
+        run ! grep -q 'test-faults' <("$prod/sdcompat-shim" --version)
+        write_plan translate "shim-drop-sections"
+        shim="$prod/sdcompat-shim" SDCOMPAT_SHIM_CMDLINE="rd.sdcompat.fault=exec" run_shim --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"rd.sdcompat.fault=exec ignored: this build has no test faults"* ]]
+        [ "$(step_of -1)" = exec ]
+        [ -e "$out/systemd.state" ]
 }

@@ -286,9 +286,13 @@ sdcompat_stage() {
         flock 8
         tmp=$build.destdir
         {
+                # -Dtest-faults=true: the boots that prove the fail-safe chain use rd.sdcompat.fault=
+                # (SHIM.md); a production build ignores it.
                 if [ ! -e "$build/build.ninja" ]; then
                         meson setup "$build" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false \
-                                -Dbuildtype=release
+                                -Dbuildtype=release -Dtest-faults=true
+                else
+                        meson configure "$build" -Dtest-faults=true
                 fi
                 meson compile -C "$build" && rm -rf "$tmp" &&
                         meson install -C "$build" --no-rebuild --destdir "$tmp"
