@@ -177,18 +177,19 @@ pidns() {
 
 @test "--release-cgroups: refused in a PID namespace, and without this boot's handoff marker" {
         export T shim
-        # /sys/fs/cgroup is a tmpfs in these namespaces: even an unguarded release finds nothing
+        # /sys/fs/cgroup is a tmpfs in these namespaces and the controller cannot exist: even an
+        # unguarded release (a regression of the guards) finds nothing of the host's to act on
         mkdir -p "$T/run" && touch "$T/run/handoff-ran"
         # (a child of the namespace's PID 1, as the unit's process is; never the last command,
         # which bash would exec as PID 1)
-        run pidns 'SDCOMPAT_SHIM_RUN_DIR="$T/run" "$shim" --release-cgroups pids; exit $?'
+        run pidns 'SDCOMPAT_SHIM_RUN_DIR="$T/run" "$shim" --release-cgroups sdcompat-test-no-such-controller; exit $?'
         [ "$status" -eq 1 ]
         [[ "$output" == *"refused outside the initial PID namespace"* ]]
         [ ! -e "$T/run/cgroup-release.json" ]
         rm "$T/run/handoff-ran"
         run unshare -m --propagation private -- bash -ec '
                 mount -t tmpfs tmpfs /sys/fs/cgroup
-                SDCOMPAT_SHIM_RUN_DIR="$T/run" "$shim" --release-cgroups pids; exit $?'
+                SDCOMPAT_SHIM_RUN_DIR="$T/run" "$shim" --release-cgroups sdcompat-test-no-such-controller; exit $?'
         [ "$status" -eq 1 ]
         [[ "$output" == *"handoff-ran: No such file or directory: no sdcompat-shim handoff at this boot"* ]]
         [ ! -e "$T/run/cgroup-release.json" ]
