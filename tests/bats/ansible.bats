@@ -2,8 +2,8 @@
 bats_require_minimum_version 1.5.0
 # The Ansible collection (ansible_collections/sdcompat/sdcompat) with Debian's ansible-core: a
 # playbook against localhost (connection local) on real images and roots from Debian's archive,
-# and ansible-test sanity. sdcompat-inject is not in this tree yet: the inject module runs against
-# tests/ansible/test-double-sdcompat-inject, a clearly named test double of its CLI contract.
+# and ansible-test sanity. The inject module drives the real sdcompat-inject of a static install
+# (inject_destdir, as tests/bats/inject.bats) on a real dracut image in a temporary boot directory.
 
 load helpers
 
@@ -21,11 +21,15 @@ dracut_of() {
 
 @test "playbook on localhost: check_info, inject with check mode and honest changed, the role" {
         require_fixtures
-        local boot="$BATS_TEST_TMPDIR/boot" root inject
+        local boot="$BATS_TEST_TMPDIR/boot" root orig image sum
         root=$(fixture_path tree-sid)
+        orig=$(fixture_path "$(dracut_of bookworm)")
+        image=$boot/initrd.img-6.1.0-test
         mkdir -p "$boot"
-        cp "$(fixture_path "$(dracut_of bookworm)")" "$boot/initrd.img-6.1.0-test"
-        inject="$top/tests/ansible/test-double-sdcompat-inject"
+        cp "$orig" "$image"
+        cp "$orig" "$BATS_TEST_TMPDIR/outside.img"
+        sum=$(sha256sum "$orig" | cut -d' ' -f1)
+        write_inject "$(inject_destdir)" "$BATS_TEST_TMPDIR/sdcompat-inject"
         # the role calls sdcompat-check with the host's defaults: this one overrides them (the last
         # option wins) with the tree's rules, the fixture root and a cgroup v1 command line
         cat > "$BATS_TEST_TMPDIR/check" <<EOF2
@@ -35,15 +39,20 @@ EOF2
         chmod +x "$BATS_TEST_TMPDIR/check"
         run env ANSIBLE_COLLECTIONS_PATH="$top" ANSIBLE_LOCAL_TEMP="$BATS_TEST_TMPDIR/ansible-tmp" \
                 ANSIBLE_HOME="$BATS_TEST_TMPDIR/ansible-home" ANSIBLE_NOCOLOR=1 ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
-                TEST_DOUBLE_BOOT_DIR="$boot" \
                 ansible-playbook -i localhost, "$top/tests/ansible/localhost.yml" \
                 -e check="$build/sdcompat-check" -e rules="$top/rules.d" -e boot_dir="$boot" -e root="$root" \
-                -e inject="$inject" -e check_wrapper="$BATS_TEST_TMPDIR/check"
+                -e image="$image" -e image_sha256="$sum" -e outside="$BATS_TEST_TMPDIR/outside.img" \
+                -e inject="$BATS_TEST_TMPDIR/sdcompat-inject" -e check_wrapper="$BATS_TEST_TMPDIR/check"
         echo "$output" | sed -n '/PLAY RECAP/,$p' >&3
-        [ "$status" -eq 0 ]
+        [ "$status" -eq 0 ] || { echo "$output" | tail -n 60; return 1; }
         [[ "$output" =~ localhost\ +:\ ok=[0-9]+\ +changed=[0-9]+\ +unreachable=0\ +failed=0 ]]
         # the two expected failures were caught (ignore_errors), nothing else failed
         [[ "$output" =~ ignored=2 ]]
+        # check mode left the copy outside the boot directory alone; the role protected the image:
+        # the original is its prefix, and a segment follows
+        cmp "$orig" "$BATS_TEST_TMPDIR/outside.img"
+        cmp -n "$(stat -c %s "$orig")" "$orig" "$image"
+        [ "$(stat -c %s "$image")" -gt "$(stat -c %s "$orig")" ]
 }
 
 @test "ansible-test sanity on the collection" {
@@ -57,7 +66,7 @@ EOF2
                 --test compile --test shebang --test symlinks \
                 --test line-endings --test no-smart-quotes --test empty-init --color no
         echo "$output" | tail -n 20 >&3
-        [ "$status" -eq 0 ]
+        [ "$status" -eq 0 ] || { echo "$output" | tail -n 60; return 1; }
         [[ "$output" == *"Running sanity test \"compile\""* ]]
         # validate-modules, import and yamllint need a virtualenv that ansible-test fills from PyPI (not
         # offline); ansible-doc at least parses each module's DOCUMENTATION, EXAMPLES and RETURN
@@ -75,5 +84,5 @@ EOF2
         run env ANSIBLE_COLLECTIONS_PATH="$top" ANSIBLE_HOME="$BATS_TEST_TMPDIR/ansible-home" \
                 ansible-lint --offline --nocolor ansible_collections/sdcompat/sdcompat/roles/protect tests/ansible/localhost.yml
         echo "$output" | tail -n 20 >&3
-        [ "$status" -eq 0 ]
+        [ "$status" -eq 0 ] || { echo "$output" | tail -n 60; return 1; }
 }

@@ -78,3 +78,15 @@ inject_destdir() {
         meson install -C "$b" --no-rebuild --destdir "$b/destdir" >/dev/null
         echo "$b/destdir"
 }
+
+# write_inject DESTDIR FILE: writes FILE, a program that runs DESTDIR's sdcompat-inject with the
+# payload of that install and the rules of this tree (no admin rules), passing its arguments on.
+write_inject() {
+        cat >"$2" <<EOF
+#!/bin/sh
+exec "$1/usr/sbin/sdcompat-inject" --sdcompat "$1/usr/bin/sdcompat" --shim "$1/usr/libexec/sdcompat/sdcompat-shim" \\
+        --unit "$1/usr/lib/dracut/modules.d/99sdcompat/sdcompat-negotiate.service" \\
+        --rules-dir "$top/rules.d" --admin-rules-dir '' "\$@"
+EOF
+        chmod +x "$2"
+}

@@ -9,6 +9,7 @@ load helpers
 setup_file() {
         export SDC_INJECT_DESTDIR
         SDC_INJECT_DESTDIR=$(inject_destdir)
+        write_inject "$SDC_INJECT_DESTDIR" "$BATS_FILE_TMPDIR/sdcompat-inject"
 }
 
 setup() {
@@ -17,9 +18,7 @@ setup() {
 }
 
 inject() {
-        "$d/usr/sbin/sdcompat-inject" --sdcompat "$d/usr/bin/sdcompat" --shim "$d/usr/libexec/sdcompat/sdcompat-shim" \
-                --unit "$d/usr/lib/dracut/modules.d/99sdcompat/sdcompat-negotiate.service" \
-                --rules-dir "$top/rules.d" --admin-rules-dir '' "$@"
+        "$BATS_FILE_TMPDIR/sdcompat-inject" "$@"
 }
 
 # image_with COMPRESSION OUT: dracut-bookworm's archive (what bookworm's dracut 059 packed),
@@ -199,7 +198,7 @@ check_injected() { # IMG ORIGINAL-COPY
                 mount -t tmpfs -o size=$((size / 1024 + 2048))k sdc-inject-full '$BATS_TEST_TMPDIR/small' 2>/dev/null ||
                         { mkdir -p '$BATS_TEST_TMPDIR/small' && mount -t tmpfs -o size=$((size / 1024 + 2048))k sdc-inject-full '$BATS_TEST_TMPDIR/small'; } || exit 99
                 cp '$img' '$BATS_TEST_TMPDIR/small/img' || exit 98
-                $(declare -f inject); d='$d'; top='$top'
+                $(declare -f inject); BATS_FILE_TMPDIR='$BATS_FILE_TMPDIR'
                 inject '$BATS_TEST_TMPDIR/small/img'; echo rc=\$?
                 cmp '$img' '$BATS_TEST_TMPDIR/small/img' && echo same
                 ls -A '$BATS_TEST_TMPDIR/small'

@@ -15,8 +15,11 @@ description:
     per image what it did (C(sdcompat-inject(8))).
   - With I(state=present) sdcompat is added to each image (or replaced by this version);
     with I(state=absent) it is removed. Images are rewritten atomically by sdcompat-inject.
-  - In check mode sdcompat-inject runs without C(--apply) and says what it would do; C(changed)
-    is then whether any image would change.
+  - In check mode sdcompat-inject runs with C(--dry-run) (it writes nothing, wherever the image
+    is) and says what it would do; C(changed) is then whether any image would change. Otherwise
+    it runs with C(--apply) (images under the boot directory are only written with it).
+  - The task fails when sdcompat-inject refuses or fails on an image (exit status 1; a failed
+    write is reported as C(refused) and leaves the image unchanged), or on a usage error (2).
   - C(changed) is what sdcompat-inject reports per image, never guessed.
 version_added: "0.1.0"
 author: sdcompat maintainers
@@ -30,6 +33,11 @@ options:
     description: Every boot entry's image (C(--all)).
     type: bool
     default: false
+  boot_dir:
+    description: Where I(all) looks for boot entries, and which images count as under /boot
+      (C(--boot-dir)).
+    type: path
+    default: /boot
   state:
     description: C(present) protects the images, C(absent) removes sdcompat from them.
     type: str
@@ -98,6 +106,7 @@ def main():
         argument_spec=dict(
             images=dict(type='list', elements='path', default=[]),
             all=dict(type='bool', default=False),
+            boot_dir=dict(type='path', default='/boot'),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             executable=dict(type='path', default='sdcompat-inject'),
         ),
@@ -109,9 +118,9 @@ def main():
     exe = p['executable']
     if '/' not in exe:
         exe = module.get_bin_path(exe, required=True, opt_dirs=['/usr/sbin', '/sbin'])
-    cmd = [exe, '--json']
-    if not module.check_mode:
-        cmd.append('--apply')
+    # Without --apply, sdcompat-inject writes images outside the boot directory: check mode
+    # must say --dry-run.
+    cmd = [exe, '--json', '--boot-dir', p['boot_dir'], '--dry-run' if module.check_mode else '--apply']
     if p['state'] == 'absent':
         cmd.append('--remove')
     if p['all']:
