@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "probe.h"
 #include "tests.h"
@@ -73,9 +74,52 @@ static void test_probe_host_root(void) {
         sdc_tree_free(t);
 }
 
+static void write_file(int dir_fd, const char *path, const char *content, size_t size) {
+        int fd = openat(dir_fd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write(fd, content, size), (ssize_t) size);
+        close(fd);
+}
+
+/* A unit file that ends in "ExecStart" without a newline: the parser must stay inside the file's
+ * bytes, which are not NUL-terminated (a heap over-read under ASan before it did). The systemd
+ * binary is this test's own ELF file; /init points at it, so the probe reads the unit files. */
+static void test_probe_unit_without_newline(void) {
+        char dir[] = "/tmp/test-probe-XXXXXX", cmd[256];
+        static const char unit[] = "[Service]\nExecStart=/bin/systemctl --no-block switch-root\nExecStart";
+        static const char dropin[] = "[Service]\n  ExecSta";
+        SdcTree *t = NULL;
+        SdcTreeFacts f = {};
+        int dir_fd;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        (void) snprintf(cmd, sizeof(cmd),
+                        "mkdir -p %s/usr/lib/systemd/system/initrd-switch-root.service.d && cp /proc/%d/exe "
+                        "%s/usr/lib/systemd/systemd && ln -s usr/lib/systemd/systemd %s/init",
+                        dir, (int) getpid(), dir, dir);
+        ASSERT_EQ(system(cmd), 0);
+        dir_fd = open(dir, O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(dir_fd >= 0);
+        write_file(dir_fd, "usr/lib/systemd/system/initrd-switch-root.service", unit, sizeof(unit) - 1);
+        write_file(dir_fd, "usr/lib/systemd/system/initrd-switch-root.service.d/x.conf", dropin, sizeof(dropin) - 1);
+
+        ASSERT_EQ(sdc_tree_open_dir(dir_fd, ".", 0, &t), 0);
+        ASSERT_EQ(sdc_probe_tree(t, SDC_ROLE_INITRD, &f), 0);
+        ASSERT_TRUE(f.runs_systemd);
+        ASSERT_STREQ(f.switch_root_exec, "/bin/systemctl --no-block switch-root");
+        ASSERT_EQ(f.switch_root_via_systemctl, 1);
+        sdc_tree_facts_done(&f);
+        sdc_tree_free(t);
+        close(dir_fd);
+        (void) snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        ASSERT_EQ(system(cmd), 0);
+}
+
 int main(void) {
         TEST(test_scan_v219_form);
         TEST(test_scan_rejects);
         TEST(test_probe_host_root);
+        TEST(test_probe_unit_without_newline);
         return 0;
 }
