@@ -96,6 +96,7 @@ typedef struct Walker {
         bool started;
         bool stopped; /* fn asked to stop (a positive return): not an error */
         uint64_t unpacked; /* bytes decoded before the current stream */
+        int parse_error;   /* what the parser found wrong in the current stream (error is set) */
         StreamParser *parser;
         size_t segment; /* index of the segment being walked */
         uint8_t *piece; /* OUTPUT_PIECE bytes for the decoders */
@@ -361,9 +362,27 @@ static int parser_entry_done(Walker *w, StreamParser *sp) {
         return emit_entry(w, &sp->e, w->segment, offset, c);
 }
 
+static int parser_feed_one(Walker *w, StreamParser *sp, const uint8_t *data, size_t n);
+
+/* The decoder's sink. After an error in what the stream holds, the rest of the stream is still
+ * decoded (and not parsed): if the stream itself is corrupt, that is the error to report, as the
+ * garbage a corrupt stream unpacks to says nothing. */
 static int parser_feed(const uint8_t *data, size_t n, void *userdata) {
         Walker *w = userdata;
-        StreamParser *sp = w->parser;
+        int r;
+
+        if (w->parse_error < 0)
+                return 0;
+        r = parser_feed_one(w, w->parser, data, n);
+        if (r < 0) {
+                if (w->stopped)
+                        return r; /* a stop, not an error: no need to read on */
+                w->parse_error = r;
+        }
+        return 0;
+}
+
+static int parser_feed_one(Walker *w, StreamParser *sp, const uint8_t *data, size_t n) {
         SdcCompression c = segment_compression(w);
         uint64_t offset = segment_offset(w);
         const char *name = sdc_compression_to_string(c);
@@ -514,10 +533,18 @@ static int decompress_error(Walker *w, int r, size_t offset, SdcCompression c) {
 
         switch (r) {
         case -ENODATA:
+                if (c == SDC_COMPRESSION_GZIP) /* the wording of the whole-buffer inflater, which could not tell */
+                        return set_error(w->error, r, offset, c,
+                                         "corrupt or truncated gzip stream (segment at byte %zu, file ends at byte %zu)",
+                                         offset, w->img->size);
                 return set_error(w->error, r, offset, c,
                                  "truncated %s stream (segment at byte %zu ends at end of file, byte %zu)", name, offset,
                                  w->img->size);
         case -EBADMSG:
+                if (c == SDC_COMPRESSION_GZIP)
+                        return set_error(w->error, r, offset, c,
+                                         "corrupt or truncated gzip stream (segment at byte %zu, file ends at byte %zu)",
+                                         offset, w->img->size);
                 return set_error(w->error, r, offset, c, "corrupt %s stream (segment at byte %zu)", name, offset);
         case -EFBIG:
                 return set_error(w->error, r, offset, c,
@@ -573,6 +600,7 @@ static int walk_compressed(Walker *w, size_t *pos) {
                 return set_error(w->error, r, *pos, c, "out of memory");
         w->segment = index;
         *w->parser = (StreamParser) { .state = PARSE_BETWEEN, .need_header = !w->started };
+        w->parse_error = 0;
 
         before = w->unpacked;
         out = (SdcOutput) {
@@ -591,9 +619,11 @@ static int walk_compressed(Walker *w, size_t *pos) {
                 w->parser->body = NULL;
         }
         if (out.sink_error < 0)
-                return out.sink_error; /* the parser or the callback: the error is set */
+                return out.sink_error; /* a stop */
         if (r < 0)
                 return decompress_error(w, r, *pos, c);
+        if (w->parse_error < 0)
+                return w->parse_error; /* the parser or the callback: the error is set */
         /* A backend that reports nothing consumed would make the walk loop forever. */
         if (consumed == 0 || consumed > remaining)
                 return set_error(w->error, -EBADMSG, *pos, c, "%s decoder reported %zu bytes consumed of %zu",

@@ -24,10 +24,20 @@ typedef struct SdcImageLimits {
         uint64_t max_unpacked; /* total decompressed bytes of all compressed segments (uncompressed
                                 * ones are the file itself, already bounded by its size) */
         uint64_t max_entries;  /* cpio entries over the whole image, trailers excluded */
+        /* Image trees (tree-image.c) only; 0 means the default. What the memory of reading an image
+         * is bounded by, besides the decoders' own state: */
+        uint64_t max_kept;     /* file contents kept for the probe */
+        uint64_t max_metadata; /* names, link targets and directory entries */
 } SdcImageLimits;
 
 #define SDC_IMAGE_DEFAULT_MAX_UNPACKED (UINT64_C(4) << 30) /* 4 GiB */
 #define SDC_IMAGE_DEFAULT_MAX_ENTRIES  UINT64_C(1000000)
+/* A systemd binary and its libsystemd-shared are 2-6 MiB together; unit files and os-release a
+ * few KiB. */
+#define SDC_IMAGE_DEFAULT_MAX_KEPT     (UINT64_C(64) << 20)
+/* About 130 bytes per entry: room for ~500,000 entries (the largest images have tens of
+ * thousands). */
+#define SDC_IMAGE_DEFAULT_MAX_METADATA (UINT64_C(64) << 20)
 
 typedef struct SdcImageSegment {
         uint64_t offset;          /* in the image file */
