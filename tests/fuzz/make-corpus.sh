@@ -5,7 +5,9 @@
 #   fuzz-state   the state streams captured in real switch-root boots (tests/data/state)
 #   otherwise    (fuzz-image, fuzz-parsers) images built by the real tools (tests/unit/mkimage.sh):
 #                the small images in every compression and both cpio formats, and the
-#                concatenations dracut and bootloaders make
+#                concatenations dracut and bootloaders make; and the hostile images of issue #10
+#                (tests/unit/mkhostile.sh, with few entries): symlink loops under many entries,
+#                512 MiB of zeros in a few KiB
 #
 #   make-corpus.sh CORPUSDIR [FUZZER]
 set -eu
@@ -40,4 +42,8 @@ for c in gz xz lzma zst lz4l lz4 bz2; do
 done
 # two gzip members back to back
 cat "$work/early.cpio.gz" "$work/small.cpio.gz" >"$corpus/early.gz+small.gz"
+sh "$here/../unit/mkhostile.sh" "$work/hostile" 64
+for f in "$work"/hostile/*; do
+        cp "$f" "$corpus/hostile-$(basename "$f")"
+done
 echo "$(ls "$corpus" | wc -l) seeds in $corpus"
