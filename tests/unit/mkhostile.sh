@@ -12,6 +12,7 @@
 # OUTDIR/chains-one-parent.cpio.zst   the same loops, ENTRIES entries all under the first one
 # OUTDIR/zeros-unread.cpio.zst        512 MiB of zeros in a file the probe never reads (a few KiB)
 # OUTDIR/zeros-systemd.cpio.zst       the same zeros as usr/lib/systemd/systemd (the probe reads it)
+# OUTDIR/many-names.cpio.zst          ENTRIES empty files with names of 200 bytes, in one directory
 #
 # ENTRIES defaults to 3000.
 set -eu
@@ -101,5 +102,16 @@ zeros() {
         head -c $((512 << 20)) /dev/zero
         trailer
 }
+long=$(printf '%0200d' 0)
+{
+        dir d
+        i=0
+        while [ $i -lt "$entries" ]; do
+                file "d/$i$long" ""
+                i=$((i + 1))
+        done
+        trailer
+} | zstd -q -c >"$out/many-names.cpio.zst"
+
 zeros usr/lib/firmware.bin | zstd -q -c >"$out/zeros-unread.cpio.zst"
 zeros usr/lib/systemd/systemd | zstd -q -c >"$out/zeros-systemd.cpio.zst"

@@ -215,6 +215,17 @@ static void test_image_overrides(void) {
         ASSERT_TRUE(sdc_tree_image(t) != NULL);
         sdc_tree_free(t);
 
+        /* "f" and "one" are not what the probe reads: their contents were let pass, and a read fetches
+         * them by a second walk, counted against the cap on kept contents like the rest. */
+        limits.max_kept = 3;
+        ASSERT_EQ(sdc_tree_open_image(AT_FDCWD, img, &limits, &t, &err), 0);
+        ASSERT_EQ(sdc_tree_read(t, "/f", 1024, &b), -EFBIG);
+        ASSERT_EQ(sdc_tree_read(t, "/lib/one", 1024, &b), 0);
+        ASSERT_EQ(b.size, 2);
+        ASSERT_TRUE(memcmp(b.data, "1\n", 2) == 0);
+        sdc_blob_done(&b);
+        sdc_tree_free(t);
+
         snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, img);
         ASSERT_EQ(run(cmd), 0);
 }
@@ -347,6 +358,24 @@ static void test_image_memory_bounded(void) {
         ASSERT_TRUE(peak_rss_kib() < before + 128 * 1024);
 }
 
+/* The caps on metadata and on kept contents, made small: each is an error that names the limit. */
+static void test_image_caps(void) {
+        SdcImageLimits limits = { .max_unpacked = SDC_IMAGE_DEFAULT_MAX_UNPACKED,
+                                  .max_entries = SDC_IMAGE_DEFAULT_MAX_ENTRIES,
+                                  .max_metadata = 256 << 10 };
+        char path[PATH_MAX * 2];
+        SdcImageError err = {};
+        SdcTree *t = NULL;
+
+        /* 3000 names of 200 bytes: about 900 KiB of nodes and names. */
+        snprintf(path, sizeof(path), "%s/many-names.cpio.zst", hostile_dir);
+        ASSERT_EQ(sdc_tree_open_image(AT_FDCWD, path, &limits, &t, &err), -E2BIG);
+        ASSERT_TRUE(strstr(err.message,
+                           "names, link targets and directory entries of the image exceed the limit of 262144 B"));
+        ASSERT_EQ(sdc_tree_open_image(AT_FDCWD, path, NULL, &t, &err), 0);
+        sdc_tree_free(t);
+}
+
 /* CPU does not follow symlink chains: entries under two loops of 40 long symlinks, alternating,
  * cost a bounded number of path steps and then a clear error (before: about 2 ms per entry, with
  * no bound); entries all under one such loop cost one walk thanks to the negative cache. */
@@ -372,6 +401,7 @@ int main(void) {
         make_hostile_images();
         TEST(test_image_memory_bounded);
         TEST(test_image_symlink_chains);
+        TEST(test_image_caps);
         make_hostile_root();
         TEST(test_openat2_resolver);
         TEST(test_manual_walk);
