@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* measure [-i FILE [-s OFFSET]] RESULT COMMAND [ARG...]
  *
- * Runs COMMAND and appends "WALL_SECONDS CPU_SECONDS EXIT" to the file RESULT. Wall time is from
- * just before the fork to the moment the last descendant has been reaped; CPU time is user+system
- * of every descendant. bench/inspect needs this because 3cpio never waits for the gzip/xz/zstd it
+ * Runs COMMAND and appends "WALL_SECONDS CPU_SECONDS EXIT PEAK_RSS_KIB" to the file RESULT. Wall
+ * time is from just before the fork to the moment the last descendant has been reaped; CPU time is
+ * user+system of every descendant; the peak RSS is that of the largest single descendant
+ * (getrusage()'s ru_maxrss for children: file pages mapped count, as they do for the kernel's OOM
+ * killer and a cgroup's limit). bench/inspect needs this because 3cpio never waits for the gzip/xz/zstd it
  * spawns: the shell's `time` would miss that child's CPU time, and a descendant still running would
  * steal the next measurement's core. As a child subreaper this program inherits such orphans and
  * waits for them too.
@@ -99,7 +101,8 @@ int main(int argc, char *argv[]) {
                 perror(result);
                 return 2;
         }
-        fprintf(f, "%.4f %.4f %d\n", wall, seconds(&ru.ru_utime) + seconds(&ru.ru_stime), exit_code);
+        fprintf(f, "%.4f %.4f %d %ld\n", wall, seconds(&ru.ru_utime) + seconds(&ru.ru_stime), exit_code,
+                ru.ru_maxrss);
         if (fclose(f) != 0) {
                 perror(result);
                 return 2;

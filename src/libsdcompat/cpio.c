@@ -54,17 +54,7 @@ static bool parse_hex8(const uint8_t *p, uint32_t *ret) {
         return true;
 }
 
-/* The crc format's "checksum": the sum of the body's bytes, modulo 2^32, as the kernel computes it
- * while writing the file out. */
-static uint32_t body_checksum(const uint8_t *p, size_t n) {
-        uint32_t sum = 0;
-
-        for (size_t i = 0; i < n; i++)
-                sum += p[i];
-        return sum;
-}
-
-int sdc_cpio_parse_entry_reason(
+int sdc_cpio_parse_header_reason(
         const uint8_t *buf, size_t len, SdcCpioEntry *e, size_t *ret_next, char *reason, size_t reason_size) {
 
         static const char *const field_names[CPIO_FIELDS] = {
@@ -132,22 +122,42 @@ int sdc_cpio_parse_entry_reason(
                             "body of %zu bytes (with padding, up to byte %" PRIu64 ") cut short after %zu bytes",
                             e->size, next, len);
         e->data = buf + body_offset;
-
-        if (strcmp(e->name, "TRAILER!!!") == 0) {
-                *ret_next = (size_t) next;
-                return 1;
-        }
-
-        if (crc && S_ISREG(e->mode)) {
-                uint32_t sum = body_checksum(e->data, e->size);
-                if (sum != e->check)
-                        return fail(-EBADMSG, reason, reason_size,
-                                    "checksum 0x%08" PRIx32 " in the header does not match the body's 0x%08" PRIx32,
-                                    e->check, sum);
-        }
-
+        e->crc = crc;
         *ret_next = (size_t) next;
+        return strcmp(e->name, "TRAILER!!!") == 0;
+}
+
+/* The crc format's "checksum": the sum of the body's bytes, modulo 2^32, as the kernel computes it
+ * while writing the file out. */
+uint32_t sdc_cpio_checksum(uint32_t sum, const uint8_t *p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                sum += p[i];
+        return sum;
+}
+
+int sdc_cpio_checksum_reason(const SdcCpioEntry *e, uint32_t sum, char *reason, size_t reason_size) {
+        if (sum != e->check)
+                return fail(-EBADMSG, reason, reason_size,
+                            "checksum 0x%08" PRIx32 " in the header does not match the body's 0x%08" PRIx32,
+                            e->check, sum);
         return 0;
+}
+
+int sdc_cpio_parse_entry_reason(
+        const uint8_t *buf, size_t len, SdcCpioEntry *e, size_t *ret_next, char *reason, size_t reason_size) {
+        size_t next;
+        int r;
+
+        r = sdc_cpio_parse_header_reason(buf, len, e, &next, reason, reason_size);
+        if (r < 0)
+                return r;
+        if (r == 0 && e->crc && S_ISREG(e->mode)) {
+                r = sdc_cpio_checksum_reason(e, sdc_cpio_checksum(0, e->data, e->size), reason, reason_size);
+                if (r < 0)
+                        return r;
+        }
+        *ret_next = next;
+        return r;
 }
 
 int sdc_cpio_parse_entry(const uint8_t *buf, size_t len, SdcCpioEntry *e, size_t *ret_next) {

@@ -17,9 +17,11 @@ typedef struct SdcCpioEntry {
         uint32_t ino, mode, uid, gid, nlink, mtime;
         uint32_t devmajor, devminor, rdevmajor, rdevminor;
         uint32_t check;
-        const uint8_t *data; /* file body or symlink target (not NUL-terminated) */
+        const uint8_t *data; /* file body or symlink target (see the image walker for when it is kept) */
         size_t size;
         size_t offset; /* of the header, within the buffer passed to the parser */
+        bool crc;      /* the "crc" format (070702): check is the body's checksum */
+        uint64_t index; /* set by the image walker: entries before this one in the image */
 } SdcCpioEntry;
 
 /* Parses one header at buf[0]. On success fills *e and sets *ret_next to the offset of whatever
@@ -35,3 +37,13 @@ int sdc_cpio_parse_entry(const uint8_t *buf, size_t len, SdcCpioEntry *e, size_t
  * messages that say more than the errno. */
 int sdc_cpio_parse_entry_reason(
         const uint8_t *buf, size_t len, SdcCpioEntry *e, size_t *ret_next, char *reason, size_t reason_size);
+
+/* The header and the name only, for a reader that streams the body: nothing at or behind the body
+ * is read, len is how many bytes the archive holds from buf[0] on (the body's presence is judged on
+ * it as above, with the same reasons), and the crc format's checksum is left to the caller
+ * (sdc_cpio_checksum() over the body, then sdc_cpio_checksum_reason()). Returns as above. */
+int sdc_cpio_parse_header_reason(
+        const uint8_t *buf, size_t len, SdcCpioEntry *e, size_t *ret_next, char *reason, size_t reason_size);
+uint32_t sdc_cpio_checksum(uint32_t sum, const uint8_t *p, size_t n);
+/* -EBADMSG with the reason if sum is not e->check. */
+int sdc_cpio_checksum_reason(const SdcCpioEntry *e, uint32_t sum, char *reason, size_t reason_size);

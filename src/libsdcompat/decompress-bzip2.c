@@ -10,11 +10,10 @@
 #include "decompress.h"
 #include "macro.h"
 
-int sdc_decompress_bzip2(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
+int sdc_decompress_bzip2(const uint8_t *in, size_t in_len, SdcOutput *out, size_t *ret_consumed) {
         bz_stream s = {};
-        size_t in_pos = 0, out_pos = 0, out_avail = out->capacity - out->size;
-        uint8_t *dst = out->data + out->size;
-        int r;
+        size_t in_pos = 0;
+        int r, w = 0;
 
         /* small=0: the fast decoder, at most ~3.6 MiB whatever the input says. */
         r = BZ2_bzDecompressInit(&s, 0, 0);
@@ -22,40 +21,40 @@ int sdc_decompress_bzip2(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_
                 return r == BZ_MEM_ERROR ? -ENOMEM : -EINVAL;
 
         for (;;) {
-                size_t in_chunk, out_chunk, used_in, used_out;
+                size_t in_piece, out_piece, used_in, used_out;
 
-                /* libbz2 counts in unsigned int: feed it at most UINT_MAX bytes at a time. */
-                in_chunk = MIN(in_len - in_pos, (size_t) UINT_MAX);
-                out_chunk = MIN(out_avail - out_pos, (size_t) UINT_MAX);
+                /* libbz2 counts in unsigned int: pieces stay well below UINT_MAX. */
+                in_piece = MIN(in_len - in_pos, SDC_INPUT_PIECE);
+                out_piece = MIN(out->buf_size, (size_t) UINT_MAX);
                 s.next_in = (char *) (in + in_pos); /* libbz2's API is not const-correct; it never writes */
-                s.avail_in = (unsigned) in_chunk;
-                s.next_out = (char *) (dst + out_pos);
-                s.avail_out = (unsigned) out_chunk;
+                s.avail_in = (unsigned) in_piece;
+                s.next_out = (char *) out->buf;
+                s.avail_out = (unsigned) out_piece;
 
                 r = BZ2_bzDecompress(&s);
-                used_in = in_chunk - s.avail_in;
-                used_out = out_chunk - s.avail_out;
+                used_in = in_piece - s.avail_in;
+                used_out = out_piece - s.avail_out;
                 in_pos += used_in;
-                out_pos += used_out;
+                w = sdc_output_write(out, out->buf, used_out);
+                if (w < 0)
+                        break;
+                sdc_output_input_done(out, in + in_pos);
 
                 if (r == BZ_STREAM_END)
                         break;
                 if (r != BZ_OK) {
-                        BZ2_bzDecompressEnd(&s);
-                        return r == BZ_MEM_ERROR ? -ENOMEM : -EBADMSG;
+                        w = r == BZ_MEM_ERROR ? -ENOMEM : -EBADMSG;
+                        break;
                 }
                 if (used_in == 0 && used_out == 0) {
-                        BZ2_bzDecompressEnd(&s);
-                        if (out_pos == out_avail)
-                                return -EFBIG;
-                        if (in_pos == in_len)
-                                return -ENODATA;
-                        return -EBADMSG;
+                        w = in_pos == in_len ? -ENODATA : -EBADMSG;
+                        break;
                 }
         }
 
         BZ2_bzDecompressEnd(&s);
-        out->size += out_pos;
+        if (w < 0)
+                return w;
         *ret_consumed = in_pos;
         return 0;
 }

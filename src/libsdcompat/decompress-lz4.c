@@ -31,8 +31,10 @@ static uint32_t read_le32(const uint8_t *p) {
  * the input is a truncated stream (-ENODATA). The consequence the kernel has too: a legacy stream
  * runs to the end of the image or to zero padding; a segment directly behind it is read as blocks
  * and fails. */
-int sdc_decompress_lz4_legacy(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
+int sdc_decompress_lz4_legacy(const uint8_t *in, size_t in_len, SdcOutput *out, size_t *ret_consumed) {
+        _cleanup_free_ char *block = NULL;
         size_t pos;
+        int r;
 
         if (in_len < 4)
                 return -ENODATA;
@@ -40,7 +42,7 @@ int sdc_decompress_lz4_legacy(const uint8_t *in, size_t in_len, SdcOutbuf *out, 
                 return -EBADMSG;
 
         for (pos = 4; in_len - pos >= 4;) {
-                size_t block_size = read_le32(in + pos), room;
+                size_t block_size = read_le32(in + pos);
                 int n;
 
                 if (block_size == LZ4_LEGACY_MAGIC) {
@@ -57,24 +59,21 @@ int sdc_decompress_lz4_legacy(const uint8_t *in, size_t in_len, SdcOutbuf *out, 
                 if (block_size > (size_t) INT_MAX)
                         return -EBADMSG;
 
-                room = MIN(out->capacity - out->size, LZ4_LEGACY_BLOCK_SIZE);
-                n = LZ4_decompress_safe((const char *) in + pos, (char *) out->data + out->size, (int) block_size,
-                                        (int) room);
-                if (n < 0) {
-                        /* Corrupt, or larger than the room left under the cap? Only when the cap cut
-                         * the room does the difference matter; find out on a scratch buffer. */
-                        if (room < LZ4_LEGACY_BLOCK_SIZE) {
-                                _cleanup_free_ char *scratch = malloc(LZ4_LEGACY_BLOCK_SIZE);
-                                if (!scratch)
-                                        return -ENOMEM;
-                                if (LZ4_decompress_safe((const char *) in + pos, scratch, (int) block_size,
-                                                        (int) LZ4_LEGACY_BLOCK_SIZE) >= 0)
-                                        return -EFBIG;
-                        }
-                        return -EBADMSG;
+                /* A block is decoded whole (the format has no smaller unit): one block's worth of
+                 * memory, as the kernel's unlz4 uses. */
+                if (!block) {
+                        block = malloc(LZ4_LEGACY_BLOCK_SIZE);
+                        if (!block)
+                                return -ENOMEM;
                 }
-                out->size += (size_t) n;
+                n = LZ4_decompress_safe((const char *) in + pos, block, (int) block_size, (int) LZ4_LEGACY_BLOCK_SIZE);
+                if (n < 0)
+                        return -EBADMSG;
+                r = sdc_output_write(out, (const uint8_t *) block, (size_t) n);
+                if (r < 0)
+                        return r;
                 pos += block_size;
+                sdc_output_input_done(out, in + pos);
         }
 
         *ret_consumed = pos;
@@ -87,36 +86,35 @@ static inline void lz4f_freep(LZ4F_dctx **d) {
 }
 
 /* One frame per call. */
-int sdc_decompress_lz4_frame(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
+int sdc_decompress_lz4_frame(const uint8_t *in, size_t in_len, SdcOutput *out, size_t *ret_consumed) {
         _cleanup_(lz4f_freep) LZ4F_dctx *d = NULL;
-        /* The output window never moves: LZ4F may keep its history there rather than copying it. */
-        LZ4F_decompressOptions_t opts = { .stableDst = 1 };
-        size_t in_pos = 0, out_pos = 0, out_avail = out->capacity - out->size;
+        size_t in_pos = 0;
+        int w;
 
         if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION)))
                 return -ENOMEM;
 
         for (;;) {
-                size_t src_size = in_len - in_pos, dst_size = out_avail - out_pos, r;
+                size_t src_size = MIN(in_len - in_pos, SDC_INPUT_PIECE), dst_size = out->buf_size, r;
 
-                r = LZ4F_decompress(d, out->data + out->size + out_pos, &dst_size, in + in_pos, &src_size, &opts);
+                r = LZ4F_decompress(d, out->buf, &dst_size, in + in_pos, &src_size, NULL);
                 if (LZ4F_isError(r)) /* which error is static-only API; allocation failure is the unlikely one */
                         return -EBADMSG;
                 in_pos += src_size;
-                out_pos += dst_size;
+                w = sdc_output_write(out, out->buf, dst_size);
+                if (w < 0)
+                        return w;
+                sdc_output_input_done(out, in + in_pos);
                 if (r == 0) /* the frame is complete; a following frame is the image walker's */
                         break;
                 if (src_size > 0 || dst_size > 0)
                         continue;
                 /* No progress: find out what it is waiting for, and never loop on it. */
-                if (out_pos == out_avail)
-                        return -EFBIG;
                 if (in_pos == in_len)
                         return -ENODATA;
                 return -EBADMSG;
         }
 
-        out->size += out_pos;
         *ret_consumed = in_pos;
         return 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* xz and legacy .lzma through liblzma, decoded straight into the output window. */
+/* xz and legacy .lzma through liblzma, decoded in pieces into the walker's output buffer. */
 
 #include <errno.h>
 #include <lzma.h>
@@ -18,35 +18,45 @@
 /* More threads than blocks in flight buy nothing; initramfs images have a few dozen blocks. */
 #define XZ_THREADS_MAX 16u
 
-static int run_decoder(lzma_stream *s, const char *what, const uint8_t *in, size_t in_len, SdcOutbuf *out,
+static int run_decoder(lzma_stream *s, const char *what, const uint8_t *in, size_t in_len, SdcOutput *out,
                        size_t *ret_consumed) {
+        size_t given = 0;
         lzma_ret r;
+        int w;
 
         s->next_in = in;
-        s->avail_in = in_len;
-        s->next_out = out->data + out->size;
-        s->avail_out = out->capacity - out->size;
+        s->avail_in = 0;
 
         /* Without LZMA_CONCATENATED the decoder stops at the end of the first stream, exactly where
-         * the kernel's unxz/unlzma stop; whatever follows is the image walker's. All the input there
-         * is, is here, but LZMA_FINISH is said only once the decoder has taken it all: told so from
-         * the first call, liblzma's threaded decoder (5.4.1 at least) waits for each block's output
-         * before it reads the next block header, and one worker does all the decoding. liblzma
-         * answers LZMA_BUF_ERROR once it can make no progress, with either action, so this loop
-         * ends. */
-        do
-                r = lzma_code(s, s->avail_in > 0 ? LZMA_RUN : LZMA_FINISH);
-        while (r == LZMA_OK);
+         * the kernel's unxz/unlzma stop; whatever follows is the image walker's. LZMA_FINISH is said
+         * only once the decoder has taken all the input there is: told so from the first call,
+         * liblzma's threaded decoder (5.4.1 at least) waits for each block's output before it reads
+         * the next block header, and one worker does all the decoding. liblzma answers LZMA_BUF_ERROR
+         * once it can make no progress, with either action, so this loop ends. */
+        do {
+                size_t produced;
+
+                if (s->avail_in == 0 && given < in_len) {
+                        s->next_in = in + given;
+                        s->avail_in = MIN(in_len - given, SDC_INPUT_PIECE);
+                        given += s->avail_in;
+                }
+                s->next_out = out->buf;
+                s->avail_out = out->buf_size;
+                r = lzma_code(s, s->avail_in > 0 || given < in_len ? LZMA_RUN : LZMA_FINISH);
+                produced = out->buf_size - s->avail_out;
+                w = sdc_output_write(out, out->buf, produced);
+                if (w < 0)
+                        return w;
+                sdc_output_input_done(out, s->next_in);
+        } while (r == LZMA_OK);
 
         switch (r) {
         case LZMA_STREAM_END:
-                out->size += (size_t) s->total_out;
                 *ret_consumed = (size_t) s->total_in;
                 return 0;
         case LZMA_BUF_ERROR:
-                if (s->avail_out == 0)
-                        return -EFBIG;
-                return -ENODATA; /* the input ended inside the stream */
+                return -ENODATA; /* the input ended inside the stream (the output is always drained) */
         case LZMA_MEM_ERROR:
                 return -ENOMEM;
         case LZMA_MEMLIMIT_ERROR:
@@ -83,7 +93,7 @@ static lzma_ret xz_decoder_init(lzma_stream *s) {
 }
 #endif
 
-int sdc_decompress_xz(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
+int sdc_decompress_xz(const uint8_t *in, size_t in_len, SdcOutput *out, size_t *ret_consumed) {
         lzma_stream s = LZMA_STREAM_INIT;
         int r;
 
@@ -94,7 +104,7 @@ int sdc_decompress_xz(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *
         return r;
 }
 
-int sdc_decompress_lzma(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
+int sdc_decompress_lzma(const uint8_t *in, size_t in_len, SdcOutput *out, size_t *ret_consumed) {
         lzma_stream s = LZMA_STREAM_INIT;
         int r;
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* zstd through libzstd: one frame per call, as the kernel's unzstd, decoded straight into the output
- * window. */
+/* zstd through libzstd: one frame per call, as the kernel's unzstd, decoded in pieces into the
+ * walker's output buffer. libzstd keeps the frame's window itself: at most 2^27 bytes (its default
+ * limit, the same as the kernel's), and only as much as the frame declares. */
 
 #include <errno.h>
-#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_d_stableOutBuffer; the function it is passed to is stable API */
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -15,47 +15,47 @@ static inline void zstd_freep(ZSTD_DCtx **d) {
         ZSTD_freeDCtx(*d);
 }
 
-int sdc_decompress_zstd(const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
+int sdc_decompress_zstd(const uint8_t *in, size_t in_len, SdcOutput *out, size_t *ret_consumed) {
         _cleanup_(zstd_freep) ZSTD_DCtx *d = NULL;
-        ZSTD_inBuffer ib = { .src = in, .size = in_len };
-        ZSTD_outBuffer ob = { .dst = out->data + out->size, .size = out->capacity - out->size };
+        ZSTD_inBuffer ib = { .src = in, .size = 0 };
+        int r;
 
         d = ZSTD_createDCtx();
         if (!d)
                 return -ENOMEM;
 
-        /* The output window never moves, so zstd may keep its history there: no window buffer of up
-         * to 128 MiB, no copy out of it. The window size limit stays zstd's default (2^27), the same
-         * as the kernel's. */
-        if (ZSTD_isError(ZSTD_DCtx_setParameter(d, ZSTD_d_stableOutBuffer, 1)))
-                return -EOPNOTSUPP;
-
         for (;;) {
-                size_t in_pos = ib.pos, out_pos = ob.pos, r;
+                ZSTD_outBuffer ob = { .dst = out->buf, .size = out->buf_size };
+                size_t in_pos, z;
 
-                r = ZSTD_decompressStream(d, &ob, &ib);
-                if (ZSTD_isError(r))
-                        switch (ZSTD_getErrorCode(r)) {
-                        case ZSTD_error_dstSize_tooSmall:
-                                return -EFBIG;
+                if (ib.pos == ib.size && ib.size < in_len)
+                        ib.size += MIN(in_len - ib.size, SDC_INPUT_PIECE);
+                in_pos = ib.pos;
+
+                z = ZSTD_decompressStream(d, &ob, &ib);
+                if (ZSTD_isError(z))
+                        switch (ZSTD_getErrorCode(z)) {
                         case ZSTD_error_memory_allocation:
                                 return -ENOMEM;
-                        default:
+                        default: /* corrupt data, a window larger than the limit, ... */
                                 return -EBADMSG;
                         }
-                if (r == 0) /* the frame is complete; a following frame is the image walker's */
+                r = sdc_output_write(out, out->buf, ob.pos);
+                if (r < 0)
+                        return r;
+                sdc_output_input_done(out, in + ib.pos);
+                if (z == 0) /* the frame is complete and flushed; a following frame is the walker's */
                         break;
-                if (ib.pos != in_pos || ob.pos != out_pos)
+                if (ib.pos != in_pos || ob.pos > 0)
                         continue;
                 /* No progress: find out what it is waiting for, and never loop on it. */
-                if (ob.pos == ob.size)
-                        return -EFBIG;
-                if (ib.pos == ib.size)
+                if (ib.pos == ib.size && ib.size < in_len)
+                        continue; /* the next piece of input */
+                if (ib.pos == in_len)
                         return -ENODATA;
                 return -EBADMSG;
         }
 
-        out->size += ob.pos;
         *ret_consumed = ib.pos;
         return 0;
 }

@@ -4,6 +4,7 @@
  * window they all write into. */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -78,7 +79,7 @@ int sdc_compression_supported(SdcCompression c) {
         }
 }
 
-int sdc_decompress(SdcCompression c, const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
+int sdc_decompress_stream(SdcCompression c, const uint8_t *in, size_t in_len, SdcOutput *out, size_t *ret_consumed) {
         /* Backends that were left out are not even declared to the linker: hence #if, not if(). */
         switch (c) {
 #if HAVE_GZIP
@@ -108,6 +109,53 @@ int sdc_decompress(SdcCompression c, const uint8_t *in, size_t in_len, SdcOutbuf
         default:
                 return -EPROTONOSUPPORT;
         }
+}
+
+int sdc_output_write(SdcOutput *out, const uint8_t *data, size_t n) {
+        int r;
+
+        if (n == 0)
+                return 0;
+        if (n > out->capacity - out->size)
+                return -EFBIG;
+        out->size += n;
+        r = out->sink(data, n, out->userdata);
+        if (r < 0)
+                out->sink_error = r;
+        return r < 0 ? r : 0;
+}
+
+void sdc_output_input_done(SdcOutput *out, const uint8_t *upto) {
+        if (out->input_done)
+                out->input_done(upto, out->userdata);
+}
+
+static int outbuf_sink(const uint8_t *data, size_t n, void *userdata) {
+        SdcOutbuf *o = userdata;
+
+        /* sdc_output_write() checked the capacity. */
+        memcpy(o->data + o->size, data, n);
+        o->size += n;
+        return 0;
+}
+
+int sdc_decompress(SdcCompression c, const uint8_t *in, size_t in_len, SdcOutbuf *out, size_t *ret_consumed) {
+        _cleanup_free_ uint8_t *buf = NULL;
+        SdcOutput o = {
+                .buf_size = (size_t) 64 << 10,
+                .size = out->size,
+                .capacity = out->capacity,
+                .sink = outbuf_sink,
+                .userdata = out,
+        };
+
+        if (sdc_compression_supported(c) <= 0 || c == SDC_COMPRESSION_NONE)
+                return -EPROTONOSUPPORT;
+        buf = malloc(o.buf_size);
+        if (!buf)
+                return -ENOMEM;
+        o.buf = buf;
+        return sdc_decompress_stream(c, in, in_len, &o, ret_consumed);
 }
 
 #define OUTBUF_MIN_RESERVATION ((size_t) 64 << 20)

@@ -24,10 +24,20 @@ typedef struct SdcImageLimits {
         uint64_t max_unpacked; /* total decompressed bytes of all compressed segments (uncompressed
                                 * ones are the file itself, already bounded by its size) */
         uint64_t max_entries;  /* cpio entries over the whole image, trailers excluded */
+        /* Image trees (tree-image.c) only; 0 means the default. What the memory of reading an image
+         * is bounded by, besides the decoders' own state: */
+        uint64_t max_kept;     /* file contents kept for the probe */
+        uint64_t max_metadata; /* names, link targets and directory entries */
 } SdcImageLimits;
 
 #define SDC_IMAGE_DEFAULT_MAX_UNPACKED (UINT64_C(4) << 30) /* 4 GiB */
 #define SDC_IMAGE_DEFAULT_MAX_ENTRIES  UINT64_C(1000000)
+/* A systemd binary and its libsystemd-shared are 2-6 MiB together; unit files and os-release a
+ * few KiB. */
+#define SDC_IMAGE_DEFAULT_MAX_KEPT     (UINT64_C(64) << 20)
+/* About 130 bytes per entry: room for ~500,000 entries (the largest images have tens of
+ * thousands). */
+#define SDC_IMAGE_DEFAULT_MAX_METADATA (UINT64_C(64) << 20)
 
 typedef struct SdcImageSegment {
         uint64_t offset;          /* in the image file */
@@ -45,15 +55,26 @@ typedef struct SdcImageError {
 } SdcImageError;
 
 /* e->offset is where the entry's header is: in an uncompressed segment its byte in the file, in a
- * compressed one its offset in that segment's unpacked data. */
+ * compressed one its offset in that segment's unpacked data; e->index counts the entries before it
+ * (trailers excluded). e->data is the body if it was kept (malloc()ed, NUL-terminated behind its
+ * size bytes, owned by the image until sdc_image_free() or sdc_image_body_free()), NULL if not.
+ * A negative return stops the walk with that error. */
 typedef int (*SdcImageEntryFn)(const SdcCpioEntry *e, unsigned segment, void *userdata);
+/* Asked once the header and name are read, before the body passes (e->data is NULL): 1 to keep the
+ * body, 0 to let it pass unread, negative errno to stop the walk. */
+typedef int (*SdcImageWantFn)(const SdcCpioEntry *e, void *userdata);
 
 typedef struct SdcImage SdcImage;
 
-/* Maps the file and decompresses all of it, calling fn for each entry (fn may be NULL). A negative
- * return from fn stops the walk and is returned. On a format error returns the negative errno and
- * fills *ret_error (if non-NULL) with the offset and reason. Entry data pointers stay valid until
- * sdc_image_free(). */
+/* Maps the file and decompresses all of it as a stream, calling want (NULL: keep every body) and fn
+ * (may be NULL) for each entry. A negative return from either stops the walk and is returned. On a
+ * format error returns the negative errno and fills *ret_error (if non-NULL) with the offset and
+ * reason. Memory: what was kept, plus the decoders' bounded state; pages of the file behind the walk
+ * are dropped. */
+int sdc_image_open_want(
+        int dir_fd, const char *path, const SdcImageLimits *limits, SdcImageWantFn want, SdcImageEntryFn fn,
+        void *userdata, SdcImage **ret, SdcImageError *ret_error);
+/* sdc_image_open_want() keeping every body (tests, tools that look at every byte). */
 int sdc_image_open(
         int dir_fd, const char *path, const SdcImageLimits *limits, SdcImageEntryFn fn, void *userdata,
         SdcImage **ret, SdcImageError *ret_error);
@@ -61,6 +82,17 @@ int sdc_image_open(
 int sdc_image_open_buffer(
         const uint8_t *data, size_t size, const SdcImageLimits *limits, SdcImageEntryFn fn, void *userdata,
         SdcImage **ret, SdcImageError *ret_error);
+/* sdc_image_open_want() over a buffer the caller owns (an image tree over a buffer: fuzz-inject,
+ * sdcompat-inject's read-back of what it wrote). */
+int sdc_image_open_buffer_want(
+        const uint8_t *data, size_t size, const SdcImageLimits *limits, SdcImageWantFn want, SdcImageEntryFn fn,
+        void *userdata, SdcImage **ret, SdcImageError *ret_error);
+
+/* Walks the image again up to the entry with that index and returns its body (owned by img, as a
+ * kept body): for a body that want() let pass and that turns out to be needed. */
+int sdc_image_read_entry(SdcImage *img, uint64_t index, const uint8_t **ret);
+/* Gives a kept body back before sdc_image_free(). */
+void sdc_image_body_free(const uint8_t *data);
 
 SdcImage *sdc_image_free(SdcImage *img);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SdcImage *, sdc_image_free);

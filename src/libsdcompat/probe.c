@@ -472,7 +472,14 @@ static void read_fstab(SdcTree *t, SdcTreeFacts *f) {
         sdc_blob_done(&b);
 }
 
-/* Applies one unit file's ExecStart= lines: an empty assignment resets the list. */
+static const char *skip_blanks(const char *p, const char *end) {
+        while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+        return p;
+}
+
+/* Applies one unit file's ExecStart= lines: an empty assignment resets the list. The file's bytes
+ * are not NUL-terminated (a unit file may end without a newline): every look stays before eol. */
 static void apply_exec_start(SdcTree *t, const char *path, char **exec) {
         SdcBlob b = {};
         const char *p, *end;
@@ -481,15 +488,12 @@ static void apply_exec_start(SdcTree *t, const char *path, char **exec) {
                 return;
         for (p = (const char *) b.data, end = p + b.size; p < end;) {
                 const char *eol = memchr(p, '\n', (size_t) (end - p)) ?: end, *v;
-                size_t l = (size_t) (eol - p);
 
-                v = p + strspn(p, " \t");
-                if ((size_t) (v - p) < l && strneq(v, "ExecStart", 9)) {
-                        v += 9;
-                        v += strspn(v, " \t");
-                        if (*v == '=') {
-                                v++;
-                                v += strspn(v, " \t");
+                v = skip_blanks(p, eol);
+                if ((size_t) (eol - v) >= STRLEN("ExecStart") && memcmp(v, "ExecStart", STRLEN("ExecStart")) == 0) {
+                        v = skip_blanks(v + STRLEN("ExecStart"), eol);
+                        if (v < eol && *v == '=') {
+                                v = skip_blanks(v + 1, eol);
                                 free(*exec);
                                 *exec = v < eol ? strndup(v, (size_t) (eol - v)) : NULL;
                         }

@@ -12,8 +12,15 @@
  *  - a directory entry never replaces anything: mkdir() on an existing name fails, so a
  *    directory over a symlink leaves the symlink in place;
  *  - hard links (nlink >= 2, same inode/device/mode) share contents; a later body is written
- *    into the shared inode.
- * Contents are never copied: nodes point into the mapped image or its unpacked buffer. */
+ *    into the shared inode;
+ *  - a symlink whose target is longer than PATH_MAX is skipped whole (do_header()).
+ *
+ * Memory: every name, mode and link target is kept (path resolution must stay exact), but file
+ * contents only where the probe can need them (want_body()): the image is streamed, and the rest
+ * passes unread. A file the probe reads after all without its contents kept (a symlink made some
+ * other file the binary) is read by a second walk of the image up to its entry
+ * (sdc_image_read_entry()). Both what is kept and the metadata have caps (SdcImageLimits), checked
+ * as the image is read, so that no image can make this process grow past them. */
 
 #include <inttypes.h>
 #include <string.h>
@@ -25,19 +32,20 @@
 #include "tree-internal.h"
 
 typedef struct Inode {
-        const uint8_t *data;
+        const uint8_t *data; /* a kept body (the image's), NULL if it was let pass */
         size_t size;
+        uint64_t entry;      /* index of the entry whose body this is, to fetch it later */
 } Inode;
 
 typedef struct ImageNode ImageNode;
 struct ImageNode {
         ImageNode *parent;
-        const char *name; /* one path component, not NUL-terminated, inside the image */
+        const char *name; /* one path component, not NUL-terminated, in the names arena */
         size_t name_len;
         uint32_t mode;
         SdcNodeType type;
         Inode *inode;     /* regular files */
-        const char *link; /* symlinks: target (not NUL-terminated) */
+        const char *link; /* symlinks: target (a kept body of the image) */
         size_t link_len;
         ImageNode *first_child, *last_child, *prev_sibling, *next_sibling;
         ImageNode *hash_next;
@@ -57,8 +65,19 @@ typedef struct Pool {
         size_t n_chunks;
 } Pool;
 
+/* Names are copied into chunks of this size (a name is at most SDC_CPIO_NAME_MAX bytes). */
+#define NAMES_CHUNK ((size_t) 64 << 10)
+
 typedef struct ImageTree {
         SdcImage *image;
+        SdcTree *tree;
+        SdcImageLimits limits;
+        char **name_chunks;
+        size_t n_name_chunks, name_used;
+        uint64_t metadata; /* bytes of nodes, names, link targets and buckets */
+        uint64_t kept;     /* bytes of file contents kept */
+        uint64_t budget;   /* path steps left for finding parents (see find_parent()) */
+        char message[256]; /* why the tree stopped the walk, if it did */
         ImageNode root;
         ImageNode **buckets;
         size_t n_buckets, n_nodes;
@@ -66,9 +85,13 @@ typedef struct ImageTree {
         Pool node_pool, inode_pool;
         HardLink *links;
         size_t n_links, allocated_links;
-        /* The parent of the previous entry: archives list a directory's entries together. */
+        /* The parent of the previous entry: archives list a directory's entries together. Also the
+         * last parent that could not be found, so that a million entries under one broken link
+         * are not a million walks. */
         ImageNode *cached_parent;
         char cached_parent_path[SDC_CPIO_NAME_MAX + 1];
+        char missing_parent_path[SDC_CPIO_NAME_MAX + 1];
+        size_t missing_parent_len; /* 0: none */
         uint64_t dropped; /* entries the kernel would not have created */
 } ImageTree;
 
@@ -163,6 +186,53 @@ static void unlink_node(ImageTree *it, ImageNode *n) {
                 n->parent->last_child = n->prev_sibling;
         it->n_nodes--;
         it->cached_parent = NULL; /* it may have been the cached parent */
+        if (n->type == SDC_NODE_SYMLINK) {
+                sdc_image_body_free((const uint8_t *) n->link);
+                n->link = NULL;
+        }
+        /* Contents stay: a hard link elsewhere may share the inode. */
+}
+
+static const char *format_bytes(char buf[static 32], uint64_t n) {
+        if (n >= (UINT64_C(1) << 20))
+                (void) snprintf(buf, 32, "%.1f MiB", (double) n / (1 << 20));
+        else
+                (void) snprintf(buf, 32, "%" PRIu64 " B", n);
+        return buf;
+}
+
+/* Counts n more bytes of metadata against its cap. */
+static int charge_metadata(ImageTree *it, uint64_t n) {
+        char a[32];
+
+        it->metadata += n;
+        if (it->metadata <= it->limits.max_metadata)
+                return 0;
+        (void) snprintf(it->message, sizeof(it->message),
+                        "the names, link targets and directory entries of the image exceed the limit of %s "
+                        "(after %zu entries)",
+                        format_bytes(a, it->limits.max_metadata), it->n_nodes);
+        return -E2BIG;
+}
+
+static const char *copy_name(ImageTree *it, const char *name, size_t len) {
+        char *p;
+
+        if (it->n_name_chunks == 0 || it->name_used + len > NAMES_CHUNK) {
+                char **c = reallocarray(it->name_chunks, it->n_name_chunks + 1, sizeof(char *));
+                if (!c)
+                        return NULL;
+                it->name_chunks = c;
+                c[it->n_name_chunks] = malloc(NAMES_CHUNK);
+                if (!c[it->n_name_chunks])
+                        return NULL;
+                it->n_name_chunks++;
+                it->name_used = 0;
+        }
+        p = it->name_chunks[it->n_name_chunks - 1] + it->name_used;
+        memcpy(p, name, len);
+        it->name_used += len;
+        return p;
 }
 
 static int add_node(ImageTree *it, ImageNode *parent, const char *name, size_t len, ImageNode **ret) {
@@ -170,14 +240,24 @@ static int add_node(ImageTree *it, ImageNode *parent, const char *name, size_t l
         size_t b;
         int r;
 
+        r = charge_metadata(it, sizeof(ImageNode) + len);
+        if (r < 0)
+                return r;
         if (it->n_nodes + 1 > it->n_buckets) {
+                r = charge_metadata(it, it->n_buckets * 2 * sizeof(ImageNode *));
+                if (r < 0)
+                        return r;
                 r = grow_buckets(it);
                 if (r < 0)
                         return r;
         }
+        name = copy_name(it, name, len);
+        if (!name)
+                return -ENOMEM;
         n = pool_alloc(&it->node_pool);
         if (!n)
                 return -ENOMEM;
+        it->missing_parent_len = 0; /* a missing parent may exist now */
         *n = (ImageNode) { .parent = parent, .name = name, .name_len = len };
         b = hash_name(it, parent, name, len);
         n->hash_next = it->buckets[b];
@@ -234,13 +314,24 @@ static SdcNodeType type_from_mode(uint32_t m) {
         }
 }
 
+/* Path steps (tree.c's walk counts them) that finding the parents of the image's entries may take:
+ * a start, and this much more per entry read. Real images need a few per entry (most share their
+ * parent with the entry before); an image of entries under long symlink chains would need
+ * thousands each, and costs this error instead of minutes. */
+#define PARENT_STEPS_START     (UINT64_C(1) << 20)
+#define PARENT_STEPS_PER_ENTRY UINT64_C(256)
+
 /* The parent directory of an entry, looked up as the kernel's path walk would (symlinks
- * followed, inside the image). NULL if it does not exist or is not a directory. */
-static ImageNode *find_parent(SdcTree *t, ImageTree *it, const char *name, size_t dir_len) {
+ * followed, inside the image). NULL if it does not exist or is not a directory (*ret_error 0), or
+ * if the lookups of the image have used up their budget (*ret_error -E2BIG). */
+static ImageNode *find_parent(SdcTree *t, ImageTree *it, const char *name, size_t dir_len, int *ret_error) {
         SdcNode n;
         SdcStat st;
         char path[SDC_CPIO_NAME_MAX + 1];
+        uint64_t steps;
+        int r;
 
+        *ret_error = 0;
         if (dir_len == 0)
                 return &it->root;
         if (dir_len > SDC_CPIO_NAME_MAX)
@@ -248,14 +339,116 @@ static ImageNode *find_parent(SdcTree *t, ImageTree *it, const char *name, size_
         if (it->cached_parent && strlen(it->cached_parent_path) == dir_len &&
             memcmp(it->cached_parent_path, name, dir_len) == 0)
                 return it->cached_parent;
+        if (it->missing_parent_len == dir_len && memcmp(it->missing_parent_path, name, dir_len) == 0)
+                return NULL;
 
         memcpy(path, name, dir_len);
         path[dir_len] = 0;
-        if (sdc_tree_resolve_node(t, path, 0, &n, &st) < 0 || st.type != SDC_NODE_DIRECTORY)
+        steps = t->steps;
+        r = sdc_tree_resolve_node(t, path, 0, &n, &st);
+        steps = t->steps - steps;
+        if (steps > it->budget) {
+                (void) snprintf(it->message, sizeof(it->message),
+                                "finding the parent directories of the image's entries takes more than %" PRIu64
+                                " path steps plus %" PRIu64 " per entry (long symlink chains?)",
+                                PARENT_STEPS_START, PARENT_STEPS_PER_ENTRY);
+                *ret_error = -E2BIG;
                 return NULL;
+        }
+        it->budget -= steps;
+        if (r < 0 || st.type != SDC_NODE_DIRECTORY) {
+                memcpy(it->missing_parent_path, path, dir_len + 1);
+                it->missing_parent_len = dir_len;
+                return NULL;
+        }
         memcpy(it->cached_parent_path, path, dir_len + 1);
         it->cached_parent = n.ptr;
         return n.ptr;
+}
+
+/* What the probe (probe.c, manifest.c) reads whole, by the last component of the entry's name:
+ * the systemd binary and its shared library, os-release and initrd-release, fstab, the init, the
+ * switch-root unit and its drop-ins, the sdcompat manifest. Only a hint: a file the probe reads by
+ * another name (through a symlink) is fetched by a second walk (image_read()). */
+static bool probe_may_read(const char *base, size_t len) {
+        static const char *const names[] = {
+                "systemd", "os-release", "initrd-release", "fstab", "init", "initrd-switch-root.service", "manifest",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (len == strlen(names[i]) && memcmp(base, names[i], len) == 0)
+                        return true;
+        if (len > STRLEN("libsystemd-shared-") && memcmp(base, "libsystemd-shared-", STRLEN("libsystemd-shared-")) == 0)
+                return true;
+        return len > STRLEN(".conf") && memcmp(base + len - STRLEN(".conf"), ".conf", STRLEN(".conf")) == 0;
+}
+
+static size_t base_of(const SdcCpioEntry *e, const char **ret_base) {
+        const char *name = e->name, *base;
+        size_t len = e->name_len;
+
+        while (len > 0 && name[len - 1] == '/')
+                len--;
+        base = memrchr(name, '/', len);
+        base = base ? base + 1 : name;
+        *ret_base = base;
+        return len - (size_t) (base - name);
+}
+
+static int charge_kept(ImageTree *it, uint64_t n, const char *name) {
+        char a[32];
+
+        if (n <= it->limits.max_kept && it->kept <= it->limits.max_kept - n) {
+                it->kept += n;
+                return 0;
+        }
+        (void) snprintf(it->message, sizeof(it->message),
+                        "the file contents the probe needs exceed the limit of %s at \"%s\" (%" PRIu64 " bytes)",
+                        format_bytes(a, it->limits.max_kept), name, n);
+        return -E2BIG;
+}
+
+static int want_body(const SdcCpioEntry *e, void *userdata) {
+        SdcTree *t = userdata;
+        ImageTree *it = t->backend;
+        const char *base;
+        size_t len = base_of(e, &base);
+        int r;
+
+        it->budget += PARENT_STEPS_PER_ENTRY;
+        switch (type_from_mode(e->mode)) {
+        case SDC_NODE_SYMLINK:
+                /* The kernel skips a symlink whose target is longer than PATH_MAX. */
+                if (e->size > SDC_CPIO_NAME_MAX)
+                        return 0;
+                r = charge_metadata(it, e->size + 1);
+                return r < 0 ? r : 1;
+        case SDC_NODE_REGULAR:
+                if (e->size == 0 || !probe_may_read(base, len))
+                        return 0;
+                r = charge_kept(it, e->size, e->name);
+                return r < 0 ? r : 1;
+        default:
+                return 0;
+        }
+}
+
+/* An entry that is not applied: its kept body goes back. */
+static void unused_body(ImageTree *it, const SdcCpioEntry *e) {
+        if (!e->data)
+                return;
+        if (type_from_mode(e->mode) == SDC_NODE_REGULAR)
+                it->kept -= e->size;
+        sdc_image_body_free(e->data);
+}
+
+/* An entry's body becomes an inode's contents: what was kept before goes back. */
+static void set_contents(ImageTree *it, Inode *inode, const SdcCpioEntry *e) {
+        if (inode->data) {
+                it->kept -= inode->size;
+                sdc_image_body_free(inode->data);
+        }
+        *inode = (Inode) { .data = e->data, .size = e->size, .entry = e->index };
 }
 
 static int apply_entry(const SdcCpioEntry *e, unsigned segment, void *userdata) {
@@ -276,12 +469,21 @@ static int apply_entry(const SdcCpioEntry *e, unsigned segment, void *userdata) 
         dir_len = base > name ? (size_t) (base - name - 1) : 0;
 
         if (base_len == 0 || (base_len == 1 && base[0] == '.') ||
-            (base_len == 2 && base[0] == '.' && base[1] == '.'))
+            (base_len == 2 && base[0] == '.' && base[1] == '.')) {
+                unused_body(it, e);
                 return 0; /* "." or the root: mkdir fails with EEXIST in the kernel too */
+        }
 
-        parent = find_parent(t, it, name, dir_len);
+        if (type == SDC_NODE_SYMLINK && !e->data) {
+                it->dropped++; /* a target longer than PATH_MAX: the kernel skips the entry */
+                return 0;
+        }
+        parent = find_parent(t, it, name, dir_len, &r);
+        if (r < 0)
+                return r;
         if (!parent) {
                 it->dropped++;
+                unused_body(it, e);
                 return 0;
         }
 
@@ -297,8 +499,7 @@ static int apply_entry(const SdcCpioEntry *e, unsigned segment, void *userdata) 
                 if (old->type == type && type == SDC_NODE_REGULAR) {
                         /* Opened with O_TRUNC (or, for a hard link, written in place). */
                         old->mode = e->mode;
-                        old->inode->data = e->data;
-                        old->inode->size = e->size;
+                        set_contents(it, old->inode, e);
                         return 0;
                 }
                 if (old->type == type && type == SDC_NODE_OTHER) {
@@ -307,14 +508,17 @@ static int apply_entry(const SdcCpioEntry *e, unsigned segment, void *userdata) 
                 }
                 if (old->type == SDC_NODE_DIRECTORY && old->first_child) {
                         it->dropped++; /* rmdir() of a non-empty directory fails */
+                        unused_body(it, e);
                         return 0;
                 }
                 unlink_node(it, old);
         }
 
         r = add_node(it, parent, base, base_len, &n);
-        if (r < 0)
+        if (r < 0) {
+                unused_body(it, e);
                 return r;
+        }
         n->mode = e->mode;
         n->type = type;
 
@@ -334,9 +538,10 @@ static int apply_entry(const SdcCpioEntry *e, unsigned segment, void *userdata) 
                                 if (r < 0)
                                         return r;
                         }
-                        *inode = (Inode) { .data = e->data, .size = e->size };
+                        *inode = (Inode) { .entry = e->index };
+                        set_contents(it, inode, e);
                 } else if (e->size > 0)
-                        *inode = (Inode) { .data = e->data, .size = e->size };
+                        set_contents(it, inode, e);
                 n->inode = inode;
         }
         return 0;
@@ -385,12 +590,32 @@ static int image_readlink(SdcTree *t, const SdcNode *n, char **ret) {
 }
 
 static int image_read(SdcTree *t, const SdcNode *n, uint64_t max_size, SdcBlob *ret) {
+        ImageTree *it = t->backend;
         const ImageNode *node = n->ptr;
+        Inode *inode;
+        int r;
 
         if (node->type != SDC_NODE_REGULAR)
                 return -EINVAL;
-        if (node->inode->size > max_size)
+        inode = node->inode;
+        if (inode->size > max_size)
                 return -EFBIG;
+        if (!inode->data && inode->size > 0) {
+                const uint8_t *data;
+
+                /* Let pass on the first walk (want_body() did not know this file would be read). */
+                r = charge_kept(it, inode->size, node->name);
+                if (r < 0) {
+                        log_debug("%s: %s", t->description, it->message);
+                        return -EFBIG;
+                }
+                r = sdc_image_read_entry(it->image, inode->entry, &data);
+                if (r < 0) {
+                        it->kept -= inode->size;
+                        return r;
+                }
+                inode->data = data;
+        }
         *ret = (SdcBlob) { .data = node->inode->data ?: (const uint8_t *) "", .size = node->inode->size };
         return 0;
 }
@@ -423,6 +648,9 @@ static void image_free(SdcTree *t) {
         if (!it)
                 return;
         sdc_image_free(it->image);
+        for (size_t i = 0; i < it->n_name_chunks; i++)
+                free(it->name_chunks[i]);
+        free(it->name_chunks);
         pool_free(&it->node_pool);
         pool_free(&it->inode_pool);
         free(it->buckets);
@@ -465,12 +693,28 @@ static int open_image(int dir_fd, const char *path, const uint8_t *data, size_t 
         if (r < 0)
                 return r;
 
+        it->tree = t;
+        it->budget = PARENT_STEPS_START;
+        it->limits = limits ? *limits :
+                              (SdcImageLimits) {
+                                      .max_unpacked = SDC_IMAGE_DEFAULT_MAX_UNPACKED,
+                                      .max_entries = SDC_IMAGE_DEFAULT_MAX_ENTRIES,
+                              };
+        if (it->limits.max_kept == 0)
+                it->limits.max_kept = SDC_IMAGE_DEFAULT_MAX_KEPT;
+        if (it->limits.max_metadata == 0)
+                it->limits.max_metadata = SDC_IMAGE_DEFAULT_MAX_METADATA;
+
         if (data)
-                r = sdc_image_open_buffer(data, size, limits, apply_entry, t, &it->image, ret_error);
+                r = sdc_image_open_buffer_want(data, size, &it->limits, want_body, apply_entry, t, &it->image,
+                                               ret_error);
         else
-                r = sdc_image_open(dir_fd, path, limits, apply_entry, t, &it->image, ret_error);
-        if (r < 0)
+                r = sdc_image_open_want(dir_fd, path, &it->limits, want_body, apply_entry, t, &it->image, ret_error);
+        if (r < 0) {
+                if (it->message[0] && ret_error)
+                        (void) snprintf(ret_error->message, sizeof(ret_error->message), "%s", it->message);
                 return r;
+        }
         t->image = it->image;
         if (it->dropped > 0)
                 log_debug("%s: %" PRIu64 " entries would not be created by the kernel (missing parent, "

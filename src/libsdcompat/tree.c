@@ -111,13 +111,14 @@ static int walk_push(Walk *w, SdcNode n, const char *name, size_t len) {
 
 /* Replaces the pending queue (*pending, from offset *pos) with target + rest. rest is empty or
  * starts with the '/' that followed the symlink's name, so a trailing slash is kept. */
-static int splice_symlink(char **pending, size_t *pos, const char *target) {
+static int splice_symlink(char **pending, size_t *pos, const char *target, uint64_t *steps) {
         const char *rest = *pending + *pos;
         size_t tl = strlen(target), rl = strlen(rest);
         char *n;
 
         if (tl + rl + 1 > WALK_MAX_PENDING)
                 return -ENAMETOOLONG;
+        *steps += (tl + rl) / 16;
         n = malloc(tl + rl + 1);
         if (!n)
                 return -ENOMEM;
@@ -164,6 +165,7 @@ static int walk(Walk *w, const char *path, unsigned flags, SdcStat *ret_stat) {
                         pos++;
                 if (pending[pos] == 0)
                         break;
+                w->tree->steps++;
                 name = pending + pos;
                 len = strcspn(name, "/");
                 pos += len;
@@ -202,7 +204,7 @@ static int walk(Walk *w, const char *path, unsigned flags, SdcStat *ret_stat) {
                                 return -ENOENT;
                         if (target[0] == '/')
                                 walk_reset(w);
-                        r = splice_symlink(&pending, &pos, target);
+                        r = splice_symlink(&pending, &pos, target, &w->tree->steps);
                         if (r < 0)
                                 return r;
                         continue;

@@ -28,8 +28,10 @@ typedef struct SdcStat {
         uint64_t size;
 } SdcStat;
 
-/* File contents: borrowed from the tree (an image's unpacked data), an mmap() the blob owns, or a
- * malloc()ed copy the blob owns (small files). Always release with sdc_blob_done(). */
+/* File contents: borrowed from the tree (an image's kept body), an mmap() the blob owns, or a
+ * malloc()ed copy the blob owns (small files). Always release with sdc_blob_done(). The bytes are
+ * not NUL-terminated (a directory tree's copies are exactly size bytes, so that an over-read shows
+ * under ASan): every parser is bounded by size. */
 typedef struct SdcBlob {
         const uint8_t *data;
         size_t size;

@@ -7,7 +7,9 @@
 #                (sdcompat-inject(8)), packed by GNU cpio with the record sha256sum computed
 #   otherwise    (fuzz-image, fuzz-parsers) images built by the real tools (tests/unit/mkimage.sh):
 #                the small images in every compression and both cpio formats, and the
-#                concatenations dracut and bootloaders make
+#                concatenations dracut and bootloaders make; and the hostile images of issue #10
+#                (tests/unit/mkhostile.sh, with few entries): symlink loops under many entries,
+#                512 MiB of zeros in a few KiB
 #
 #   make-corpus.sh CORPUSDIR [FUZZER]
 set -eu
@@ -65,4 +67,8 @@ if [ "$fuzzer" = fuzz-inject ]; then
                         head -c $((trailer - 110 + 124)) "$work/seg.cpio"; } >"$out"
         done
 fi
+sh "$here/../unit/mkhostile.sh" "$work/hostile" 64
+for f in "$work"/hostile/*; do
+        cp "$f" "$corpus/hostile-$(basename "$f")"
+done
 echo "$(ls "$corpus" | wc -l) seeds in $corpus"

@@ -3,16 +3,19 @@
  * walk) and for images, and images follow the kernel's override semantics. */
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "macro.h"
 #include "strv.h"
 #include "tests.h"
+#include "tree-internal.h"
 #include "tree.h"
 
 static char root[PATH_MAX];
@@ -212,6 +215,17 @@ static void test_image_overrides(void) {
         ASSERT_TRUE(sdc_tree_image(t) != NULL);
         sdc_tree_free(t);
 
+        /* "f" and "one" are not what the probe reads: their contents were let pass, and a read fetches
+         * them by a second walk, counted against the cap on kept contents like the rest. */
+        limits.max_kept = 3;
+        ASSERT_EQ(sdc_tree_open_image(AT_FDCWD, img, &limits, &t, &err), 0);
+        ASSERT_EQ(sdc_tree_read(t, "/f", 1024, &b), -EFBIG);
+        ASSERT_EQ(sdc_tree_read(t, "/lib/one", 1024, &b), 0);
+        ASSERT_EQ(b.size, 2);
+        ASSERT_TRUE(memcmp(b.data, "1\n", 2) == 0);
+        sdc_blob_done(&b);
+        sdc_tree_free(t);
+
         snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, img);
         ASSERT_EQ(run(cmd), 0);
 }
@@ -294,16 +308,107 @@ static void test_manual_walk(void) {
         check_resolver(SDC_TREE_NO_OPENAT2);
 }
 
-int main(void) {
+/* The hostile images of issue #10 (tests/unit/mkhostile.sh), built once into hostile_dir. */
+static char hostile_dir[PATH_MAX];
+
+static long peak_rss_kib(void) {
+        struct rusage ru;
+
+        ASSERT_EQ(getrusage(RUSAGE_SELF, &ru), 0);
+        return ru.ru_maxrss;
+}
+
+static void make_hostile_images(void) {
+        const char *src = getenv("SDCOMPAT_SOURCE_ROOT");
         char cmd[PATH_MAX * 3];
 
+        snprintf(hostile_dir, sizeof(hostile_dir), "/tmp/sdcompat-test-hostile-XXXXXX");
+        ASSERT_TRUE(mkdtemp(hostile_dir));
+        snprintf(cmd, sizeof(cmd), "sh %s/tests/unit/mkhostile.sh %s 3000", src ? src : "..", hostile_dir);
+        ASSERT_EQ(run(cmd), 0);
+}
+
+static int open_hostile(const char *name, SdcTree **ret, SdcImageError *err) {
+        char path[PATH_MAX * 2];
+
+        snprintf(path, sizeof(path), "%s/%s", hostile_dir, name);
+        return sdc_tree_open_image(AT_FDCWD, path, NULL, ret, err);
+}
+
+/* Memory does not follow the image: 512 MiB of zeros in a file the probe does not read pass
+ * without being kept (before the reader streamed, they took 512 MiB). Reading that file anyway is
+ * refused by the cap on kept contents, and so is an image whose systemd binary is that large. Run
+ * first, while this process's peak is still small. */
+static void test_image_memory_bounded(void) {
+        SdcImageError err = {};
+        SdcTree *t = NULL;
+        SdcBlob b = {};
+        long before = peak_rss_kib();
+
+        ASSERT_EQ(open_hostile("zeros-unread.cpio.zst", &t, &err), 0);
+        fprintf(stderr, "   peak RSS %ld KiB before, %ld KiB after\n", before, peak_rss_kib());
+        ASSERT_TRUE(peak_rss_kib() < before + 64 * 1024);
+        ASSERT_EQ(sdc_tree_exists(t, "/usr/lib/firmware.bin"), 1);
+        ASSERT_EQ(sdc_tree_read(t, "/usr/lib/firmware.bin", UINT64_MAX, &b), -EFBIG);
+        sdc_tree_free(t);
+
+        ASSERT_EQ(open_hostile("zeros-systemd.cpio.zst", &t, &err), -E2BIG);
+        ASSERT_TRUE(strstr(err.message, "file contents the probe needs exceed the limit of 64.0 MiB"));
+        ASSERT_TRUE(strstr(err.message, "usr/lib/systemd/systemd"));
+        ASSERT_TRUE(peak_rss_kib() < before + 128 * 1024);
+}
+
+/* The caps on metadata and on kept contents, made small: each is an error that names the limit. */
+static void test_image_caps(void) {
+        SdcImageLimits limits = { .max_unpacked = SDC_IMAGE_DEFAULT_MAX_UNPACKED,
+                                  .max_entries = SDC_IMAGE_DEFAULT_MAX_ENTRIES,
+                                  .max_metadata = 256 << 10 };
+        char path[PATH_MAX * 2];
+        SdcImageError err = {};
+        SdcTree *t = NULL;
+
+        /* 3000 names of 200 bytes: about 900 KiB of nodes and names. */
+        snprintf(path, sizeof(path), "%s/many-names.cpio.zst", hostile_dir);
+        ASSERT_EQ(sdc_tree_open_image(AT_FDCWD, path, &limits, &t, &err), -E2BIG);
+        ASSERT_TRUE(strstr(err.message,
+                           "names, link targets and directory entries of the image exceed the limit of 262144 B"));
+        ASSERT_EQ(sdc_tree_open_image(AT_FDCWD, path, NULL, &t, &err), 0);
+        sdc_tree_free(t);
+}
+
+/* CPU does not follow symlink chains: entries under two loops of 40 long symlinks, alternating,
+ * cost a bounded number of path steps and then a clear error (before: about 2 ms per entry, with
+ * no bound); entries all under one such loop cost one walk thanks to the negative cache. */
+static void test_image_symlink_chains(void) {
+        SdcImageError err = {};
+        SdcTree *t = NULL;
+
+        ASSERT_EQ(open_hostile("chains-alternating.cpio.zst", &t, &err), -E2BIG);
+        ASSERT_TRUE(strstr(err.message, "path steps"));
+
+        ASSERT_EQ(open_hostile("chains-one-parent.cpio.zst", &t, &err), 0);
+        fprintf(stderr, "   %" PRIu64 " path steps for 3000 entries under one loop\n", t->steps);
+        /* One walk of a loop is ~90,000 steps (40 links of 2,000 components each). */
+        ASSERT_TRUE(t->steps < 200000);
+        ASSERT_EQ(sdc_tree_exists(t, "/a0/x0"), 0);
+        ASSERT_EQ(sdc_tree_resolve(t, "/a0", 0, NULL, NULL), -ELOOP);
+        sdc_tree_free(t);
+}
+
+int main(void) {
+        char cmd[PATH_MAX * 4];
+
+        make_hostile_images();
+        TEST(test_image_memory_bounded);
+        TEST(test_image_symlink_chains);
+        TEST(test_image_caps);
         make_hostile_root();
         TEST(test_openat2_resolver);
         TEST(test_manual_walk);
         TEST(test_image_overrides);
         TEST(test_scan_and_read_at);
 
-        snprintf(cmd, sizeof(cmd), "rm -rf %s %s", root, outside);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s", root, outside, hostile_dir);
         ASSERT_EQ(run(cmd), 0);
         return 0;
 }
