@@ -29,23 +29,13 @@ _printf_(4, 5) static int fail(int error, char *reason, size_t reason_size, cons
         return error;
 }
 
-static int hex_digit(uint8_t c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Eight hex digits, nothing else: the kernel's hex2bin() refuses what strtoul() would have let pass
  * (spaces, signs, "0x"), and so do we. */
 static bool parse_hex8(const uint8_t *p, uint32_t *ret) {
         uint32_t v = 0;
 
         for (size_t i = 0; i < 8; i++) {
-                int d = hex_digit(p[i]);
+                int d = unhexchar((char) p[i]);
                 if (d < 0)
                         return false;
                 v = v << 4 | (uint32_t) d;

@@ -74,6 +74,17 @@ static inline void fclosep(FILE **f) {
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Overflow-checked size arithmetic: hostile headers carry sizes near SIZE_MAX. */
+/* The value of one hex digit, either case; -1 for anything else (cpio headers, SHA-256 strings). */
+static inline int unhexchar(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
 static inline bool size_add_ok(size_t a, size_t b, size_t *ret) {
         return !__builtin_add_overflow(a, b, ret);
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "macro.h"
 #include "sha256.h"
 
 static const uint32_t K[64] = {
@@ -107,21 +108,11 @@ void sha256_to_hex(const uint8_t digest[SHA256_DIGEST_SIZE], char hex[SHA256_HEX
         hex[2 * SHA256_DIGEST_SIZE] = 0;
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int sha256_from_hex(const char *hex, uint8_t digest[SHA256_DIGEST_SIZE]) {
         if (strlen(hex) != 2 * SHA256_DIGEST_SIZE)
                 return -EINVAL;
         for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++) {
-                int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
+                int hi = unhexchar(hex[2 * i]), lo = unhexchar(hex[2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
                 digest[i] = (uint8_t)(hi << 4 | lo);
