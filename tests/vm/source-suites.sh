@@ -1,0 +1,130 @@
+# tests/vm/source-suites.sh — "suites" whose systemd is built from a source tree: sourced by lib.sh.
+# shellcheck shell=bash disable=SC2034 # the globals set here are read by lib.sh and the scripts
+#
+# A source suite is a Debian suite (its tree, its dracut, its toolchain) whose systemd and udev
+# are replaced by a build of a checksummed source tarball from $SDCOMPAT_VM_SOURCES (default
+# /work/shared/sources; never downloaded). For RHEL 7 (systemd 219):
+#   rhel-7.7, rhel-7.8, rhel-7.9   bullseye + systemd-rhel-7.X, with /etc/os-release,
+#                                  /etc/redhat-release and, in the image, /etc/initrd-release as
+#                                  RHEL 7 writes them
+#   rhel-7.8-rebranded             the same 7.8 build with none of those facts: the os-release of
+#                                  a cloud vendor's rebuild, no redhat-release (sdcompat's
+#                                  "unknown" path)
+#
+# Cache ($VM_CACHE):
+#   src/buildroot-bullseye-KEY/    bullseye with the build dependencies (scripts/mkchroot)
+#   src/systemd-TREE-KEY/          the install (make install DESTDIR) of one tree; KEY covers the
+#                                  tarball's checksum, the patches, the flags and the build root
+# The suite's root tree is roots/KEY like any other: bullseye's tree (the same mmdebstrap recipe)
+# with Debian's systemd/udev files removed and the build installed over it.
+VM_SOURCES=${SDCOMPAT_VM_SOURCES:-/work/shared/sources}
+VM_SOURCE_SUITES=(rhel-7.7 rhel-7.8 rhel-7.9 rhel-7.8-rebranded)
+SRC_BASE_SUITE=bullseye
+SRC_BUILD_PACKAGES=build-essential,autoconf,automake,libtool,intltool,gperf,pkg-config,m4,gettext,libcap-dev,libmount-dev,libblkid-dev,libkmod-dev,libgcrypt20-dev,libgpg-error-dev,python3
+# Bump when src_buildroot or src_build changes what they make.
+SRC_BUILD_RECIPE=1
+
+source_suite() {
+        local s
+        for s in "${VM_SOURCE_SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done
+        return 1
+}
+
+# The bullseye build root: sets SRC_BUILDROOT.
+src_buildroot() {
+        local key log
+        key=$(recipe_hash "$SRC_BASE_SUITE" "$SRC_BUILD_PACKAGES" "$(file_hash "$REPO_DIR/scripts/mkchroot")")
+        SRC_BUILDROOT=$VM_CACHE/src/buildroot-$SRC_BASE_SUITE-$key
+        [ -e "$SRC_BUILDROOT.done" ] && return 0
+        mkdir -p "$VM_CACHE/src" "$VM_CACHE/logs"
+        log=$VM_CACHE/logs/mkchroot-buildroot-$SRC_BASE_SUITE.log
+        (
+                flock 9
+                [ -e "$SRC_BUILDROOT.done" ] && exit 0
+                rm -rf "$SRC_BUILDROOT.tmp"
+                note "building the $SRC_BASE_SUITE build root in $SRC_BUILDROOT (mmdebstrap)"
+                "$REPO_DIR/scripts/mkchroot" "$SRC_BASE_SUITE" "$SRC_BUILDROOT.tmp" --variant=apt --quiet \
+                        --include="$SRC_BUILD_PACKAGES" > "$log" 2>&1 ||
+                        { tail -n 30 "$log" >&2; die "mkchroot $SRC_BASE_SUITE (build root) failed"; }
+                rm -rf "$SRC_BUILDROOT.tmp/var/cache/apt/archives"/*.deb
+                mv "$SRC_BUILDROOT.tmp" "$SRC_BUILDROOT"
+                touch "$SRC_BUILDROOT.done"
+        ) 9> "$VM_CACHE/src/.lock.buildroot"
+        [ -e "$SRC_BUILDROOT.done" ] || die "building the build root failed"
+}
+
+# The source tree behind a source suite: "rhel-7.8-rebranded" is built from rhel-7.8.
+src_tree_of() {
+        case $1 in
+        rhel-7.7|rhel-7.8|rhel-7.9) echo "$1" ;;
+        rhel-7.8-rebranded) echo rhel-7.8 ;;
+        *) return 1 ;;
+        esac
+}
+
+# configure flags of the RHEL 7 build: what RHEL enables and a Debian chroot cannot (SELinux,
+# gcrypt, audit, ...) is off; the rest as RHEL's spec file has it. /usr is merged, as on RHEL 7.
+SRC_CONFIGURE_FLAGS="--prefix=/usr --sysconfdir=/etc --localstatedir=/var \
+--with-rootprefix=/usr --with-rootlibdir=/usr/lib/x86_64-linux-gnu --libdir=/usr/lib/x86_64-linux-gnu \
+--disable-manpages --disable-selinux --disable-gcrypt --disable-python-devel --disable-kdbus \
+--disable-terminal --disable-gudev --disable-myhostname --disable-networkd --disable-importd \
+--without-python --with-sysvinit-path= --with-sysvrcnd-path="
+SRC_CFLAGS="-O2 -fcommon -Wno-error"
+SRC_CPPFLAGS="-include sys/sysmacros.h"
+
+# Builds systemd from the tarball of TREE (rhel-7.7, ...) and installs it into a directory: sets
+# SRC_INSTALL. The tarball's SHA-256 must be the one SHA256SUMS lists; nothing is downloaded.
+src_build() {
+        local tree=$1 tarball sums want have key log patches
+        tarball=$VM_SOURCES/systemd-$tree.tar.xz
+        sums=$VM_SOURCES/SHA256SUMS
+        [ -r "$tarball" ] || die "no source tarball $tarball"
+        [ -r "$sums" ] || die "no $sums to verify $tarball against"
+        want=$(awk -v f="systemd-$tree.tar.xz" '$2 == f || $2 == "*" f { print $1 }' "$sums")
+        [ -n "$want" ] || die "$sums does not list systemd-$tree.tar.xz"
+        have=$(sha256sum "$tarball" | cut -d' ' -f1)
+        [ "$have" = "$want" ] || die "systemd-$tree.tar.xz: SHA-256 $have, but $sums says $want"
+        src_buildroot
+        patches=("$VM_DIR"/patches/rhel7/*.patch)
+        key=$(recipe_hash "$want" "$SRC_BUILD_RECIPE" "$SRC_CONFIGURE_FLAGS" "$SRC_CFLAGS" "$SRC_CPPFLAGS" \
+                "$(file_hash "${patches[@]}")" "${SRC_BUILDROOT##*/}")
+        SRC_INSTALL=$VM_CACHE/src/systemd-$tree-$key
+        [ -e "$SRC_INSTALL.done" ] && return 0
+        log=$VM_CACHE/logs/build-systemd-$tree-$key.log
+        (
+                flock 9
+                [ -e "$SRC_INSTALL.done" ] && exit 0
+                note "building systemd from $tarball (log: $log)"
+                rm -rf "$SRC_BUILDROOT/build/$tree" "$SRC_INSTALL.tmp"
+                mkdir -p "$SRC_BUILDROOT/build/$tree"
+                tar -xJf "$tarball" -C "$SRC_BUILDROOT/build/$tree" --strip-components=1
+                for p in "${patches[@]}"; do
+                        patch -d "$SRC_BUILDROOT/build/$tree" -p1 < "$p" >> "$log" 2>&1 ||
+                                die "patch $p does not apply to $tree"
+                done
+                # Left out of the tarballs (sources README): only libsystemd-terminal reads it.
+                touch "$SRC_BUILDROOT/build/$tree/src/libsystemd-terminal/unifont.hex"
+                unshare --mount --propagation private -- /bin/sh -euc '
+                        t=$1; shift
+                        mount -t proc proc "$t/proc"
+                        exec chroot "$t" /bin/sh -euc "$@"' sh "$SRC_BUILDROOT" '
+                        cd /build/$1
+                        ./autogen.sh
+                        ./configure CFLAGS="$2" $3
+                        nice -n 10 make -j2 CPPFLAGS="$4"
+                        rm -rf /build/$1.dest
+                        make install DESTDIR=/build/$1.dest' sh "$tree" "$SRC_CFLAGS" "$SRC_CONFIGURE_FLAGS" "$SRC_CPPFLAGS" \
+                        >> "$log" 2>&1 || { tail -n 40 "$log" >&2; die "building systemd $tree failed (log: $log)"; }
+                mv "$SRC_BUILDROOT/build/$tree.dest" "$SRC_INSTALL.tmp"
+                rm -rf "$SRC_BUILDROOT/build/$tree"
+                # What the tree keeps of Debian: libsystemd0 and libudev1 (other packages link them;
+                # 219's own programs link their internal libraries statically), headers, docs.
+                (cd "$SRC_INSTALL.tmp" && rm -rf usr/include usr/share/doc usr/share/man \
+                        usr/lib/x86_64-linux-gnu/libsystemd.* usr/lib/x86_64-linux-gnu/libudev.* \
+                        usr/lib/x86_64-linux-gnu/libnss_* usr/lib/x86_64-linux-gnu/pkgconfig \
+                        usr/lib/x86_64-linux-gnu/security usr/share/pkgconfig)
+                mv "$SRC_INSTALL.tmp" "$SRC_INSTALL"
+                touch "$SRC_INSTALL.done"
+        ) 9> "$VM_CACHE/src/.lock.build-$tree"
+        [ -e "$SRC_INSTALL.done" ] || die "building systemd $tree failed"
+}
