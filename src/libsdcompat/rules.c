@@ -233,6 +233,16 @@ static int parse_cmdline_token(const char *t) {
         return isempty(k) || k[0] == '=' ? -EINVAL : 0;
 }
 
+/* A boolean condition's value: yes/no as systemd spells them, or "unknown". -2 if neither. */
+static int bool_token(const char *t) {
+        int b;
+
+        if (streq(t, "unknown"))
+                return -1;
+        b = sdc_parse_boolean(t);
+        return b < 0 ? -2 : b;
+}
+
 static const char *const skew_names[] = { "older-initrd", "newer-initrd", "same" };
 
 static int validate_line(KeyType type, const char *line) {
@@ -249,7 +259,7 @@ static int validate_line(KeyType type, const char *line) {
                 int r = 0;
 
                 switch (type) {
-                case TYPE_BOOL: r = sdc_parse_boolean(t) < 0 || n > 0 ? -EINVAL : 0; break;
+                case TYPE_BOOL: r = bool_token(t) < -1 || n > 0 ? -EINVAL : 0; break;
                 case TYPE_VERSION: r = parse_version_token(t, &vt); break;
                 case TYPE_KERNEL: r = parse_kernel_token(t, &op, &a, &b); break;
                 case TYPE_CGROUP:
@@ -268,7 +278,11 @@ static int validate_line(KeyType type, const char *line) {
 
 /* ---- evaluation ------------------------------------------------------------------------------ */
 
+/* want: 1 (yes), 0 (no), -1 ("unknown": holds exactly when the fact is not known, for a rule that
+ * is the fallback of another that decides from the fact). */
 static SdcMatch tri_match(SdcTri fact, int want) {
+        if (want == -1)
+                return fact == SDC_TRI_UNKNOWN ? SDC_MATCH_YES : SDC_MATCH_NO;
         if (fact == SDC_TRI_UNKNOWN)
                 return SDC_MATCH_UNKNOWN;
         return (fact == SDC_TRI_YES) == (want == 1) ? SDC_MATCH_YES : SDC_MATCH_NO;
@@ -309,19 +323,19 @@ static SdcMatch eval_line(CondKey key, const char *line, const SdcPairFacts *f) 
                 SdcMatch m = SDC_MATCH_UNKNOWN;
 
                 switch (key) {
-                case KEY_INITRD_SYSTEMD: m = tri_match(f->initrd_systemd, sdc_parse_boolean(t)); break;
+                case KEY_INITRD_SYSTEMD: m = tri_match(f->initrd_systemd, bool_token(t)); break;
                 case KEY_INITRD_SWITCH_ROOT_VIA_SYSTEMCTL:
-                        m = tri_match(f->initrd_switch_root_via_systemctl, sdc_parse_boolean(t));
+                        m = tri_match(f->initrd_switch_root_via_systemctl, bool_token(t));
                         break;
-                case KEY_ROOT_SYSTEMD: m = tri_match(f->root_systemd, sdc_parse_boolean(t)); break;
-                case KEY_ROOT_USR_SEPARATE: m = tri_match(f->root_usr_separate, sdc_parse_boolean(t)); break;
-                case KEY_ROOT_OS_RELEASE: m = tri_match(f->root_os_release, sdc_parse_boolean(t)); break;
-                case KEY_ROOT_HAS_BINARY_PATH: m = tri_match(f->root_has_binary_path, sdc_parse_boolean(t)); break;
-                case KEY_INIT_ARGS_BREAK_PARSING: m = tri_match(f->init_args_break_parsing, sdc_parse_boolean(t)); break;
+                case KEY_ROOT_SYSTEMD: m = tri_match(f->root_systemd, bool_token(t)); break;
+                case KEY_ROOT_USR_SEPARATE: m = tri_match(f->root_usr_separate, bool_token(t)); break;
+                case KEY_ROOT_OS_RELEASE: m = tri_match(f->root_os_release, bool_token(t)); break;
+                case KEY_ROOT_HAS_BINARY_PATH: m = tri_match(f->root_has_binary_path, bool_token(t)); break;
+                case KEY_INIT_ARGS_BREAK_PARSING: m = tri_match(f->init_args_break_parsing, bool_token(t)); break;
                 case KEY_INITRD_SYSTEMCTL_IGNORES_SIGTERM:
-                        m = tri_match(f->initrd_systemctl_ignores_sigterm, sdc_parse_boolean(t));
+                        m = tri_match(f->initrd_systemctl_ignores_sigterm, bool_token(t));
                         break;
-                case KEY_ROOT_SPARES_SWITCH_ROOT: m = tri_match(f->root_spares_switch_root, sdc_parse_boolean(t)); break;
+                case KEY_ROOT_SPARES_SWITCH_ROOT: m = tri_match(f->root_spares_switch_root, bool_token(t)); break;
                 case KEY_INITRD_VERSION:
                 case KEY_ROOT_VERSION: {
                         bool initrd = key == KEY_INITRD_VERSION;

@@ -30,7 +30,7 @@ note() { echo "sdvm: $*" >&2; }
 valid_suite() {
         local s
         for s in "${VM_SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done
-        return 1
+        source_suite "$1"
 }
 
 # A private apt configuration for SUITE: lists under $VM_CACHE/apt/SUITE, no host sources, no
@@ -132,6 +132,10 @@ ROOT_GUEST_FILES=("$VM_DIR/guest/marker" "$VM_DIR/guest/sdvm-report.service"
 # update builds a new tree and a rerun reuses the old one; the disk's key adds the guest files.
 root_setup() {
         local suite=$1 sdver dver key gkey
+        if source_suite "$suite"; then
+                src_root_setup "$suite"
+                return 0
+        fi
         kernel_setup
         sdver=$(candidate_version "$suite" systemd)
         dver=$(candidate_version "$suite" dracut)
@@ -400,6 +404,9 @@ initrd_setup() {
         if declare -F initrd_files >/dev/null; then
                 initrd_files "$stage"
         fi
+        if source_suite "$suite"; then
+                src_initrd_files "$suite" "$stage"
+        fi
         hash=$(tar -C "$stage" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - . |
                 sha256sum | cut -c1-12)
         key=$(recipe_hash "$ROOT_KEY" "$INITRD_RECIPE" "$VM_DRIVERS" "$hash" "$DRACUT_ARGS" "$extra" \
@@ -566,3 +573,7 @@ boot_analyse() {
         mapfile -t RUNNING < <(grep -a -o 'systemd [^ ]* running in system mode' <<< "$text" |
                 awk '{ print $2 }')
 }
+
+# Suites whose systemd is built from source (RHEL 7): tests/vm/source-suites.sh.
+# shellcheck source=tests/vm/source-suites.sh
+source "$VM_DIR/source-suites.sh"

@@ -128,3 +128,128 @@ src_build() {
         ) 9> "$VM_CACHE/src/.lock.build-$tree"
         [ -e "$SRC_INSTALL.done" ] || die "building systemd $tree failed"
 }
+
+# What real RHEL 7 roots carry: os-release (a regular file in /etc, none in /usr/lib) and
+# redhat-release (system-release links to it). The rebranded variant carries the os-release of a
+# cloud vendor's rebuild instead, and no redhat-release: nothing that names RHEL or its release.
+src_os_files() {
+        local suite=$1 t=$2 minor
+        rm -f "$t/etc/os-release" "$t/usr/lib/os-release" "$t/etc/redhat-release" "$t/etc/system-release"
+        case $suite in
+        rhel-7.[0-9])
+                minor=${suite#rhel-}
+                cat > "$t/etc/os-release" <<OSR
+NAME="Red Hat Enterprise Linux Server"
+VERSION="$minor (Maipo)"
+ID="rhel"
+ID_LIKE="fedora"
+VARIANT="Server"
+VARIANT_ID="server"
+VERSION_ID="$minor"
+PRETTY_NAME="Red Hat Enterprise Linux Server $minor (Maipo)"
+ANSI_COLOR="0;31"
+CPE_NAME="cpe:/o:redhat:enterprise_linux:$minor:GA:server"
+HOME_URL="https://www.redhat.com/"
+BUG_REPORT_URL="https://bugzilla.redhat.com/"
+
+REDHAT_BUGZILLA_PRODUCT="Red Hat Enterprise Linux 7"
+REDHAT_BUGZILLA_PRODUCT_VERSION=$minor
+REDHAT_SUPPORT_PRODUCT="Red Hat Enterprise Linux"
+REDHAT_SUPPORT_PRODUCT_VERSION="$minor"
+OSR
+                echo "Red Hat Enterprise Linux Server release $minor (Maipo)" > "$t/etc/redhat-release"
+                ln -s redhat-release "$t/etc/system-release"
+                ;;
+        *-rebranded)
+                cat > "$t/etc/os-release" <<'OSR'
+NAME="Example Cloud OS"
+VERSION="2 (Nimbus)"
+ID="examplecloud"
+VERSION_ID="2"
+PRETTY_NAME="Example Cloud OS 2 (Nimbus)"
+HOME_URL="https://cloud.example.com/os/"
+OSR
+                ;;
+        esac
+}
+
+# The initramfs's /etc/initrd-release as RHEL 7's dracut (033) writes it: NAME and ID "dracut", the
+# host's VERSION and PRETTY_NAME with " dracut-VERSION" appended (modules.d/99base). Bullseye's
+# dracut 051 writes its own form from the same os-release; the image gets RHEL's instead (its
+# os-release links to it). The dracut releases are those of RHEL 7.7/7.8/7.9 as far as known here
+# (the RPMs are not available to check): 033-564.el7, 033-568.el7, 033-572.el7.
+src_initrd_files() {
+        local suite=$1 stage=$2 minor dver
+        case $suite in
+        rhel-7.[0-9]) minor=${suite#rhel-} ;;
+        *) return 0 ;;
+        esac
+        case $minor in
+        7.7) dver=033-564.el7 ;;
+        7.8) dver=033-568.el7 ;;
+        *) dver=033-572.el7 ;;
+        esac
+        mkdir -p "$stage/etc"
+        cat > "$stage/etc/initrd-release" <<IRR
+NAME="dracut"
+VERSION="$minor (Maipo) dracut-$dver"
+ID=dracut
+VERSION_ID=$dver
+PRETTY_NAME="Red Hat Enterprise Linux Server $minor (Maipo) dracut-$dver (Initramfs)"
+ANSI_COLOR="0;34"
+IRR
+}
+
+# Bump when src_root_build changes what a source suite's tree holds.
+SRC_ROOT_RECIPE=1
+
+# root_setup for a source suite: sets ROOT_TREE, ROOT_DISK, ROOT_KEY and ROOT_SYSTEMD like root_setup.
+src_root_setup() {
+        local suite=$1 tree key gkey base_tree base_key
+        tree=$(src_tree_of "$suite") || die "unknown source suite $suite"
+        src_build "$tree"
+        root_setup "$SRC_BASE_SUITE"
+        base_tree=$ROOT_TREE base_key=$ROOT_KEY
+        key=$(recipe_hash "$base_key" "${SRC_INSTALL##*/}" "$SRC_ROOT_RECIPE" "$suite")
+        gkey=$(recipe_hash "$ROOT_CUSTOM_RECIPE" "$(file_hash "${ROOT_GUEST_FILES[@]}")")
+        ROOT_SYSTEMD="219($tree)"
+        ROOT_KEY=$suite-$key
+        ROOT_TREE=$VM_CACHE/roots/$ROOT_KEY
+        ROOT_DISK=$VM_CACHE/disks/$ROOT_KEY-$gkey.img
+        [ -e "$ROOT_TREE.done" ] && [ -e "$ROOT_DISK" ] && return 0
+        (
+                flock 9
+                if [ ! -e "$ROOT_TREE.done" ]; then
+                        src_root_build "$suite" "$base_tree"
+                fi
+                if [ ! -e "$ROOT_DISK" ]; then
+                        root_customize "$ROOT_TREE"
+                        disk_build
+                fi
+        ) 9> "$VM_CACHE/roots/.lock.$suite"
+        [ -e "$ROOT_TREE.done" ] && [ -e "$ROOT_DISK" ] || die "building the $suite root failed"
+}
+
+# bullseye's tree, Debian's systemd and udev files taken out (dpkg -L: files and links, not
+# directories; libsystemd0 and libudev1 stay), the 219 build laid over it, dpkg's database
+# replaced by an empty /var/lib/rpm as on an RPM system, and the release files of the suite.
+src_root_build() {
+        local suite=$1 base=$2 tmp=$ROOT_TREE.tmp start=$SECONDS
+        note "building the $suite root in $ROOT_TREE (bullseye + systemd from ${SRC_INSTALL##*/})"
+        rm -rf "$tmp"
+        cp -a --reflink=auto "$base" "$tmp"
+        chroot "$tmp" dpkg-query -L systemd udev | while read -r f; do
+                if [ -L "$tmp$f" ] || [ -f "$tmp$f" ]; then rm -f "$tmp$f"; fi
+        done
+        cp -a "$SRC_INSTALL/." "$tmp/"
+        { echo "# $suite: bullseye's packages, systemd and udev replaced by ${SRC_INSTALL##*/}"; cat "$base.versions"; } \
+                > "$tmp.versions"
+        rm -rf "$tmp/var/lib/dpkg"
+        mkdir -p "$tmp/var/lib/rpm"
+        src_os_files "$suite" "$tmp"
+        rm -rf "$ROOT_TREE"
+        mv "$tmp" "$ROOT_TREE"
+        mv "$tmp.versions" "$ROOT_TREE.versions"
+        touch "$ROOT_TREE.done"
+        note "$suite root built in $((SECONDS - start)) s"
+}
