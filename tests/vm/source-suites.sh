@@ -264,9 +264,13 @@ src_root_build() {
         note "building the $suite root in $ROOT_TREE (bullseye + systemd from ${SRC_INSTALL##*/})"
         rm -rf "$tmp"
         cp -a --reflink=auto "$base" "$tmp"
-        chroot "$tmp" dpkg-query -L systemd udev | while read -r f; do
-                if [ -L "$tmp$f" ] || [ -f "$tmp$f" ]; then rm -f "$tmp$f"; fi
-        done
+        # Directories, and the merged-/usr links to them (/bin, /lib, /sbin), are listed too: kept.
+        chroot "$tmp" dpkg-query -L systemd udev > "$tmp.files"
+        while read -r f; do
+                [ -d "$tmp$f" ] && continue
+                if [ -L "$tmp$f" ] || [ -e "$tmp$f" ]; then rm -f "$tmp$f"; fi
+        done < "$tmp.files"
+        rm -f "$tmp.files"
         cp -a "$SRC_INSTALL/." "$tmp/"
         { echo "# $suite: bullseye's packages, systemd and udev replaced by ${SRC_INSTALL##*/}"; cat "$base.versions"; } \
                 > "$tmp.versions"
