@@ -63,11 +63,14 @@ static char *list_ids(const SdcAssessment *a, SdcMatch m, const bool *handled, b
                 bool h = finding_handled(f, handled);
                 char *n;
 
-                if (!serious(f) || h != want_handled || (f->match != m && !(want_handled && m == SDC_MATCH_YES)))
+                if (!serious(f) || h != want_handled ||
+                    (f->match != m && !(want_handled && m == SDC_MATCH_YES)))
                         continue;
-                if (asprintf(&n, "%s%s%s%s (%s)", s ?: "", s ? ", " : "", f->rule->id,
-                             f->handled_by_root ? " on the root" : "",
-                             f->match == SDC_MATCH_UNKNOWN ? f->unknown_fact : sdc_severity_to_string(f->rule->severity)) < 0) {
+                if (asprintf(
+                            &n, "%s%s%s%s (%s)", s ?: "", s ? ", " : "", f->rule->id,
+                            f->handled_by_root ? " on the root" : "",
+                            f->match == SDC_MATCH_UNKNOWN ? f->unknown_fact
+                                                          : sdc_severity_to_string(f->rule->severity)) < 0) {
                         free(s);
                         return NULL;
                 }
@@ -97,8 +100,9 @@ int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, const bool *handl
         /* The root's own SuccessExitStatus=SIGTERM for initrd-switch-root.service does what the
          * dropin-sigterm-success action would do at boot (sdcompat's package ships it). */
         for (size_t i = 0; i < a.n_findings; i++)
-                a.findings[i].handled_by_root = a.findings[i].rule->action == SDC_ACTION_DROPIN_SIGTERM_SUCCESS &&
-                                                f->root_sigterm_success == SDC_TRI_YES;
+                a.findings[i].handled_by_root =
+                        a.findings[i].rule->action == SDC_ACTION_DROPIN_SIGTERM_SUCCESS &&
+                        f->root_sigterm_success == SDC_TRI_YES;
         /* handled: YES and UNKNOWN findings that are handled; open: YES ones that are not;
          * unknown: UNKNOWN ones that are not. */
         open_ids = list_ids(&a, SDC_MATCH_YES, handled, false);
@@ -110,11 +114,11 @@ int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, const bool *handl
                         by_root_or_unknown = true;
         /* "SDC-H1 on the root (boot-fails)": handled by the root's configuration; "SDC-H1
          * (RootVersion)": undecided, its harmless action taken by sdcompat in the image. */
-        handled_by = by_root_or_unknown ? "; handled (on the root, or by sdcompat in the image): " :
-                                          "; handled by sdcompat in the image: ";
+        handled_by = by_root_or_unknown ? "; handled (on the root, or by sdcompat in the image): "
+                                        : "; handled by sdcompat in the image: ";
         if (open_ids)
-                r = set(&a, SDC_VERDICT_AT_RISK, "hazards apply: %s%s%s", open_ids, handled_ids ? handled_by : "",
-                        strempty(handled_ids));
+                r = set(&a, SDC_VERDICT_AT_RISK, "hazards apply: %s%s%s", open_ids,
+                        handled_ids ? handled_by : "", strempty(handled_ids));
         else if (unknown)
                 r = set(&a, SDC_VERDICT_BLOCKED, "could not decide, a fact is unknown: %s%s%s", unknown,
                         handled_ids ? handled_by : "", strempty(handled_ids));

@@ -110,7 +110,8 @@ int sdc_pair_facts_build(
                 .initrd_systemctl_ignores_sigterm = tri(initrd->systemctl_ignores_sigterm),
                 .initrd_distro = initrd->distro,
                 .root_distro = root->distro,
-                .root_spares_switch_root = root->systemd.found ? tri(root->spares_switch_root) : SDC_TRI_UNKNOWN,
+                .root_spares_switch_root =
+                        root->systemd.found ? tri(root->spares_switch_root) : SDC_TRI_UNKNOWN,
                 .root_sigterm_success = tri(root->sigterm_success),
                 .root_usr_separate = tri(root->usr_separate),
                 .root_os_release = tri(root->os_release_path != NULL),

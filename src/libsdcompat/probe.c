@@ -153,8 +153,8 @@ static int read_os_release(SdcTree *t, SdcTreeFacts *f) {
                 (void) sdc_envfile_get((const char *) b.data, b.size, "ID", &f->os_id);
                 (void) sdc_envfile_get((const char *) b.data, b.size, "VERSION_ID", &f->os_version_id);
                 (void) sdc_envfile_get((const char *) b.data, b.size, "PRETTY_NAME", &f->os_pretty_name);
-                (void) sdc_envfile_get((const char *) b.data, b.size, "ID_LIKE", &f->os_id_like);
-                (void) sdc_envfile_get((const char *) b.data, b.size, "VERSION", &f->os_version);
+                (void)sdc_envfile_get((const char *)b.data, b.size, "ID_LIKE", &f->os_id_like);
+                (void)sdc_envfile_get((const char *)b.data, b.size, "VERSION", &f->os_version);
                 sdc_blob_done(&b);
                 return 0;
         }
@@ -556,7 +556,7 @@ static void read_redhat_release(SdcTree *t, SdcTreeFacts *f) {
 
         if (sdc_tree_read(t, "/etc/redhat-release", MAX_TEXT_SIZE, &b) < 0)
                 return;
-        f->redhat_release = strndup((const char *) b.data, strcspn((const char *) b.data, "\n"));
+        f->redhat_release = strndup((const char *)b.data, strcspn((const char *)b.data, "\n"));
         sdc_blob_done(&b);
 }
 
@@ -572,34 +572,40 @@ static void read_package_db(SdcTree *t, SdcTreeFacts *f) {
         const char *p, *end;
 
         if (sdc_tree_read(t, "/var/lib/dpkg/status", MAX_DPKG_STATUS_SIZE, &b) < 0) {
-                if (sdc_tree_exists(t, "/var/lib/rpm") > 0 || sdc_tree_exists(t, "/usr/lib/sysimage/rpm") > 0) {
+                if (sdc_tree_exists(t, "/var/lib/rpm") > 0 ||
+                    sdc_tree_exists(t, "/usr/lib/sysimage/rpm") > 0) {
                         f->package_db = strdup("rpm");
-                        (void) add_note(f, "the RPM database is not read (no librpm in a static program): the "
-                                           "distribution's release comes from os-release and redhat-release only");
+                        (void)add_note(
+                                f,
+                                "the RPM database is not read (no librpm in a static program): the "
+                                "distribution's release comes from os-release and redhat-release only");
                 }
                 return;
         }
         f->package_db = strdup("dpkg");
         /* Stanzas are separated by blank lines; the one with "Package: systemd" and an installed
          * status carries the version. */
-        for (p = (const char *) b.data, end = p + b.size; p < end;) {
-                const char *next = memmem(p, (size_t) (end - p), "\n\n", 2);
+        for (p = (const char *)b.data, end = p + b.size; p < end;) {
+                const char *next = memmem(p, (size_t)(end - p), "\n\n", 2);
                 const char *stop = next ? next + 1 : end;
                 bool pkg = false, installed = false;
                 const char *version = NULL;
                 size_t vlen = 0;
 
                 for (const char *l = p; l < stop;) {
-                        const char *eol = memchr(l, '\n', (size_t) (stop - l)) ?: stop;
-                        size_t n = (size_t) (eol - l);
+                        const char *eol = memchr(l, '\n', (size_t)(stop - l)) ?: stop;
+                        size_t n = (size_t)(eol - l);
 
                         if (n == STRLEN("Package: systemd") && memcmp(l, "Package: systemd", n) == 0)
                                 pkg = true;
                         else if (n > STRLEN("Status: ") && memcmp(l, "Status: ", STRLEN("Status: ")) == 0)
                                 installed = memmem(l, n, " installed", STRLEN(" installed")) &&
-                                            (size_t) (eol - l) >= STRLEN(" installed") &&
-                                            memcmp(eol - STRLEN(" installed"), " installed", STRLEN(" installed")) == 0;
-                        else if (n > STRLEN("Version: ") && memcmp(l, "Version: ", STRLEN("Version: ")) == 0) {
+                                        (size_t)(eol - l) >= STRLEN(" installed") &&
+                                        memcmp(eol - STRLEN(" installed"), " installed",
+                                               STRLEN(" installed")) == 0;
+                        else if (
+                                n > STRLEN("Version: ") &&
+                                memcmp(l, "Version: ", STRLEN("Version: ")) == 0) {
                                 version = l + STRLEN("Version: ");
                                 vlen = n - STRLEN("Version: ");
                         }
@@ -623,8 +629,9 @@ static void version_from_package(SdcTreeFacts *f) {
         if (!f->package_version || !s->found || sdc_version_parse(f->package_version, &v) < 0)
                 return;
         if (s->has_version && v.major != s->version.major) {
-                (void) add_note(f, "dpkg's database says systemd %s, the binary says %s: the binary's is used",
-                                f->package_version, s->version.text);
+                (void)add_note(
+                        f, "dpkg's database says systemd %s, the binary says %s: the binary's is used",
+                        f->package_version, s->version.text);
                 return;
         }
         set_version(s, &v, "dpkg status of", "systemd");
@@ -646,15 +653,17 @@ static void probe_systemctl(SdcTree *t, SdcTreeFacts *f) {
         for (size_t i = 0; i < ELEMENTSOF(candidates) && !f->systemctl; i++) {
                 SdcStat st;
 
-                if (sdc_tree_resolve(t, candidates[i], 0, &f->systemctl, &st) >= 0 && st.type != SDC_NODE_REGULAR) {
+                if (sdc_tree_resolve(t, candidates[i], 0, &f->systemctl, &st) >= 0 &&
+                    st.type != SDC_NODE_REGULAR) {
                         free(f->systemctl);
                         f->systemctl = NULL;
                 }
         }
         if (!f->systemctl)
                 return;
-        if (sdc_tree_read(t, f->systemctl, MAX_BINARY_SIZE, &b) < 0 || sdc_elf_parse(b.data, b.size, &elf) < 0) {
-                (void) add_note(f, "%s: not a readable ELF binary", f->systemctl);
+        if (sdc_tree_read(t, f->systemctl, MAX_BINARY_SIZE, &b) < 0 ||
+            sdc_elf_parse(b.data, b.size, &elf) < 0) {
+                (void)add_note(f, "%s: not a readable ELF binary", f->systemctl);
                 sdc_blob_done(&b);
                 return;
         }
@@ -662,9 +671,10 @@ static void probe_systemctl(SdcTree *t, SdcTreeFacts *f) {
         size = b.size;
         if (elf.rodata_size > 0) {
                 data = b.data + elf.rodata_offset;
-                size = (size_t) elf.rodata_size;
+                size = (size_t)elf.rodata_size;
         }
-        f->systemctl_ignores_sigterm = !!memmem(data, size, SYSTEMCTL_SIGTERM_IGNORE, STRLEN(SYSTEMCTL_SIGTERM_IGNORE));
+        f->systemctl_ignores_sigterm =
+                !!memmem(data, size, SYSTEMCTL_SIGTERM_IGNORE, STRLEN(SYSTEMCTL_SIGTERM_IGNORE));
         sdc_elf_info_done(&elf);
         sdc_blob_done(&b);
 }
@@ -678,10 +688,10 @@ static void apply_success_status(SdcTree *t, const char *path, int *sigterm, cha
 
         if (sdc_tree_read(t, path, MAX_TEXT_SIZE, &b) < 0)
                 return;
-        for (p = (const char *) b.data, end = p + b.size; p < end;) {
-                const char *eol = memchr(p, '\n', (size_t) (end - p)) ?: end;
+        for (p = (const char *)b.data, end = p + b.size; p < end;) {
+                const char *eol = memchr(p, '\n', (size_t)(end - p)) ?: end;
                 char line[1024], *v, *save = NULL;
-                size_t l = MIN((size_t) (eol - p), sizeof(line) - 1);
+                size_t l = MIN((size_t)(eol - p), sizeof(line) - 1);
                 bool has = false;
 
                 memcpy(line, p, l);
@@ -721,14 +731,14 @@ static void apply_success_status(SdcTree *t, const char *path, int *sigterm, cha
  * that ships SuccessExitStatus=SIGTERM there (sdcompat's package does, see sdcompat(8)) judges the
  * switch-root command's SIGTERM a success: H1 is handled on the root, whatever the initramfs. */
 static void probe_root_switch_root_unit(SdcTree *t, SdcTreeFacts *f) {
-        static const char *const dirs[] = { "/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system",
-                                             "/lib/systemd/system" };
+        static const char *const dirs[] = { "/etc/systemd/system", "/run/systemd/system",
+                                            "/usr/lib/systemd/system", "/lib/systemd/system" };
         _cleanup_strv_free_ char **names = NULL, **paths = NULL;
         char path[512];
         int sigterm = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                (void) snprintf(path, sizeof(path), "%s/initrd-switch-root.service", dirs[i]);
+                (void)snprintf(path, sizeof(path), "%s/initrd-switch-root.service", dirs[i]);
                 if (sdc_tree_exists(t, path) > 0) {
                         apply_success_status(t, path, &sigterm, &f->sigterm_success_source);
                         break;
@@ -737,10 +747,10 @@ static void probe_root_switch_root_unit(SdcTree *t, SdcTreeFacts *f) {
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 char **list = NULL;
 
-                (void) snprintf(path, sizeof(path), "%s/initrd-switch-root.service.d", dirs[i]);
+                (void)snprintf(path, sizeof(path), "%s/initrd-switch-root.service.d", dirs[i]);
                 if (sdc_tree_list(t, path, &list) < 0)
                         continue;
-                STRV_FOREACH(d, list) {
+                STRV_FOREACH (d, list) {
                         char *full;
 
                         if (!endswith(*d, ".conf") || strv_contains(names, *d))
@@ -793,8 +803,12 @@ static void probe_init(SdcTree *t, SdcTreeFacts *f) {
 }
 
 int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret) {
-        SdcTreeFacts f = { .role = role, .usr_separate = -1, .switch_root_via_systemctl = -1,
-                           .systemctl_ignores_sigterm = -1, .sigterm_success = -1, .spares_switch_root = -1 };
+        SdcTreeFacts f = { .role = role,
+                           .usr_separate = -1,
+                           .switch_root_via_systemctl = -1,
+                           .systemctl_ignores_sigterm = -1,
+                           .sigterm_success = -1,
+                           .spares_switch_root = -1 };
         int r;
 
         r = sdc_tree_exists(t, "/");
@@ -804,8 +818,9 @@ int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret) {
         (void) read_os_release(t, &f);
         read_initrd_release(t, &f);
         read_redhat_release(t, &f);
-        sdc_distro_from_os_release(f.os_id, f.os_id_like, f.os_version_id, f.os_version, f.os_pretty_name,
-                                   f.redhat_release, &f.distro);
+        sdc_distro_from_os_release(
+                f.os_id, f.os_id_like, f.os_version_id, f.os_version, f.os_pretty_name, f.redhat_release,
+                &f.distro);
         read_kernel_versions(t, &f);
         r = probe_systemd(t, &f);
         if (r < 0) {

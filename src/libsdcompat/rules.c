@@ -127,7 +127,7 @@ typedef struct VersionToken {
         Op op;
         bool major_only; /* "256": compare the upstream major only */
         SdcVersion version;
-        char os[32];      /* "os:rhel:>=7.8": the distribution's release, not systemd's version */
+        char os[32]; /* "os:rhel:>=7.8": the distribution's release, not systemd's version */
         char release[32];
 } VersionToken;
 
@@ -144,7 +144,7 @@ static int parse_version_token(const char *t, VersionToken *ret) {
         }
         if (strneq(p, "os:", 3)) {
                 const char *colon = strchr(p + 3, ':');
-                size_t n = colon ? (size_t) (colon - p - 3) : 0;
+                size_t n = colon ? (size_t)(colon - p - 3) : 0;
 
                 if (n == 0 || n >= sizeof(v.os))
                         return -EINVAL;
@@ -193,8 +193,10 @@ static SdcMatch version_token_match(const VersionToken *t, const SdcVersion *v, 
                         return negated(SDC_MATCH_NO, t->negate);
                 if (!d->release[0])
                         return SDC_MATCH_UNKNOWN;
-                return negated(op_holds(t->op, sdc_verrevcmp(d->release, t->release)) ? SDC_MATCH_YES : SDC_MATCH_NO,
-                               t->negate);
+                return negated(
+                        op_holds(t->op, sdc_verrevcmp(d->release, t->release)) ? SDC_MATCH_YES
+                                                                               : SDC_MATCH_NO,
+                        t->negate);
         }
         if (!v)
                 return SDC_MATCH_UNKNOWN;
@@ -331,11 +333,15 @@ static SdcMatch eval_line(CondKey key, const char *line, const SdcPairFacts *f) 
                 case KEY_ROOT_USR_SEPARATE: m = tri_match(f->root_usr_separate, bool_token(t)); break;
                 case KEY_ROOT_OS_RELEASE: m = tri_match(f->root_os_release, bool_token(t)); break;
                 case KEY_ROOT_HAS_BINARY_PATH: m = tri_match(f->root_has_binary_path, bool_token(t)); break;
-                case KEY_INIT_ARGS_BREAK_PARSING: m = tri_match(f->init_args_break_parsing, bool_token(t)); break;
+                case KEY_INIT_ARGS_BREAK_PARSING:
+                        m = tri_match(f->init_args_break_parsing, bool_token(t));
+                        break;
                 case KEY_INITRD_SYSTEMCTL_IGNORES_SIGTERM:
                         m = tri_match(f->initrd_systemctl_ignores_sigterm, bool_token(t));
                         break;
-                case KEY_ROOT_SPARES_SWITCH_ROOT: m = tri_match(f->root_spares_switch_root, bool_token(t)); break;
+                case KEY_ROOT_SPARES_SWITCH_ROOT:
+                        m = tri_match(f->root_spares_switch_root, bool_token(t));
+                        break;
                 case KEY_INITRD_VERSION:
                 case KEY_ROOT_VERSION: {
                         bool initrd = key == KEY_INITRD_VERSION;
@@ -343,8 +349,9 @@ static SdcMatch eval_line(CondKey key, const char *line, const SdcPairFacts *f) 
                         VersionToken vt;
 
                         if (parse_version_token(t, &vt) >= 0)
-                                m = version_token_match(&vt, have ? (initrd ? &f->initrd_version : &f->root_version) : NULL,
-                                                        initrd ? &f->initrd_distro : &f->root_distro);
+                                m = version_token_match(
+                                        &vt, have ? (initrd ? &f->initrd_version : &f->root_version) : NULL,
+                                        initrd ? &f->initrd_distro : &f->root_distro);
                         break;
                 }
                 case KEY_KERNEL_VERSION: {
@@ -533,7 +540,8 @@ static int parse_rule_key(SdcRule *rule, const char *key, const char *value, con
                 int b = sdc_parse_boolean(value);
 
                 if (b < 0)
-                        return set_error(ret_error, path, line, "ApplyWhenUnknown=%s: expected yes or no", value);
+                        return set_error(
+                                ret_error, path, line, "ApplyWhenUnknown=%s: expected yes or no", value);
                 rule->apply_when_unknown = b;
                 return 0;
         }

@@ -63,7 +63,7 @@ typedef struct SdcFinding {
         const SdcRule *rule;
         SdcMatch match;          /* YES or UNKNOWN; rules that do not match are not reported */
         const char *unknown_fact; /* for UNKNOWN: a condition key whose fact was unknown */
-        bool handled_by_root;     /* the root's own configuration handles it (sdc_assess()) */
+        bool handled_by_root; /* the root's own configuration handles it (sdc_assess()) */
 } SdcFinding;
 
 #define SDC_RULES_DIRS_DEFAULT "/etc/sdcompat/rules.d:/run/sdcompat/rules.d:" SDCOMPAT_RULESDIR

@@ -416,7 +416,7 @@ static bool major_minor(const char *s, char *ret, size_t size) {
         p++;
         if (parse_number(&p, &b) < 0)
                 return false;
-        (void) snprintf(ret, size, "%u.%u", a, b);
+        (void)snprintf(ret, size, "%u.%u", a, b);
         return true;
 }
 
@@ -427,8 +427,9 @@ static bool starts_with_any(const char *s, const char *const *prefixes, size_t n
         return false;
 }
 
-void sdc_distro_from_os_release(const char *id, const char *id_like, const char *version_id, const char *version,
-                                const char *pretty_name, const char *redhat_release, SdcDistroFacts *ret) {
+void sdc_distro_from_os_release(
+        const char *id, const char *id_like, const char *version_id, const char *version,
+        const char *pretty_name, const char *redhat_release, SdcDistroFacts *ret) {
         /* The distributions whose VERSION_ID is RHEL's own numbering ("7.8"); a rebuild that only
          * names rhel in ID_LIKE numbers its releases its own way (Amazon Linux 2: VERSION_ID="2"). */
         static const char *const rhel_numbered[] = { "rhel", "centos", "ol", "scientific" };
@@ -442,7 +443,8 @@ void sdc_distro_from_os_release(const char *id, const char *id_like, const char 
                 if (strcmp(id, rhel_numbered[i]) == 0)
                         numbered = true;
 
-        if (id && strcmp(id, "dracut") == 0 && starts_with_any(pretty_name, rhel_names, ELEMENTSOF(rhel_names))) {
+        if (id && strcmp(id, "dracut") == 0 &&
+            starts_with_any(pretty_name, rhel_names, ELEMENTSOF(rhel_names))) {
                 /* dracut's initrd-release: VERSION is the host's VERSION and " dracut-NNN". */
                 strcpy(d.id, "rhel");
                 d.source = "initrd-release PRETTY_NAME";
@@ -450,20 +452,23 @@ void sdc_distro_from_os_release(const char *id, const char *id_like, const char 
                         d.source = "initrd-release VERSION";
         } else if (numbered || has_word(id_like, "rhel") || redhat_release) {
                 strcpy(d.id, "rhel");
-                d.source = numbered ? "os-release ID" : redhat_release ? "redhat-release" : "os-release ID_LIKE";
+                d.source = numbered      ? "os-release ID"
+                        : redhat_release ? "redhat-release"
+                                         : "os-release ID_LIKE";
                 r = redhat_release ? strstr(redhat_release, " release ") : NULL;
                 if (r && major_minor(r + STRLEN(" release "), d.release, sizeof(d.release)))
                         d.source = "redhat-release";
                 else if (numbered && major_minor(version_id, d.release, sizeof(d.release)))
                         d.source = "os-release VERSION_ID";
-        } else if ((id && strcmp(id, "debian") == 0) || has_word(id_like, "debian") ||
-                   (id && strcmp(id, "dracut") == 0 && pretty_name && startswith(pretty_name, "Debian"))) {
+        } else if (
+                (id && strcmp(id, "debian") == 0) || has_word(id_like, "debian") ||
+                (id && strcmp(id, "dracut") == 0 && pretty_name && startswith(pretty_name, "Debian"))) {
                 strcpy(d.id, "debian");
                 d.source = "os-release";
                 if (version_id && strlen(version_id) < sizeof(d.release) && id && strcmp(id, "debian") == 0)
                         strcpy(d.release, version_id);
         } else if (id && id[0]) {
-                (void) snprintf(d.id, sizeof(d.id), "%s", id);
+                (void)snprintf(d.id, sizeof(d.id), "%s", id);
                 d.source = "os-release ID";
         }
         *ret = d;

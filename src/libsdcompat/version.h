@@ -49,8 +49,8 @@ const char *sdc_distro_family_to_string(SdcDistroFamily f);
 
 /* A distribution as a tree's files name it, and its release. */
 typedef struct SdcDistroFacts {
-        char id[32];      /* "rhel" (RHEL and rebuilds), "debian" (Debian and derivatives), another
-                           * os-release ID as written, or "" when the tree says nothing */
+        char id[32]; /* "rhel" (RHEL and rebuilds), "debian" (Debian and derivatives), another
+                      * os-release ID as written, or "" when the tree says nothing */
         char release[32]; /* "7.8": major.minor as the distribution numbers it; "" if unknown */
         const char *source; /* static string: which file said it */
 } SdcDistroFacts;
@@ -61,6 +61,6 @@ typedef struct SdcDistroFacts {
  * "7"). An initramfs built by dracut has os-release = initrd-release with ID=dracut: there the
  * distribution is the PRETTY_NAME's ("Red Hat Enterprise Linux Server 7.7 (Maipo) dracut-033-...")
  * and the release VERSION's first word. Debian: ID=debian or "debian" among ID_LIKE. */
-void sdc_distro_from_os_release(const char *id, const char *id_like, const char *version_id, const char *version,
-                                const char *pretty_name, const char *redhat_release, SdcDistroFacts *ret);
-
+void sdc_distro_from_os_release(
+        const char *id, const char *id_like, const char *version_id, const char *version,
+        const char *pretty_name, const char *redhat_release, SdcDistroFacts *ret);

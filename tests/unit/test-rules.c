@@ -62,12 +62,14 @@ static SdcMatch eval(const char *id, SdcPairFacts f) {
 #define UNKNOWN(id, f) ASSERT_EQ(eval(id, f), SDC_MATCH_UNKNOWN)
 
 static void test_h1(void) {
-        FIRES("SDC-H1-VERSION", pair("219-67.el7_7.4", "219-73.el7_8.9", NULL)); /* RHEL 7.7 initrd, 7.8 root */
-        FIRES("SDC-H1-VERSION", pair("219-67.el7", "239-78.el8", NULL));          /* RHEL 8 has no root-side hack */
+        FIRES("SDC-H1-VERSION",
+              pair("219-67.el7_7.4", "219-73.el7_8.9", NULL)); /* RHEL 7.7 initrd, 7.8 root */
+        FIRES("SDC-H1-VERSION", pair("219-67.el7", "239-78.el8", NULL)); /* RHEL 8 has no root-side hack */
         FIRES("SDC-H1-VERSION", pair("219-62.el7_6.9", "252.39-1~deb12u2", NULL));
-        QUIET("SDC-H1-VERSION", pair("219-73.el7_8.9", "219-78.el7_9.3", NULL));  /* 219-70 protects itself */
-        QUIET("SDC-H1-VERSION", pair("219-67.el7_7.4", "219-78.el7_9.9", NULL));  /* 219-78.2 root-side hack */
-        QUIET("SDC-H1-VERSION", pair("219-67.el7_7.4", "219-67.el7_7.4", NULL));  /* SIGTERM still clean */
+        QUIET("SDC-H1-VERSION", pair("219-73.el7_8.9", "219-78.el7_9.3", NULL)); /* 219-70 protects itself */
+        QUIET("SDC-H1-VERSION",
+              pair("219-67.el7_7.4", "219-78.el7_9.9", NULL)); /* 219-78.2 root-side hack */
+        QUIET("SDC-H1-VERSION", pair("219-67.el7_7.4", "219-67.el7_7.4", NULL)); /* SIGTERM still clean */
         QUIET("SDC-H1-VERSION", pair("247.3-7+deb11u5", "262.1-1", NULL));
         /* With the image's systemctl read, SDC-H1 decides and the version rule stays out. */
         {
@@ -109,8 +111,8 @@ static void test_h1_unit(void) {
  * (os-release, redhat-release, dracut's initrd-release) and in the binaries' code (systemctl's
  * SIGTERM handling, RHEL's special case in the manager). The probe's facts, set by hand here; the
  * bats suite probes trees built from the RHEL sources. */
-static SdcPairFacts rhel7(const char *initrd_release, bool initrd_protected, const char *root_release,
-                          bool root_spares) {
+static SdcPairFacts
+rhel7(const char *initrd_release, bool initrd_protected, const char *root_release, bool root_spares) {
         SdcPairFacts f = pair("219", "219", NULL);
 
         if (initrd_release) {
@@ -130,10 +132,10 @@ static void test_h1_rhel7_facts(void) {
         SdcPairFacts f;
 
         FIRES("SDC-H1", rhel7("7.7", false, "7.8", false)); /* the original failure */
-        QUIET("SDC-H1", rhel7("7.7", false, "7.7", true));  /* 7.7 root: SIGTERM clean */
+        QUIET("SDC-H1", rhel7("7.7", false, "7.7", true)); /* 7.7 root: SIGTERM clean */
         QUIET("SDC-H1", rhel7("7.7", false, "7.7", false)); /* 7.7 GA root, no special case */
-        QUIET("SDC-H1", rhel7("7.8", true, "7.8", false));  /* 7.8 systemctl ignores SIGTERM */
-        QUIET("SDC-H1", rhel7("7.7", false, "7.9", true));  /* 219-78.2's special case */
+        QUIET("SDC-H1", rhel7("7.8", true, "7.8", false)); /* 7.8 systemctl ignores SIGTERM */
+        QUIET("SDC-H1", rhel7("7.7", false, "7.9", true)); /* 219-78.2's special case */
         FIRES("SDC-H1", rhel7("7.7", false, "7.9", false)); /* 7.9 GA, before 219-78.2 */
         /* A 7.7 image whose systemctl is seen to protect itself (a hotfix build): the binary decides. */
         QUIET("SDC-H1", rhel7("7.7", true, "7.8", false));
@@ -179,10 +181,12 @@ static void test_h1_rhel7_facts(void) {
 static void test_apply_when_unknown(void) {
         for (size_t i = 0; i < rules->n_rules; i++) {
                 const SdcRule *r = &rules->rules[i];
-                bool harmless = streq(r->id, "SDC-H1") || streq(r->id, "SDC-H1-UNIT") || streq(r->id, "SDC-H1-VERSION");
+                bool harmless = streq(r->id, "SDC-H1") || streq(r->id, "SDC-H1-UNIT") ||
+                        streq(r->id, "SDC-H1-VERSION");
 
                 if (r->apply_when_unknown != harmless) {
-                        fprintf(stderr, "%s: ApplyWhenUnknown=%s\n", r->id, r->apply_when_unknown ? "yes" : "no");
+                        fprintf(stderr, "%s: ApplyWhenUnknown=%s\n", r->id,
+                                r->apply_when_unknown ? "yes" : "no");
                         abort();
                 }
         }
@@ -369,10 +373,12 @@ static void test_parse_errors(void) {
                 { "[Match]\nRootFlavour=x\n", "x.rules:2: unknown condition RootFlavour=" },
                 { "[Rule]\nnonsense\n", "x.rules:2: expected KEY=VALUE" },
                 { "[Rule]\nId=SDC-X\nTitle=t\n", "x.rules: a rule needs Id=, Title=, Severity=" },
-                { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nRemedy=r\n", "needs a [Match] section" },
+                { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nRemedy=r\n",
+                  "needs a [Match] section" },
                 { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nApplyWhenUnknown=yes\nRemedy=r\n[Match]\nInitrdSystemd=yes\n",
                   "needs an Action=" },
-                { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nApplyWhenUnknown=maybe\nRemedy=r\n", "expected yes or no" },
+                { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nApplyWhenUnknown=maybe\nRemedy=r\n",
+                  "expected yes or no" },
                 { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nRemedy=r\n[Match]\nRootVersion=os:rhel:>=7.8a\n",
                   "invalid value" },
                 { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nRemedy=r\n[Match]\nRootVersion=os::>=7.8\n",

@@ -282,8 +282,9 @@ static void test_installed_systemd(void) {
 static void test_distro(void) {
         SdcDistroFacts d;
 
-        sdc_distro_from_os_release("rhel", "fedora", "7.8", "7.8 (Maipo)", "Red Hat Enterprise Linux Server 7.8 (Maipo)",
-                                   "Red Hat Enterprise Linux Server release 7.8 (Maipo)", &d);
+        sdc_distro_from_os_release(
+                "rhel", "fedora", "7.8", "7.8 (Maipo)", "Red Hat Enterprise Linux Server 7.8 (Maipo)",
+                "Red Hat Enterprise Linux Server release 7.8 (Maipo)", &d);
         ASSERT_STREQ(d.id, "rhel");
         ASSERT_STREQ(d.release, "7.8");
         ASSERT_STREQ(d.source, "redhat-release");
@@ -292,12 +293,14 @@ static void test_distro(void) {
         ASSERT_STREQ(d.release, "7.7");
         ASSERT_STREQ(d.source, "os-release VERSION_ID");
 
-        sdc_distro_from_os_release("centos", "rhel fedora", "7", "7 (Core)", "CentOS Linux 7 (Core)",
-                                   "CentOS Linux release 7.8.2003 (Core)", &d);
+        sdc_distro_from_os_release(
+                "centos", "rhel fedora", "7", "7 (Core)", "CentOS Linux 7 (Core)",
+                "CentOS Linux release 7.8.2003 (Core)", &d);
         ASSERT_STREQ(d.id, "rhel");
         ASSERT_STREQ(d.release, "7.8");
 
-        sdc_distro_from_os_release("centos", "rhel fedora", "7", "7 (Core)", "CentOS Linux 7 (Core)", NULL, &d);
+        sdc_distro_from_os_release(
+                "centos", "rhel fedora", "7", "7 (Core)", "CentOS Linux 7 (Core)", NULL, &d);
         ASSERT_STREQ(d.id, "rhel");
         ASSERT_STREQ(d.release, ""); /* "7" has no minor */
 
@@ -305,21 +308,24 @@ static void test_distro(void) {
         ASSERT_STREQ(d.id, "rhel");
         ASSERT_STREQ(d.release, ""); /* Amazon's "2" is not RHEL's numbering */
 
-        sdc_distro_from_os_release("dracut", NULL, "033-568.el7", "7.8 (Maipo) dracut-033-568.el7",
-                                   "Red Hat Enterprise Linux Server 7.8 (Maipo) dracut-033-568.el7 (Initramfs)", NULL, &d);
+        sdc_distro_from_os_release(
+                "dracut", NULL, "033-568.el7", "7.8 (Maipo) dracut-033-568.el7",
+                "Red Hat Enterprise Linux Server 7.8 (Maipo) dracut-033-568.el7 (Initramfs)", NULL, &d);
         ASSERT_STREQ(d.id, "rhel");
         ASSERT_STREQ(d.release, "7.8");
         ASSERT_STREQ(d.source, "initrd-release VERSION");
 
-        sdc_distro_from_os_release("debian", NULL, "12", "12 (bookworm) dracut-059-4",
-                                   "Debian GNU/Linux 12 (bookworm) dracut-059-4 (Initramfs)", NULL, &d);
+        sdc_distro_from_os_release(
+                "debian", NULL, "12", "12 (bookworm) dracut-059-4",
+                "Debian GNU/Linux 12 (bookworm) dracut-059-4 (Initramfs)", NULL, &d);
         ASSERT_STREQ(d.id, "debian");
         ASSERT_STREQ(d.release, "12");
 
         sdc_distro_from_os_release("ubuntu", "debian", "22.04", NULL, NULL, NULL, &d);
         ASSERT_STREQ(d.id, "debian");
 
-        sdc_distro_from_os_release("examplecloud", NULL, "2", "2 (Nimbus)", "Example Cloud OS 2 (Nimbus)", NULL, &d);
+        sdc_distro_from_os_release(
+                "examplecloud", NULL, "2", "2 (Nimbus)", "Example Cloud OS 2 (Nimbus)", NULL, &d);
         ASSERT_STREQ(d.id, "examplecloud");
         ASSERT_STREQ(d.release, "");
 
