@@ -184,3 +184,29 @@ rhel_image() {
         [ "$status" -eq 0 ]
         [ ! -e "$BATS_TEST_TMPDIR/run/systemd/system/initrd-switch-root.service.d/50-sdcompat-sigterm.conf" ]
 }
+
+@test "a root whose systemd cannot be read: H1 undecided, never safe; negotiate still writes the harmless drop-in" {
+        require_fixtures
+        local img root=$BATS_TEST_TMPDIR/root
+        img=$(fixtures_where builder dracut | while read -r n; do
+                [ "$(fixture "$n" suite)" = bookworm ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
+        done | head -n1)
+        [ -n "$img" ] || skip "no bookworm dracut fixture"
+        unpack_image "$(fixture_path "$img")" "$BATS_TEST_TMPDIR/initrd"
+        mkdir -p "$BATS_TEST_TMPDIR/initrd/etc/systemd/system/initrd-switch-root.service.d"
+        printf '[Service]\nExecStart=\nExecStart=/bin/sh -c "systemctl --no-block switch-root /sysroot; sleep 60"\n' \
+                >"$BATS_TEST_TMPDIR/initrd/etc/systemd/system/initrd-switch-root.service.d/race.conf"
+        (cd "$BATS_TEST_TMPDIR/initrd" && find . | cpio -o -H newc --quiet) >"$BATS_TEST_TMPDIR/race.img"
+        mkdir -p "$root/etc"
+        cp -aL "$(fixture_path tree-trixie)/etc/os-release" "$root/etc/os-release"
+        run check --image "$BATS_TEST_TMPDIR/race.img" --root "$root" --cmdline "root=/dev/vda" --json
+        [ "$status" -ne 0 ]
+        [ "$(json '.entries[0].verdict')" != safe ]
+        [ "$(json '.entries[0].hazards | map(select(.id == "SDC-H1-UNIT")) | .[0].match')" = unknown ]
+        run "$sdcompat_bin" negotiate --rules-path "$top/rules.d" --run-dir "$BATS_TEST_TMPDIR/run" \
+                --initrd-root "$BATS_TEST_TMPDIR/initrd" --sysroot "$root" --cmdline "root=/dev/vda"
+        [ "$status" -eq 0 ]
+        grep -qx 'SuccessExitStatus=SIGTERM' \
+                "$BATS_TEST_TMPDIR/run/systemd/system/initrd-switch-root.service.d/50-sdcompat-sigterm.conf"
+        grep -qx 'ACTIONS="dropin-sigterm-success"' "$BATS_TEST_TMPDIR/run/sdcompat/plan"
+}
