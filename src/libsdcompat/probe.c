@@ -827,8 +827,12 @@ int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret) {
                 sdc_tree_facts_done(&f);
                 return r;
         }
-        read_package_db(t, &f);
-        version_from_package(&f);
+        /* Only where the binary names no distribution revision: dpkg's status file is megabytes,
+         * and negotiate reads the root at every boot. */
+        if (f.systemd.found && !(f.systemd.has_version && f.systemd.version.revision[0])) {
+                read_package_db(t, &f);
+                version_from_package(&f);
+        }
         probe_init(t, &f);
         if (role == SDC_ROLE_ROOT) {
                 read_fstab(t, &f);
