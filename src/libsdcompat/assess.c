@@ -39,12 +39,19 @@ static int set(SdcAssessment *a, SdcVerdict v, const char *fmt, ...) {
         return 0;
 }
 
-bool sdc_finding_handled(const SdcFinding *f, const bool *handled) {
-        return handled && f->rule->action != SDC_ACTION_NONE && handled[f->rule->action];
-}
-
 static bool serious(const SdcFinding *f) {
         return f->rule->severity >= SDC_SEVERITY_DEGRADED;
+}
+
+/* Whether the finding is handled: by the root's own configuration, or by the image's sdcompat,
+ * which for an undecided rule takes the action only when the rule says it is harmless
+ * (ApplyWhenUnknown=yes). */
+bool sdc_finding_handled(const SdcFinding *f, const bool *handled) {
+        if (f->handled_by_root)
+                return true;
+        if (!handled || f->rule->action == SDC_ACTION_NONE || !handled[f->rule->action])
+                return false;
+        return f->match == SDC_MATCH_YES || f->rule->apply_when_unknown;
 }
 
 /* "SDC-H1 (boot-fails), SDC-H4 (degraded)" for the serious findings of one kind. */
@@ -56,10 +63,14 @@ static char *list_ids(const SdcAssessment *a, SdcMatch m, const bool *handled, b
                 bool h = sdc_finding_handled(f, handled);
                 char *n;
 
-                if (f->match != m || !serious(f) || (m == SDC_MATCH_YES && h != want_handled))
+                if (!serious(f) || h != want_handled ||
+                    (f->match != m && !(want_handled && m == SDC_MATCH_YES)))
                         continue;
-                if (asprintf(&n, "%s%s%s (%s)", s ?: "", s ? ", " : "", f->rule->id,
-                             m == SDC_MATCH_UNKNOWN ? f->unknown_fact : sdc_severity_to_string(f->rule->severity)) < 0) {
+                if (asprintf(
+                            &n, "%s%s%s%s (%s)", s ?: "", s ? ", " : "", f->rule->id,
+                            f->handled_by_root ? " on the root" : "",
+                            f->match == SDC_MATCH_UNKNOWN ? f->unknown_fact
+                                                          : sdc_severity_to_string(f->rule->severity)) < 0) {
                         free(s);
                         return NULL;
                 }
@@ -71,6 +82,8 @@ static char *list_ids(const SdcAssessment *a, SdcMatch m, const bool *handled, b
 
 int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, const bool *handled, SdcAssessment *ret) {
         _cleanup_free_ char *open_ids = NULL, *handled_ids = NULL, *unknown = NULL;
+        bool by_root_or_unknown = false;
+        const char *handled_by;
         SdcAssessment a = {};
         int r;
 
@@ -84,16 +97,38 @@ int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, const bool *handl
         r = sdc_rules_evaluate(rules, f, &a.findings, &a.n_findings);
         if (r < 0)
                 return r;
+        /* The root's own SuccessExitStatus=SIGTERM for initrd-switch-root.service does what the
+         * dropin-sigterm-success action would do at boot (sdcompat's package ships it). */
+        for (size_t i = 0; i < a.n_findings; i++)
+                a.findings[i].handled_by_root =
+                        a.findings[i].rule->action == SDC_ACTION_DROPIN_SIGTERM_SUCCESS &&
+                        f->root_sigterm_success == SDC_TRI_YES;
+        /* handled: YES and UNKNOWN findings that are handled; open: YES ones that are not;
+         * unknown: UNKNOWN ones that are not. */
         open_ids = list_ids(&a, SDC_MATCH_YES, handled, false);
         handled_ids = list_ids(&a, SDC_MATCH_YES, handled, true);
         unknown = list_ids(&a, SDC_MATCH_UNKNOWN, handled, false);
+        for (size_t i = 0; i < a.n_findings; i++)
+                if (sdc_finding_handled(&a.findings[i], handled) &&
+                    (a.findings[i].handled_by_root || a.findings[i].match == SDC_MATCH_UNKNOWN))
+                        by_root_or_unknown = true;
+        /* "SDC-H1 on the root (boot-fails)": handled by the root's configuration; "SDC-H1
+         * (RootVersion)": undecided, its harmless action taken by sdcompat in the image. */
+        handled_by = by_root_or_unknown ? "; handled (on the root, or by sdcompat in the image): "
+                                        : "; handled by sdcompat in the image: ";
         if (open_ids)
                 r = set(&a, SDC_VERDICT_AT_RISK, "hazards apply: %s%s%s", open_ids,
-                        handled_ids ? "; handled by sdcompat in the image: " : "", strempty(handled_ids));
+                        handled_ids ? handled_by : "", strempty(handled_ids));
         else if (unknown)
-                r = set(&a, SDC_VERDICT_BLOCKED, "could not decide, a fact is unknown: %s", unknown);
-        else if (handled_ids)
+                r = set(&a, SDC_VERDICT_BLOCKED, "could not decide, a fact is unknown: %s%s%s", unknown,
+                        handled_ids ? handled_by : "", strempty(handled_ids));
+        else if (handled_ids && !by_root_or_unknown)
                 r = set(&a, SDC_VERDICT_PROTECTED, "hazards apply, and sdcompat in the image handles them at boot: %s",
+                        handled_ids);
+        else if (handled_ids)
+                r = set(&a, SDC_VERDICT_PROTECTED,
+                        "hazards apply or could not be ruled out, and each is handled (on the root, or by sdcompat in "
+                        "the image): %s",
                         handled_ids);
         else if (f->has_root_version && rules->catalogue.systemd_max > 0 &&
                  f->root_version.major > rules->catalogue.systemd_max)
@@ -144,6 +179,8 @@ void sdc_findings_to_json_for_entry(JsonWriter *w, const char *key, const SdcAss
                 json_bool(w, "handled", sdc_finding_handled(fd, handled));
                 json_string(w, "match", fd->match == SDC_MATCH_YES ? "yes" : "unknown");
                 json_string(w, "unknown_fact", fd->unknown_fact);
+                json_bool(w, "apply_when_unknown", r->apply_when_unknown);
+                json_bool(w, "handled_by_root", fd->handled_by_root);
                 json_string(w, "remedy", r->remedy);
                 json_string(w, "rule_file", r->path);
                 json_object_end(w);
@@ -164,6 +201,13 @@ static void strv_to_json(JsonWriter *w, const char *key, char **l) {
         json_array_end(w);
 }
 
+static void tri_json(JsonWriter *w, const char *key, int v) {
+        if (v >= 0)
+                json_bool(w, key, v);
+        else
+                json_null(w, key);
+}
+
 void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *f) {
         const SdcSystemdFacts *s = &f->systemd;
 
@@ -177,6 +221,18 @@ void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *
         json_string(w, "id", f->os_id);
         json_string(w, "version_id", f->os_version_id);
         json_string(w, "pretty_name", f->os_pretty_name);
+        json_string(w, "id_like", f->os_id_like);
+        json_string(w, "version", f->os_version);
+        json_object_end(w);
+        json_string(w, "redhat_release", f->redhat_release);
+        json_object_begin(w, "distro");
+        json_string(w, "id", f->distro.id[0] ? f->distro.id : NULL);
+        json_string(w, "release", f->distro.release[0] ? f->distro.release : NULL);
+        json_string(w, "source", f->distro.source);
+        json_object_end(w);
+        json_object_begin(w, "package");
+        json_string(w, "db", f->package_db);
+        json_string(w, "systemd_version", f->package_version);
         json_object_end(w);
         json_bool(w, "built_by_dracut", f->built_by_dracut);
         json_string(w, "dracut_version", f->dracut_version);
@@ -186,12 +242,17 @@ void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *
                         json_bool(w, "usr_separate", f->usr_separate);
                 else
                         json_null(w, "usr_separate");
+                tri_json(w, "switch_root_sigterm_success", f->sigterm_success);
+                json_string(w, "switch_root_sigterm_success_source", f->sigterm_success_source);
+                tri_json(w, "spares_switch_root_sigterm", f->spares_switch_root);
         } else {
                 json_string(w, "switch_root_exec", f->switch_root_exec);
                 if (f->switch_root_via_systemctl >= 0)
                         json_bool(w, "switch_root_via_systemctl", f->switch_root_via_systemctl);
                 else
                         json_null(w, "switch_root_via_systemctl");
+                json_string(w, "systemctl", f->systemctl);
+                tri_json(w, "systemctl_ignores_sigterm", f->systemctl_ignores_sigterm);
         }
 
         json_object_begin(w, "systemd");

@@ -45,5 +45,6 @@ void sdc_findings_to_json(JsonWriter *w, const char *key, const SdcAssessment *a
  * the image's sdcompat handles it (handled as for sdc_assess(); NULL: no sdcompat in the image). */
 void sdc_findings_to_json_for_entry(JsonWriter *w, const char *key, const SdcAssessment *a, const char *entry,
                                     const bool *handled);
-/* Whether the image's sdcompat (its manifest's actions; NULL if none) handles finding f at boot. */
+/* Whether finding f is handled: by the root's own configuration, or by the image's sdcompat (its
+ * manifest's actions; NULL if none) at boot, for an undecided rule only where ApplyWhenUnknown=yes. */
 bool sdc_finding_handled(const SdcFinding *f, const bool *handled);

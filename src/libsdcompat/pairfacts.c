@@ -107,6 +107,12 @@ int sdc_pair_facts_build(
                 .initrd_systemd = tri(initrd->runs_systemd),
                 .root_systemd = tri(root->systemd.found),
                 .initrd_switch_root_via_systemctl = tri(initrd->switch_root_via_systemctl),
+                .initrd_systemctl_ignores_sigterm = tri(initrd->systemctl_ignores_sigterm),
+                .initrd_distro = initrd->distro,
+                .root_distro = root->distro,
+                .root_spares_switch_root =
+                        root->systemd.found ? tri(root->spares_switch_root) : SDC_TRI_UNKNOWN,
+                .root_sigterm_success = tri(root->sigterm_success),
                 .root_usr_separate = tri(root->usr_separate),
                 .root_os_release = tri(root->os_release_path != NULL),
                 .root_has_binary_path = SDC_TRI_UNKNOWN,

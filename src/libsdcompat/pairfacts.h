@@ -33,6 +33,10 @@ typedef struct SdcPairFacts {
         bool has_initrd_version;
         SdcVersion initrd_version;
         SdcTri initrd_switch_root_via_systemctl;
+        SdcTri initrd_systemctl_ignores_sigterm; /* the image's systemctl protects switch-root */
+        SdcDistroFacts initrd_distro, root_distro; /* what each side's files say it is */
+        SdcTri root_spares_switch_root; /* the root's manager counts the unit's SIGTERM as success */
+        SdcTri root_sigterm_success; /* the root's unit configuration says SuccessExitStatus=SIGTERM */
         SdcCgroupMode initrd_cgroup;
         const char *initrd_cgroup_reason; /* static string: why that mode */
         SdcTri root_systemd;

@@ -41,7 +41,11 @@ int sdc_plan_decide(const SdcAssessment *a, const bool implemented[_SDC_ACTION_M
                 const SdcFinding *f = &a->findings[i];
                 SdcAction act = f->rule->action;
 
-                if (f->match != SDC_MATCH_YES || act == SDC_ACTION_NONE)
+                /* An undecided rule's action is taken when the rule says it is harmless where the
+                 * hazard does not apply; one the root's own configuration handles is not. */
+                if ((f->match != SDC_MATCH_YES &&
+                     !(f->match == SDC_MATCH_UNKNOWN && f->rule->apply_when_unknown)) ||
+                    act == SDC_ACTION_NONE || f->handled_by_root)
                         continue;
                 if (!implemented[act]) {
                         p.unavailable[act] = true;

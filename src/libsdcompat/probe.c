@@ -153,6 +153,8 @@ static int read_os_release(SdcTree *t, SdcTreeFacts *f) {
                 (void) sdc_envfile_get((const char *) b.data, b.size, "ID", &f->os_id);
                 (void) sdc_envfile_get((const char *) b.data, b.size, "VERSION_ID", &f->os_version_id);
                 (void) sdc_envfile_get((const char *) b.data, b.size, "PRETTY_NAME", &f->os_pretty_name);
+                (void)sdc_envfile_get((const char *)b.data, b.size, "ID_LIKE", &f->os_id_like);
+                (void)sdc_envfile_get((const char *)b.data, b.size, "VERSION", &f->os_version);
                 sdc_blob_done(&b);
                 return 0;
         }
@@ -419,6 +421,9 @@ static int probe_systemd(SdcTree *t, SdcTreeFacts *f) {
                         s->compiled_binary_path = strdup("/usr/lib/systemd/systemd");
                 else if (contains_cstring(ro, rs, "/lib/systemd/systemd"))
                         s->compiled_binary_path = strdup("/lib/systemd/systemd");
+                /* RHEL's special case names the unit (SPECIAL_INITRD_SWITCH_ROOT_SERVICE); upstream's
+                 * manager has no use for the string. */
+                f->spares_switch_root = contains_cstring(ro, rs, "initrd-switch-root.service");
         }
 
         if (r > 0) {
@@ -549,6 +554,233 @@ static void probe_switch_root_unit(SdcTree *t, SdcTreeFacts *f) {
         free(argv0);
 }
 
+/* RHEL and its rebuilds: "Red Hat Enterprise Linux Server release 7.8 (Maipo)". */
+static void read_redhat_release(SdcTree *t, SdcTreeFacts *f) {
+        SdcBlob b = {};
+
+        if (sdc_tree_read(t, "/etc/redhat-release", MAX_TEXT_SIZE, &b) < 0)
+                return;
+        f->redhat_release = strndup((const char *)b.data, strcspn((const char *)b.data, "\n"));
+        sdc_blob_done(&b);
+}
+
+/* dpkg's status file can be several MiB on a full system. */
+#define MAX_DPKG_STATUS_SIZE (UINT64_C(64) << 20)
+
+/* The version dpkg's database records for the installed package "systemd": the distribution's
+ * own record, where the binary prints only the upstream major. RPM's database (Berkeley DB on
+ * RHEL 7, SQLite later) is not read: on those trees the release comes from os-release and
+ * redhat-release alone, and the probe says so. */
+static void read_package_db(SdcTree *t, SdcTreeFacts *f) {
+        SdcBlob b = {};
+        const char *p, *end;
+
+        if (sdc_tree_read(t, "/var/lib/dpkg/status", MAX_DPKG_STATUS_SIZE, &b) < 0) {
+                if (sdc_tree_exists(t, "/var/lib/rpm") > 0 ||
+                    sdc_tree_exists(t, "/usr/lib/sysimage/rpm") > 0) {
+                        f->package_db = strdup("rpm");
+                        (void)add_note(
+                                f,
+                                "the RPM database is not read (no librpm in a static program): the "
+                                "distribution's release comes from os-release and redhat-release only");
+                }
+                return;
+        }
+        f->package_db = strdup("dpkg");
+        /* Stanzas are separated by blank lines; the one with "Package: systemd" and an installed
+         * status carries the version. */
+        for (p = (const char *)b.data, end = p + b.size; p < end;) {
+                const char *next = memmem(p, (size_t)(end - p), "\n\n", 2);
+                const char *stop = next ? next + 1 : end;
+                bool pkg = false, installed = false;
+                const char *version = NULL;
+                size_t vlen = 0;
+
+                for (const char *l = p; l < stop;) {
+                        const char *eol = memchr(l, '\n', (size_t)(stop - l)) ?: stop;
+                        size_t n = (size_t)(eol - l);
+
+                        if (n == STRLEN("Package: systemd") && memcmp(l, "Package: systemd", n) == 0)
+                                pkg = true;
+                        else if (n > STRLEN("Status: ") && memcmp(l, "Status: ", STRLEN("Status: ")) == 0)
+                                installed = memmem(l, n, " installed", STRLEN(" installed")) &&
+                                        (size_t)(eol - l) >= STRLEN(" installed") &&
+                                        memcmp(eol - STRLEN(" installed"), " installed",
+                                               STRLEN(" installed")) == 0;
+                        else if (
+                                n > STRLEN("Version: ") &&
+                                memcmp(l, "Version: ", STRLEN("Version: ")) == 0) {
+                                version = l + STRLEN("Version: ");
+                                vlen = n - STRLEN("Version: ");
+                        }
+                        l = eol + 1;
+                }
+                if (pkg && installed && version) {
+                        f->package_version = strndup(version, vlen);
+                        break;
+                }
+                p = next ? next + 2 : end;
+        }
+        sdc_blob_done(&b);
+}
+
+/* A bare "219" in the binary, a full version in the package database: the database's, if it names
+ * the same upstream version (a stale database says nothing about the binary that is there). */
+static void version_from_package(SdcTreeFacts *f) {
+        SdcSystemdFacts *s = &f->systemd;
+        SdcVersion v;
+
+        if (!f->package_version || !s->found || sdc_version_parse(f->package_version, &v) < 0)
+                return;
+        if (s->has_version && v.major != s->version.major) {
+                (void)add_note(
+                        f, "dpkg's database says systemd %s, the binary says %s: the binary's is used",
+                        f->package_version, s->version.text);
+                return;
+        }
+        set_version(s, &v, "dpkg status of", "systemd");
+}
+
+#define SYSTEMCTL_SIGTERM_IGNORE "Failed to change disposition of SIGTERM to ignore"
+
+/* Whether the initramfs's systemctl protects switch-root from PID 1's final SIGTERM: the code that
+ * ignores SIGTERM (upstream 8a7a9ceab204, v233; RHEL 928f72e207, 219-70) came together with the
+ * '@' in argv[0] (acc28e2e3037; 5e68640c5b) and logs this message when it fails. */
+static void probe_systemctl(SdcTree *t, SdcTreeFacts *f) {
+        static const char *const candidates[] = { "/usr/bin/systemctl", "/bin/systemctl" };
+        SdcElfInfo elf = {};
+        SdcBlob b = {};
+        const uint8_t *data;
+        size_t size;
+
+        f->systemctl_ignores_sigterm = -1;
+        for (size_t i = 0; i < ELEMENTSOF(candidates) && !f->systemctl; i++) {
+                SdcStat st;
+
+                if (sdc_tree_resolve(t, candidates[i], 0, &f->systemctl, &st) >= 0 &&
+                    st.type != SDC_NODE_REGULAR) {
+                        free(f->systemctl);
+                        f->systemctl = NULL;
+                }
+        }
+        if (!f->systemctl)
+                return;
+        if (sdc_tree_read(t, f->systemctl, MAX_BINARY_SIZE, &b) < 0 ||
+            sdc_elf_parse(b.data, b.size, &elf) < 0) {
+                (void)add_note(f, "%s: not a readable ELF binary", f->systemctl);
+                sdc_blob_done(&b);
+                return;
+        }
+        data = b.data;
+        size = b.size;
+        if (elf.rodata_size > 0) {
+                data = b.data + elf.rodata_offset;
+                size = (size_t)elf.rodata_size;
+        }
+        f->systemctl_ignores_sigterm =
+                !!memmem(data, size, SYSTEMCTL_SIGTERM_IGNORE, STRLEN(SYSTEMCTL_SIGTERM_IGNORE));
+        sdc_elf_info_done(&elf);
+        sdc_blob_done(&b);
+}
+
+/* Whether SuccessExitStatus= in one unit file or drop-in, read in order, leaves SIGTERM among the
+ * clean signals: an empty assignment resets the list. Only the [Service] section counts. */
+static void apply_success_status(SdcTree *t, const char *path, int *sigterm, char **source) {
+        SdcBlob b = {};
+        const char *p, *end;
+        bool service = false;
+
+        if (sdc_tree_read(t, path, MAX_TEXT_SIZE, &b) < 0)
+                return;
+        for (p = (const char *)b.data, end = p + b.size; p < end;) {
+                const char *eol = memchr(p, '\n', (size_t)(end - p)) ?: end;
+                char line[1024], *v, *save = NULL;
+                size_t l = MIN((size_t)(eol - p), sizeof(line) - 1);
+                bool has = false;
+
+                memcpy(line, p, l);
+                line[l] = 0;
+                p = eol + 1;
+                v = line + strspn(line, " \t");
+                if (*v == '[') {
+                        service = strneq(v, "[Service]", STRLEN("[Service]"));
+                        continue;
+                }
+                if (!service || !strneq(v, "SuccessExitStatus", STRLEN("SuccessExitStatus")))
+                        continue;
+                v += STRLEN("SuccessExitStatus");
+                v += strspn(v, " \t");
+                if (*v != '=')
+                        continue;
+                v++;
+                for (char *w = strtok_r(v, " \t\r", &save); w; w = strtok_r(NULL, " \t\r", &save))
+                        if (streq(w, "SIGTERM") || streq(w, "TERM"))
+                                has = true;
+                if (has) {
+                        *sigterm = 1;
+                        free(*source);
+                        *source = strdup(path);
+                } else if (v[strspn(v, " \t\r")] == 0) { /* "SuccessExitStatus=": reset */
+                        *sigterm = 0;
+                        free(*source);
+                        *source = NULL;
+                }
+        }
+        sdc_blob_done(&b);
+}
+
+/* The root's initrd-switch-root.service as the root's PID 1 loads it when it deserializes the
+ * unit: the unit file from the first directory that has it, then every drop-in name once, from the
+ * first directory that has it (/etc over /run over /usr/lib over /lib), in name order. A root
+ * that ships SuccessExitStatus=SIGTERM there (sdcompat's package does, see sdcompat(8)) judges the
+ * switch-root command's SIGTERM a success: H1 is handled on the root, whatever the initramfs. */
+static void probe_root_switch_root_unit(SdcTree *t, SdcTreeFacts *f) {
+        static const char *const dirs[] = { "/etc/systemd/system", "/run/systemd/system",
+                                            "/usr/lib/systemd/system", "/lib/systemd/system" };
+        _cleanup_strv_free_ char **names = NULL, **paths = NULL;
+        char path[512];
+        int sigterm = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                (void)snprintf(path, sizeof(path), "%s/initrd-switch-root.service", dirs[i]);
+                if (sdc_tree_exists(t, path) > 0) {
+                        apply_success_status(t, path, &sigterm, &f->sigterm_success_source);
+                        break;
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                char **list = NULL;
+
+                (void)snprintf(path, sizeof(path), "%s/initrd-switch-root.service.d", dirs[i]);
+                if (sdc_tree_list(t, path, &list) < 0)
+                        continue;
+                STRV_FOREACH (d, list) {
+                        char *full;
+
+                        if (!endswith(*d, ".conf") || strv_contains(names, *d))
+                                continue;
+                        if (asprintf(&full, "%s/%s", path, *d) < 0 || strv_consume(&paths, full) < 0 ||
+                            strv_extend(&names, *d) < 0) {
+                                strv_free(list);
+                                return; /* out of memory: stays unknown */
+                        }
+                }
+                strv_free(list);
+        }
+        /* Drop-ins apply in the order of their names, wherever they live. */
+        for (size_t n = strv_length(names), i = 0; i < n; i++) {
+                size_t best = SIZE_MAX;
+
+                for (size_t j = 0; j < n; j++)
+                        if (names[j] && (best == SIZE_MAX || strcmp(names[j], names[best]) < 0))
+                                best = j;
+                apply_success_status(t, paths[best], &sigterm, &f->sigterm_success_source);
+                free(names[best]);
+                names[best] = NULL;
+        }
+        f->sigterm_success = sigterm;
+}
+
 static void probe_init(SdcTree *t, SdcTreeFacts *f) {
         const char *init = f->role == SDC_ROLE_INITRD ? "/init" : "/sbin/init";
         SdcBlob b = {};
@@ -575,7 +807,12 @@ static void probe_init(SdcTree *t, SdcTreeFacts *f) {
 }
 
 int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret) {
-        SdcTreeFacts f = { .role = role, .usr_separate = -1, .switch_root_via_systemctl = -1 };
+        SdcTreeFacts f = { .role = role,
+                           .usr_separate = -1,
+                           .switch_root_via_systemctl = -1,
+                           .systemctl_ignores_sigterm = -1,
+                           .sigterm_success = -1,
+                           .spares_switch_root = -1 };
         int r;
 
         r = sdc_tree_exists(t, "/");
@@ -584,17 +821,31 @@ int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret) {
 
         (void) read_os_release(t, &f);
         read_initrd_release(t, &f);
+        read_redhat_release(t, &f);
+        sdc_distro_from_os_release(
+                f.os_id, f.os_id_like, f.os_version_id, f.os_version, f.os_pretty_name, f.redhat_release,
+                &f.distro);
         read_kernel_versions(t, &f);
         r = probe_systemd(t, &f);
         if (r < 0) {
                 sdc_tree_facts_done(&f);
                 return r;
         }
+        /* Only where the binary names no distribution revision: dpkg's status file is megabytes,
+         * and negotiate reads the root at every boot. */
+        if (f.systemd.found && !(f.systemd.has_version && f.systemd.version.revision[0])) {
+                read_package_db(t, &f);
+                version_from_package(&f);
+        }
         probe_init(t, &f);
-        if (role == SDC_ROLE_ROOT)
+        if (role == SDC_ROLE_ROOT) {
                 read_fstab(t, &f);
-        else if (f.runs_systemd)
+                if (f.systemd.found)
+                        probe_root_switch_root_unit(t, &f);
+        } else if (f.runs_systemd) {
                 probe_switch_root_unit(t, &f);
+                probe_systemctl(t, &f);
+        }
         *ret = f;
         return 0;
 }
@@ -615,6 +866,13 @@ void sdc_tree_facts_done(SdcTreeFacts *f) {
         free(f->init);
         free(f->dracut_version);
         free(f->switch_root_exec);
+        free(f->os_id_like);
+        free(f->os_version);
+        free(f->redhat_release);
+        free(f->package_db);
+        free(f->package_version);
+        free(f->systemctl);
+        free(f->sigterm_success_source);
         strv_free(f->kernel_versions);
         strv_free(f->notes);
         *f = (SdcTreeFacts) {};

@@ -34,6 +34,16 @@ typedef struct SdcTreeFacts {
         SdcSystemdFacts systemd;
         char *os_release_path;      /* canonical path of the os-release file read */
         char *os_id, *os_version_id, *os_pretty_name;
+        char *os_id_like, *os_version; /* ID_LIKE= and VERSION= of that file */
+        char *redhat_release; /* the first line of /etc/redhat-release, if there is one */
+        /* The distribution as the tree's own files say it (SdcDistroFacts in version.h): "rhel"
+         * for RHEL and its rebuilds (ID or ID_LIKE rhel, a redhat-release, or, in an initramfs,
+         * the PRETTY_NAME RHEL's dracut writes), "debian" for Debian and its derivatives; its
+         * release ("7.8") when a file names it. */
+        SdcDistroFacts distro;
+        char *package_db; /* "dpkg" when /var/lib/dpkg/status exists, "rpm" when only
+                           * an RPM database exists (not readable here: Berkeley DB) */
+        char *package_version; /* systemd's version in the dpkg database, if installed */
         bool is_initrd;             /* /etc/initrd-release exists */
         char *init;                 /* what /init (initrd) or /sbin/init (root) resolves to */
         bool init_is_script;
@@ -47,6 +57,21 @@ typedef struct SdcTreeFacts {
         int switch_root_via_systemctl; /* 1: that command is systemctl itself (which protects
                                      * itself from PID 1's SIGTERM spree since v233); 0: another
                                      * program (a shell) runs it; -1: unknown */
+        char *systemctl; /* initrd: canonical path of systemctl, if found */
+        int systemctl_ignores_sigterm; /* initrd: 1: systemctl carries the code that protects
+                                        * switch-root from PID 1's SIGTERM spree (upstream v233,
+                                        * RHEL 219-70: its message "Failed to change disposition of
+                                        * SIGTERM to ignore" is in the binary); 0: the binary was
+                                        * read and has none; -1: no systemctl or not readable */
+        int sigterm_success; /* root: 1: initrd-switch-root.service, with its drop-ins as
+                              * systemd loads them (/etc, /run, /usr/lib, /lib), has
+                              * SuccessExitStatus=SIGTERM; 0: it has not; -1: unknown */
+        char *sigterm_success_source; /* the file that says so */
+        int spares_switch_root; /* root: 1: the manager carries RHEL's special case that counts
+                                 * SIGTERM of initrd-switch-root.service as success (219-78.2,
+                                 * backported to 7.7's z-stream): the unit's name is in its
+                                 * strings, which upstream's manager never has; 0: read, not
+                                 * there; -1: unknown */
         char **notes;               /* non-fatal findings worth showing ("libsystemd-shared not found") */
 } SdcTreeFacts;
 

@@ -43,6 +43,8 @@ typedef enum CondKey {
         KEY_KERNEL_VERSION,
         KEY_CMDLINE,
         KEY_INIT_ARGS_BREAK_PARSING,
+        KEY_INITRD_SYSTEMCTL_IGNORES_SIGTERM,
+        KEY_ROOT_SPARES_SWITCH_ROOT,
         _KEY_MAX,
 } CondKey;
 
@@ -63,6 +65,8 @@ static const struct {
         [KEY_KERNEL_VERSION] = { "KernelVersion", TYPE_KERNEL },
         [KEY_CMDLINE] = { "KernelCommandLine", TYPE_CMDLINE },
         [KEY_INIT_ARGS_BREAK_PARSING] = { "InitArgsBreakParsing", TYPE_BOOL },
+        [KEY_INITRD_SYSTEMCTL_IGNORES_SIGTERM] = { "InitrdSystemctlIgnoresSigterm", TYPE_BOOL },
+        [KEY_ROOT_SPARES_SWITCH_ROOT] = { "RootSparesSwitchRootSigterm", TYPE_BOOL },
 };
 
 struct SdcCondition {
@@ -124,9 +128,13 @@ typedef struct VersionToken {
         Op op;
         bool major_only; /* "256": compare the upstream major only */
         SdcVersion version;
+        char os[32]; /* "os:rhel:>=7.8": the distribution's release, not systemd's version */
+        char release[32];
 } VersionToken;
 
-/* "[!][rhel:|debian:]OP VERSION", e.g. "<233", ">=252.5", "!rhel:>=219-70". */
+/* "[!][rhel:|debian:]OP VERSION", e.g. "<233", ">=252.5", "!rhel:>=219-70", or
+ * "[!]os:ID:OP RELEASE", e.g. "os:rhel:>=7.8": the release of the distribution the tree's files
+ * name (SdcDistroFacts). */
 static int parse_version_token(const char *t, VersionToken *ret) {
         VersionToken v = {};
         const char *p = t;
@@ -134,6 +142,20 @@ static int parse_version_token(const char *t, VersionToken *ret) {
         if (*p == '!') {
                 v.negate = true;
                 p++;
+        }
+        if (strneq(p, "os:", 3)) {
+                const char *colon = strchr(p + 3, ':');
+                size_t n = colon ? (size_t)(colon - p - 3) : 0;
+
+                if (n == 0 || n >= sizeof(v.os))
+                        return -EINVAL;
+                memcpy(v.os, p + 3, n);
+                p = parse_op(colon + 1, &v.op);
+                if (!p || !*p || strlen(p) >= sizeof(v.release) || strspn(p, "0123456789.") != strlen(p))
+                        return -EINVAL;
+                strcpy(v.release, p);
+                *ret = v;
+                return 0;
         }
         if (strneq(p, "rhel:", 5)) {
                 v.family = SDC_DISTRO_RHEL;
@@ -150,16 +172,54 @@ static int parse_version_token(const char *t, VersionToken *ret) {
         return 0;
 }
 
-static bool version_token_holds(const VersionToken *t, const SdcVersion *v) {
+static SdcMatch negated(SdcMatch m, bool negate) {
+        if (m == SDC_MATCH_UNKNOWN || !negate)
+                return m;
+        return m == SDC_MATCH_YES ? SDC_MATCH_NO : SDC_MATCH_YES;
+}
+
+/* v is the side's systemd version (NULL if unknown), d what the side's files say it is. */
+static SdcMatch version_token_match(const VersionToken *t, const SdcVersion *v, const SdcDistroFacts *d) {
         bool holds;
 
-        if (t->family != SDC_DISTRO_NONE && v->family != t->family)
+        if (t->os[0]) {
+                /* Nothing said (no os-release): unknown; another distribution named: the token does
+                 * not hold; the family named without its release: unknown. A "!" negates what
+                 * was decided. */
+                if (!d->id[0])
+                        /* ... unless the version carries its distribution's revision: then the
+                         * rule's lines on the version decide, not this one. */
+                        return v && v->revision[0] ? SDC_MATCH_NO : SDC_MATCH_UNKNOWN;
+                if (!streq(d->id, t->os))
+                        return negated(SDC_MATCH_NO, t->negate);
+                if (!d->release[0])
+                        return SDC_MATCH_UNKNOWN;
+                return negated(
+                        op_holds(t->op, sdc_verrevcmp(d->release, t->release)) ? SDC_MATCH_YES
+                                                                               : SDC_MATCH_NO,
+                        t->negate);
+        }
+        if (!v)
+                return SDC_MATCH_UNKNOWN;
+        if (t->family != SDC_DISTRO_NONE && v->family != t->family) {
+                /* A bare upstream version of the token's own major ("219", what RHEL's binaries
+                 * print) may be a build of that family with any release. Where the tree's files
+                 * name that family and its release (os-release, redhat-release), the rule's "os:"
+                 * lines carry what that release means and this token does not apply, negated or
+                 * not; where they name Debian, it is not that family's; where they name nothing
+                 * or another distribution (a rebuild, a rebrand), it is unknown. */
+                if (v->revision[0] == 0 && v->major == t->version.major && !t->major_only &&
+                    !streq(d->id, "debian")) {
+                        if (streq(d->id, sdc_distro_family_to_string(t->family)) && d->release[0])
+                                return SDC_MATCH_NO;
+                        return SDC_MATCH_UNKNOWN;
+                }
                 holds = false;
-        else if (t->major_only)
+        } else if (t->major_only)
                 holds = op_holds(t->op, v->major < t->version.major ? -1 : v->major > t->version.major);
         else
                 holds = op_holds(t->op, sdc_version_compare(v, &t->version));
-        return holds != t->negate;
+        return negated(holds ? SDC_MATCH_YES : SDC_MATCH_NO, t->negate);
 }
 
 static int parse_kernel_token(const char *t, Op *op, unsigned *major, unsigned *minor) {
@@ -174,6 +234,16 @@ static int parse_kernel_token(const char *t, Op *op, unsigned *major, unsigned *
 static int parse_cmdline_token(const char *t) {
         const char *k = t[0] == '!' ? t + 1 : t;
         return isempty(k) || k[0] == '=' ? -EINVAL : 0;
+}
+
+/* A boolean condition's value: yes/no as systemd spells them, or "unknown". -2 if neither. */
+static int bool_token(const char *t) {
+        int b;
+
+        if (streq(t, "unknown"))
+                return -1;
+        b = sdc_parse_boolean(t);
+        return b < 0 ? -2 : b;
 }
 
 static const char *const skew_names[] = { "older-initrd", "newer-initrd", "same" };
@@ -192,7 +262,7 @@ static int validate_line(KeyType type, const char *line) {
                 int r = 0;
 
                 switch (type) {
-                case TYPE_BOOL: r = sdc_parse_boolean(t) < 0 || n > 0 ? -EINVAL : 0; break;
+                case TYPE_BOOL: r = bool_token(t) < -1 || n > 0 ? -EINVAL : 0; break;
                 case TYPE_VERSION: r = parse_version_token(t, &vt); break;
                 case TYPE_KERNEL: r = parse_kernel_token(t, &op, &a, &b); break;
                 case TYPE_CGROUP:
@@ -211,7 +281,11 @@ static int validate_line(KeyType type, const char *line) {
 
 /* ---- evaluation ------------------------------------------------------------------------------ */
 
+/* want: 1 (yes), 0 (no), -1 ("unknown": holds exactly when the fact is not known, for a rule that
+ * is the fallback of another that decides from the fact). */
 static SdcMatch tri_match(SdcTri fact, int want) {
+        if (want == -1)
+                return fact == SDC_TRI_UNKNOWN ? SDC_MATCH_YES : SDC_MATCH_NO;
         if (fact == SDC_TRI_UNKNOWN)
                 return SDC_MATCH_UNKNOWN;
         return (fact == SDC_TRI_YES) == (want == 1) ? SDC_MATCH_YES : SDC_MATCH_NO;
@@ -252,23 +326,33 @@ static SdcMatch eval_line(CondKey key, const char *line, const SdcPairFacts *f) 
                 SdcMatch m = SDC_MATCH_UNKNOWN;
 
                 switch (key) {
-                case KEY_INITRD_SYSTEMD: m = tri_match(f->initrd_systemd, sdc_parse_boolean(t)); break;
+                case KEY_INITRD_SYSTEMD: m = tri_match(f->initrd_systemd, bool_token(t)); break;
                 case KEY_INITRD_SWITCH_ROOT_VIA_SYSTEMCTL:
-                        m = tri_match(f->initrd_switch_root_via_systemctl, sdc_parse_boolean(t));
+                        m = tri_match(f->initrd_switch_root_via_systemctl, bool_token(t));
                         break;
-                case KEY_ROOT_SYSTEMD: m = tri_match(f->root_systemd, sdc_parse_boolean(t)); break;
-                case KEY_ROOT_USR_SEPARATE: m = tri_match(f->root_usr_separate, sdc_parse_boolean(t)); break;
-                case KEY_ROOT_OS_RELEASE: m = tri_match(f->root_os_release, sdc_parse_boolean(t)); break;
-                case KEY_ROOT_HAS_BINARY_PATH: m = tri_match(f->root_has_binary_path, sdc_parse_boolean(t)); break;
-                case KEY_INIT_ARGS_BREAK_PARSING: m = tri_match(f->init_args_break_parsing, sdc_parse_boolean(t)); break;
+                case KEY_ROOT_SYSTEMD: m = tri_match(f->root_systemd, bool_token(t)); break;
+                case KEY_ROOT_USR_SEPARATE: m = tri_match(f->root_usr_separate, bool_token(t)); break;
+                case KEY_ROOT_OS_RELEASE: m = tri_match(f->root_os_release, bool_token(t)); break;
+                case KEY_ROOT_HAS_BINARY_PATH: m = tri_match(f->root_has_binary_path, bool_token(t)); break;
+                case KEY_INIT_ARGS_BREAK_PARSING:
+                        m = tri_match(f->init_args_break_parsing, bool_token(t));
+                        break;
+                case KEY_INITRD_SYSTEMCTL_IGNORES_SIGTERM:
+                        m = tri_match(f->initrd_systemctl_ignores_sigterm, bool_token(t));
+                        break;
+                case KEY_ROOT_SPARES_SWITCH_ROOT:
+                        m = tri_match(f->root_spares_switch_root, bool_token(t));
+                        break;
                 case KEY_INITRD_VERSION:
                 case KEY_ROOT_VERSION: {
-                        bool have = key == KEY_INITRD_VERSION ? f->has_initrd_version : f->has_root_version;
-                        const SdcVersion *v = key == KEY_INITRD_VERSION ? &f->initrd_version : &f->root_version;
+                        bool initrd = key == KEY_INITRD_VERSION;
+                        bool have = initrd ? f->has_initrd_version : f->has_root_version;
                         VersionToken vt;
 
-                        if (have && parse_version_token(t, &vt) >= 0)
-                                m = version_token_holds(&vt, v) ? SDC_MATCH_YES : SDC_MATCH_NO;
+                        if (parse_version_token(t, &vt) >= 0)
+                                m = version_token_match(
+                                        &vt, have ? (initrd ? &f->initrd_version : &f->root_version) : NULL,
+                                        initrd ? &f->initrd_distro : &f->root_distro);
                         break;
                 }
                 case KEY_KERNEL_VERSION: {
@@ -453,6 +537,15 @@ static int parse_rule_key(SdcRule *rule, const char *key, const char *value, con
                                          "Severity=%s: expected boot-fails, degraded or cosmetic", value);
                 return 0;
         }
+        if (streq(key, "ApplyWhenUnknown")) {
+                int b = sdc_parse_boolean(value);
+
+                if (b < 0)
+                        return set_error(
+                                ret_error, path, line, "ApplyWhenUnknown=%s: expected yes or no", value);
+                rule->apply_when_unknown = b;
+                return 0;
+        }
         if (streq(key, "Action")) {
                 rule->action = sdc_action_from_string(value);
                 if (rule->action < 0)
@@ -544,6 +637,10 @@ int sdc_rule_parse(const char *path, const char *data, size_t size, SdcRule *ret
 
         if (!rule.id || !rule.title || rule.severity < 0 || rule.action < 0 || !rule.remedy) {
                 r = set_error(ret_error, path, 0, "a rule needs Id=, Title=, Severity=, Action= and Remedy=");
+                goto fail;
+        }
+        if (rule.apply_when_unknown && rule.action == SDC_ACTION_NONE) {
+                r = set_error(ret_error, path, 0, "ApplyWhenUnknown=yes needs an Action= to apply");
                 goto fail;
         }
         if (rule.n_conditions == 0) {

@@ -44,6 +44,9 @@ typedef struct SdcRule {
         char **references;
         SdcSeverity severity;
         SdcAction action;
+        bool apply_when_unknown; /* ApplyWhenUnknown=yes: the action is harmless where the hazard
+                                  * does not apply, so negotiate takes it when the rule cannot be
+                                  * decided (an unknown fact), and check counts it as handled then */
         SdcCondition *conditions;
         size_t n_conditions;
         char *path;        /* the file it was read from */
@@ -76,6 +79,7 @@ typedef struct SdcFinding {
         const SdcRule *rule;
         SdcMatch match;          /* YES or UNKNOWN; rules that do not match are not reported */
         const char *unknown_fact; /* for UNKNOWN: a condition key whose fact was unknown */
+        bool handled_by_root; /* the root's own configuration handles it (sdc_assess()) */
 } SdcFinding;
 
 #define SDC_RULES_DIRS_DEFAULT "/etc/sdcompat/rules.d:/run/sdcompat/rules.d:" SDCOMPAT_RULESDIR

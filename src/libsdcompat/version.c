@@ -388,3 +388,88 @@ const char *sdc_distro_family_to_string(SdcDistroFamily f) {
         }
         return NULL;
 }
+
+/* word among the blank-separated words of list. */
+static bool has_word(const char *list, const char *word) {
+        size_t n = strlen(word);
+
+        for (const char *p = list; p && *p;) {
+                size_t l;
+
+                while (is_space(*p))
+                        p++;
+                l = strcspn(p, " \t\n");
+                if (l == n && strncmp(p, word, n) == 0)
+                        return true;
+                p += l;
+        }
+        return false;
+}
+
+/* "7.8", "7.8.2003", "7.8 (Maipo)": major.minor into ret. False when s does not start with both. */
+static bool major_minor(const char *s, char *ret, size_t size) {
+        const char *p = s;
+        unsigned a, b;
+
+        if (!s || parse_number(&p, &a) < 0 || *p != '.')
+                return false;
+        p++;
+        if (parse_number(&p, &b) < 0)
+                return false;
+        (void)snprintf(ret, size, "%u.%u", a, b);
+        return true;
+}
+
+static bool starts_with_any(const char *s, const char *const *prefixes, size_t n) {
+        for (size_t i = 0; s && i < n; i++)
+                if (startswith(s, prefixes[i]))
+                        return true;
+        return false;
+}
+
+void sdc_distro_from_os_release(
+        const char *id, const char *id_like, const char *version_id, const char *version,
+        const char *pretty_name, const char *redhat_release, SdcDistroFacts *ret) {
+        /* The distributions whose VERSION_ID is RHEL's own numbering ("7.8"); a rebuild that only
+         * names rhel in ID_LIKE numbers its releases its own way (Amazon Linux 2: VERSION_ID="2"). */
+        static const char *const rhel_numbered[] = { "rhel", "centos", "ol", "scientific" };
+        static const char *const rhel_names[] = { "Red Hat Enterprise Linux", "CentOS", "Oracle Linux",
+                                                  "Scientific Linux" };
+        SdcDistroFacts d = {};
+        bool numbered = false;
+        const char *r;
+
+        for (size_t i = 0; id && i < ELEMENTSOF(rhel_numbered); i++)
+                if (strcmp(id, rhel_numbered[i]) == 0)
+                        numbered = true;
+
+        if (id && strcmp(id, "dracut") == 0 &&
+            starts_with_any(pretty_name, rhel_names, ELEMENTSOF(rhel_names))) {
+                /* dracut's initrd-release: VERSION is the host's VERSION and " dracut-NNN". */
+                strcpy(d.id, "rhel");
+                d.source = "initrd-release PRETTY_NAME";
+                if (major_minor(version, d.release, sizeof(d.release)))
+                        d.source = "initrd-release VERSION";
+        } else if (numbered || has_word(id_like, "rhel") || redhat_release) {
+                strcpy(d.id, "rhel");
+                d.source = numbered      ? "os-release ID"
+                        : redhat_release ? "redhat-release"
+                                         : "os-release ID_LIKE";
+                r = redhat_release ? strstr(redhat_release, " release ") : NULL;
+                if (r && major_minor(r + STRLEN(" release "), d.release, sizeof(d.release)))
+                        d.source = "redhat-release";
+                else if (numbered && major_minor(version_id, d.release, sizeof(d.release)))
+                        d.source = "os-release VERSION_ID";
+        } else if (
+                (id && strcmp(id, "debian") == 0) || has_word(id_like, "debian") ||
+                (id && strcmp(id, "dracut") == 0 && pretty_name && startswith(pretty_name, "Debian"))) {
+                strcpy(d.id, "debian");
+                d.source = "os-release";
+                if (version_id && strlen(version_id) < sizeof(d.release) && id && strcmp(id, "debian") == 0)
+                        strcpy(d.release, version_id);
+        } else if (id && id[0]) {
+                (void)snprintf(d.id, sizeof(d.id), "%s", id);
+                d.source = "os-release ID";
+        }
+        *ret = d;
+}

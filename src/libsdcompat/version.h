@@ -46,3 +46,21 @@ int sdc_version_compare(const SdcVersion *a, const SdcVersion *b);
 int sdc_verrevcmp(const char *a, const char *b);
 
 const char *sdc_distro_family_to_string(SdcDistroFamily f);
+
+/* A distribution as a tree's files name it, and its release. */
+typedef struct SdcDistroFacts {
+        char id[32]; /* "rhel" (RHEL and rebuilds), "debian" (Debian and derivatives), another
+                      * os-release ID as written, or "" when the tree says nothing */
+        char release[32]; /* "7.8": major.minor as the distribution numbers it; "" if unknown */
+        const char *source; /* static string: which file said it */
+} SdcDistroFacts;
+
+/* Fills *ret from the os-release fields and redhat-release's first line (each may be NULL).
+ * RHEL and its rebuilds: ID=rhel, or "rhel" among ID_LIKE, or a redhat-release file; the release
+ * is redhat-release's "release X.Y", else VERSION_ID when it has a minor ("7.8"; CentOS writes
+ * "7"). An initramfs built by dracut has os-release = initrd-release with ID=dracut: there the
+ * distribution is the PRETTY_NAME's ("Red Hat Enterprise Linux Server 7.7 (Maipo) dracut-033-...")
+ * and the release VERSION's first word. Debian: ID=debian or "debian" among ID_LIKE. */
+void sdc_distro_from_os_release(
+        const char *id, const char *id_like, const char *version_id, const char *version,
+        const char *pretty_name, const char *redhat_release, SdcDistroFacts *ret);

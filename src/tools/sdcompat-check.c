@@ -588,7 +588,9 @@ static int explain(void) {
         }
         printf("%s%s%s%s: %s\n\n", r->id, r->hazard ? " (hazard " : "", r->hazard ?: "", r->hazard ? ")" : "", r->title);
         printf("Severity:             %s\n", sdc_severity_to_string(r->severity));
-        printf("sdcompat at boot:     %s\n", sdc_action_to_string(r->action));
+        printf("sdcompat at boot:     %s%s\n", sdc_action_to_string(r->action),
+               r->apply_when_unknown ? " (also when undecided: harmless where the hazard does not apply)"
+                                     : "");
         printf("Applies when all of:\n");
         sdc_rule_print_conditions(r, stdout, "    ");
         if (r->description)

@@ -9,10 +9,15 @@ load helpers
         [ "$status" -eq 0 ]
         [[ "$output" == "SDC-H1 (hazard H1): "* ]]
         [[ "$output" == *"Severity:             boot-fails"* ]]
-        [[ "$output" == *"sdcompat at boot:     dropin-sigterm-success"* ]]
-        [[ "$output" == *"InitrdVersion=<233 !rhel:>=219-70"* ]]
+        [[ "$output" == *"sdcompat at boot:     dropin-sigterm-success (also when undecided"* ]]
+        [[ "$output" == *"InitrdSystemctlIgnoresSigterm=no"* ]]
+        [[ "$output" == *"RootVersion==219 os:rhel:>=7.8"* ]]
         [[ "$output" == *"Without sdcompat:"*"SuccessExitStatus=SIGTERM"* ]]
         [[ "$output" == *"https://github.com/redhat-plumbers/systemd-rhel7/pull/117"* ]]
+        run check --explain=SDC-H1-VERSION
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"InitrdVersion=<233 !rhel:>=219-70"* ]]
+        [[ "$output" == *"InitrdSystemctlIgnoresSigterm=unknown"* ]]
 }
 
 @test "--explain of every shipped rule works" {

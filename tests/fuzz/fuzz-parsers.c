@@ -41,8 +41,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 0: {
                 SdcRule r = {};
                 char *error = NULL;
-                if (sdc_rule_parse("fuzz.rules", (const char *) d, n, &r, &error) >= 0)
+                if (sdc_rule_parse("fuzz.rules", (const char *) d, n, &r, &error) >= 0) {
+                        /* What parses must evaluate: a bare "219" on RHEL 7.8 against Debian's 252. */
+                        SdcPairFacts f = { .has_initrd_version = true, .has_root_version = true };
+
+                        (void) sdc_version_parse("252.39-1~deb12u2", &f.initrd_version);
+                        (void) sdc_version_parse("219", &f.root_version);
+                        strcpy(f.root_distro.id, "rhel");
+                        strcpy(f.root_distro.release, "7.8");
+                        strcpy(f.initrd_distro.id, "debian");
+                        (void) sdc_rule_evaluate(&r, &f, NULL);
                         sdc_rule_done(&r);
+                }
                 free(error);
                 break;
         }
@@ -64,6 +74,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 (void) sdc_envfile_parse((const char *) d, n, count, &total, &bad);
                 if (sdc_envfile_get((const char *) d, n, "ID", &v) >= 0)
                         free(v);
+                {
+                        /* The distribution as the probe derives it, the whole input also read as a
+                         * redhat-release line. */
+                        static const char *const keys[] = { "ID", "ID_LIKE", "VERSION_ID", "VERSION", "PRETTY_NAME" };
+                        char *val[ELEMENTSOF(keys)] = {};
+                        SdcDistroFacts df;
+
+                        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                                (void) sdc_envfile_get((const char *) d, n, keys[i], &val[i]);
+                        sdc_distro_from_os_release(val[0], val[1], val[2], val[3], val[4], s, &df);
+                        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                                free(val[i]);
+                }
                 break;
         }
         case 3: {

@@ -21,6 +21,8 @@ static SdcPairFacts pair(const char *initrd, const char *root, const char *cmdli
         SdcPairFacts f = {
                 .initrd_systemd = SDC_TRI_YES,
                 .initrd_switch_root_via_systemctl = SDC_TRI_YES,
+                /* The image's systemctl not read: the versions decide (SDC-H1-VERSION). */
+                .initrd_systemctl_ignores_sigterm = SDC_TRI_UNKNOWN,
                 .root_systemd = SDC_TRI_YES,
                 .root_usr_separate = SDC_TRI_NO,
                 .root_os_release = SDC_TRI_YES,
@@ -60,13 +62,32 @@ static SdcMatch eval(const char *id, SdcPairFacts f) {
 #define UNKNOWN(id, f) ASSERT_EQ(eval(id, f), SDC_MATCH_UNKNOWN)
 
 static void test_h1(void) {
-        FIRES("SDC-H1", pair("219-67.el7_7.4", "219-73.el7_8.9", NULL)); /* RHEL 7.7 initrd, 7.8 root */
-        FIRES("SDC-H1", pair("219-67.el7", "239-78.el8", NULL));          /* RHEL 8 has no root-side hack */
-        FIRES("SDC-H1", pair("219-62.el7_6.9", "252.39-1~deb12u2", NULL));
-        QUIET("SDC-H1", pair("219-73.el7_8.9", "219-78.el7_9.3", NULL));  /* 219-70 protects itself */
-        QUIET("SDC-H1", pair("219-67.el7_7.4", "219-78.el7_9.9", NULL));  /* 219-78.2 root-side hack */
-        QUIET("SDC-H1", pair("219-67.el7_7.4", "219-67.el7_7.4", NULL));  /* SIGTERM still clean */
-        QUIET("SDC-H1", pair("247.3-7+deb11u5", "262.1-1", NULL));
+        FIRES("SDC-H1-VERSION",
+              pair("219-67.el7_7.4", "219-73.el7_8.9", NULL)); /* RHEL 7.7 initrd, 7.8 root */
+        FIRES("SDC-H1-VERSION", pair("219-67.el7", "239-78.el8", NULL)); /* RHEL 8 has no root-side hack */
+        FIRES("SDC-H1-VERSION", pair("219-62.el7_6.9", "252.39-1~deb12u2", NULL));
+        QUIET("SDC-H1-VERSION", pair("219-73.el7_8.9", "219-78.el7_9.3", NULL)); /* 219-70 protects itself */
+        QUIET("SDC-H1-VERSION",
+              pair("219-67.el7_7.4", "219-78.el7_9.9", NULL)); /* 219-78.2 root-side hack */
+        QUIET("SDC-H1-VERSION", pair("219-67.el7_7.4", "219-67.el7_7.4", NULL)); /* SIGTERM still clean */
+        QUIET("SDC-H1-VERSION", pair("247.3-7+deb11u5", "262.1-1", NULL));
+        /* With the image's systemctl read, SDC-H1 decides and the version rule stays out. */
+        {
+                SdcPairFacts f = pair("219-67.el7_7.4", "219-73.el7_8.9", NULL);
+
+                f.initrd_systemctl_ignores_sigterm = SDC_TRI_NO;
+                QUIET("SDC-H1-VERSION", f);
+                f = pair("219-67.el7_7.4", "219-73.el7_8.9", NULL);
+                f.initrd_systemctl_ignores_sigterm = SDC_TRI_NO;
+                FIRES("SDC-H1", f);
+                f = pair("247.3-7+deb11u5", "262.1-1", NULL);
+                f.initrd_systemctl_ignores_sigterm = SDC_TRI_YES;
+                QUIET("SDC-H1", f);
+                f = pair("219", "252.39-1~deb12u2", NULL); /* an upstream 219 image, its systemctl read */
+                f.initrd_systemctl_ignores_sigterm = SDC_TRI_NO;
+                strcpy(f.root_distro.id, "debian");
+                FIRES("SDC-H1", f);
+        }
 }
 
 static void test_h1_unit(void) {
@@ -84,6 +105,91 @@ static void test_h1_unit(void) {
         f = pair("262.1-1", "262.1-1", NULL);
         f.initrd_switch_root_via_systemctl = SDC_TRI_UNKNOWN;
         UNKNOWN("SDC-H1-UNIT", f);
+}
+
+/* RHEL 7 as its trees really are: every binary prints a bare "219"; what differs is in the files
+ * (os-release, redhat-release, dracut's initrd-release) and in the binaries' code (systemctl's
+ * SIGTERM handling, RHEL's special case in the manager). The probe's facts, set by hand here; the
+ * bats suite probes trees built from the RHEL sources. */
+static SdcPairFacts
+rhel7(const char *initrd_release, bool initrd_protected, const char *root_release, bool root_spares) {
+        SdcPairFacts f = pair("219", "219", NULL);
+
+        if (initrd_release) {
+                strcpy(f.initrd_distro.id, "rhel");
+                strcpy(f.initrd_distro.release, initrd_release);
+        }
+        if (root_release) {
+                strcpy(f.root_distro.id, "rhel");
+                strcpy(f.root_distro.release, root_release);
+        }
+        f.initrd_systemctl_ignores_sigterm = initrd_protected ? SDC_TRI_YES : SDC_TRI_NO;
+        f.root_spares_switch_root = root_spares ? SDC_TRI_YES : SDC_TRI_NO;
+        return f;
+}
+
+static void test_h1_rhel7_facts(void) {
+        SdcPairFacts f;
+
+        FIRES("SDC-H1", rhel7("7.7", false, "7.8", false)); /* the original failure */
+        QUIET("SDC-H1", rhel7("7.7", false, "7.7", true)); /* 7.7 root: SIGTERM clean */
+        QUIET("SDC-H1", rhel7("7.7", false, "7.7", false)); /* 7.7 GA root, no special case */
+        QUIET("SDC-H1", rhel7("7.8", true, "7.8", false)); /* 7.8 systemctl ignores SIGTERM */
+        QUIET("SDC-H1", rhel7("7.7", false, "7.9", true)); /* 219-78.2's special case */
+        FIRES("SDC-H1", rhel7("7.7", false, "7.9", false)); /* 7.9 GA, before 219-78.2 */
+        /* A 7.7 image whose systemctl is seen to protect itself (a hotfix build): the binary decides. */
+        QUIET("SDC-H1", rhel7("7.7", true, "7.8", false));
+        /* Rebranded root: a bare 219 and an os-release naming another distribution. */
+        f = rhel7("7.7", false, NULL, false);
+        strcpy(f.root_distro.id, "examplecloud");
+        UNKNOWN("SDC-H1", f);
+        /* No os-release at all on the root. */
+        UNKNOWN("SDC-H1", rhel7(NULL, false, NULL, false));
+        /* A rebranded image whose systemctl is seen to protect itself: decided. */
+        QUIET("SDC-H1", rhel7(NULL, true, NULL, false));
+        /* A RHEL-like root that does not say its minor release (CentOS 7 without centos-release). */
+        f = rhel7("7.7", false, NULL, false);
+        strcpy(f.root_distro.id, "rhel");
+        UNKNOWN("SDC-H1", f);
+        /* The manager could not be read: RHEL's special case unknown. */
+        f = rhel7("7.7", false, "7.9", false);
+        f.root_spares_switch_root = SDC_TRI_UNKNOWN;
+        UNKNOWN("SDC-H1", f);
+        /* The image's systemctl unreadable: the release in its initrd-release decides. */
+        f = rhel7("7.7", false, "7.8", false);
+        f.initrd_systemctl_ignores_sigterm = SDC_TRI_UNKNOWN;
+        FIRES("SDC-H1-VERSION", f);
+        f = rhel7("7.7", false, "7.8", false);
+        f.initrd_systemctl_ignores_sigterm = SDC_TRI_UNKNOWN;
+        UNKNOWN("SDC-H1", f);
+        f = rhel7("7.8", false, "7.8", false);
+        f.initrd_systemctl_ignores_sigterm = SDC_TRI_UNKNOWN;
+        QUIET("SDC-H1-VERSION", f);
+        f = rhel7(NULL, false, "7.8", false); /* a rebranded image, unread */
+        f.initrd_systemctl_ignores_sigterm = SDC_TRI_UNKNOWN;
+        UNKNOWN("SDC-H1-VERSION", f);
+        /* And the unit rule sees the same root side. */
+        f = rhel7("7.7", false, "7.8", false);
+        f.initrd_switch_root_via_systemctl = SDC_TRI_NO;
+        FIRES("SDC-H1-UNIT", f);
+        f = rhel7("7.7", false, "7.9", true);
+        f.initrd_switch_root_via_systemctl = SDC_TRI_NO;
+        QUIET("SDC-H1-UNIT", f);
+}
+
+/* Rules of the harmless kind say so; the others do not (sdcompat.rules(5)). */
+static void test_apply_when_unknown(void) {
+        for (size_t i = 0; i < rules->n_rules; i++) {
+                const SdcRule *r = &rules->rules[i];
+                bool harmless = streq(r->id, "SDC-H1") || streq(r->id, "SDC-H1-UNIT") ||
+                        streq(r->id, "SDC-H1-VERSION");
+
+                if (r->apply_when_unknown != harmless) {
+                        fprintf(stderr, "%s: ApplyWhenUnknown=%s\n", r->id,
+                                r->apply_when_unknown ? "yes" : "no");
+                        abort();
+                }
+        }
 }
 
 static void test_h2(void) {
@@ -267,7 +373,16 @@ static void test_parse_errors(void) {
                 { "[Match]\nRootFlavour=x\n", "x.rules:2: unknown condition RootFlavour=" },
                 { "[Rule]\nnonsense\n", "x.rules:2: expected KEY=VALUE" },
                 { "[Rule]\nId=SDC-X\nTitle=t\n", "x.rules: a rule needs Id=, Title=, Severity=" },
-                { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nRemedy=r\n", "needs a [Match] section" },
+                { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nRemedy=r\n",
+                  "needs a [Match] section" },
+                { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nApplyWhenUnknown=yes\nRemedy=r\n[Match]\nInitrdSystemd=yes\n",
+                  "needs an Action=" },
+                { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nApplyWhenUnknown=maybe\nRemedy=r\n",
+                  "expected yes or no" },
+                { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nRemedy=r\n[Match]\nRootVersion=os:rhel:>=7.8a\n",
+                  "invalid value" },
+                { "[Rule]\nId=SDC-X\nTitle=t\nSeverity=cosmetic\nAction=none\nRemedy=r\n[Match]\nRootVersion=os::>=7.8\n",
+                  "invalid value" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -303,6 +418,8 @@ int main(void) {
 
         TEST(test_h1);
         TEST(test_h1_unit);
+        TEST(test_h1_rhel7_facts);
+        TEST(test_apply_when_unknown);
         TEST(test_h2);
         TEST(test_h3_h4);
         TEST(test_h5);

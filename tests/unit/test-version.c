@@ -275,6 +275,65 @@ static void test_installed_systemd(void) {
         ASSERT_EQ(vb.family, SDC_DISTRO_DEBIAN);
 }
 
+/* The distribution and its release as the files of real trees name them: RHEL 7's os-release and
+ * redhat-release, CentOS 7's (VERSION_ID="7": the minor only in centos-release, which
+ * redhat-release links to), Amazon Linux 2 (rhel only in ID_LIKE, its own numbering), RHEL 7's
+ * dracut initrd-release (ID=dracut), Debian's, and a rebrand that names nothing. */
+static void test_distro(void) {
+        SdcDistroFacts d;
+
+        sdc_distro_from_os_release(
+                "rhel", "fedora", "7.8", "7.8 (Maipo)", "Red Hat Enterprise Linux Server 7.8 (Maipo)",
+                "Red Hat Enterprise Linux Server release 7.8 (Maipo)", &d);
+        ASSERT_STREQ(d.id, "rhel");
+        ASSERT_STREQ(d.release, "7.8");
+        ASSERT_STREQ(d.source, "redhat-release");
+
+        sdc_distro_from_os_release("rhel", "fedora", "7.7", NULL, NULL, NULL, &d);
+        ASSERT_STREQ(d.release, "7.7");
+        ASSERT_STREQ(d.source, "os-release VERSION_ID");
+
+        sdc_distro_from_os_release(
+                "centos", "rhel fedora", "7", "7 (Core)", "CentOS Linux 7 (Core)",
+                "CentOS Linux release 7.8.2003 (Core)", &d);
+        ASSERT_STREQ(d.id, "rhel");
+        ASSERT_STREQ(d.release, "7.8");
+
+        sdc_distro_from_os_release(
+                "centos", "rhel fedora", "7", "7 (Core)", "CentOS Linux 7 (Core)", NULL, &d);
+        ASSERT_STREQ(d.id, "rhel");
+        ASSERT_STREQ(d.release, ""); /* "7" has no minor */
+
+        sdc_distro_from_os_release("amzn", "centos rhel fedora", "2", "2", "Amazon Linux 2", NULL, &d);
+        ASSERT_STREQ(d.id, "rhel");
+        ASSERT_STREQ(d.release, ""); /* Amazon's "2" is not RHEL's numbering */
+
+        sdc_distro_from_os_release(
+                "dracut", NULL, "033-568.el7", "7.8 (Maipo) dracut-033-568.el7",
+                "Red Hat Enterprise Linux Server 7.8 (Maipo) dracut-033-568.el7 (Initramfs)", NULL, &d);
+        ASSERT_STREQ(d.id, "rhel");
+        ASSERT_STREQ(d.release, "7.8");
+        ASSERT_STREQ(d.source, "initrd-release VERSION");
+
+        sdc_distro_from_os_release(
+                "debian", NULL, "12", "12 (bookworm) dracut-059-4",
+                "Debian GNU/Linux 12 (bookworm) dracut-059-4 (Initramfs)", NULL, &d);
+        ASSERT_STREQ(d.id, "debian");
+        ASSERT_STREQ(d.release, "12");
+
+        sdc_distro_from_os_release("ubuntu", "debian", "22.04", NULL, NULL, NULL, &d);
+        ASSERT_STREQ(d.id, "debian");
+
+        sdc_distro_from_os_release(
+                "examplecloud", NULL, "2", "2 (Nimbus)", "Example Cloud OS 2 (Nimbus)", NULL, &d);
+        ASSERT_STREQ(d.id, "examplecloud");
+        ASSERT_STREQ(d.release, "");
+
+        sdc_distro_from_os_release(NULL, NULL, NULL, NULL, NULL, NULL, &d);
+        ASSERT_STREQ(d.id, "");
+        ASSERT_TRUE(d.source == NULL);
+}
+
 static void test_family_strings(void) {
         ASSERT_STREQ(sdc_distro_family_to_string(SDC_DISTRO_NONE), "none");
         ASSERT_STREQ(sdc_distro_family_to_string(SDC_DISTRO_DEBIAN), "debian");
@@ -291,5 +350,6 @@ int main(void) {
         TEST(test_verrevcmp_vs_dpkg);
         TEST(test_installed_systemd);
         TEST(test_family_strings);
+        TEST(test_distro);
         return 0;
 }

@@ -30,7 +30,7 @@ note() { echo "sdvm: $*" >&2; }
 valid_suite() {
         local s
         for s in "${VM_SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done
-        return 1
+        source_suite "$1"
 }
 
 # A private apt configuration for SUITE: lists under $VM_CACHE/apt/SUITE, no host sources, no
@@ -132,6 +132,10 @@ ROOT_GUEST_FILES=("$VM_DIR/guest/marker" "$VM_DIR/guest/sdvm-report.service"
 # update builds a new tree and a rerun reuses the old one; the disk's key adds the guest files.
 root_setup() {
         local suite=$1 sdver dver key gkey
+        if source_suite "$suite"; then
+                src_root_setup "$suite"
+                return 0
+        fi
         kernel_setup
         sdver=$(candidate_version "$suite" systemd)
         dver=$(candidate_version "$suite" dracut)
@@ -249,7 +253,7 @@ in_tree() {
 scenario_load() {
         local name=$1 f=$VM_DIR/scenarios/$1
         [ -f "$f" ] || die "unknown scenario '$name' (see $VM_DIR/scenarios/)"
-        DESCRIPTION='' CMDLINE='' DRACUT_ARGS='' HAZARDS='' NOTABLE='' SDCOMPAT_RESCUES=''
+        DESCRIPTION='' CMDLINE='' DRACUT_ARGS='' HAZARDS='' NOTABLE='' SDCOMPAT_RESCUES='' ROOT_DROPIN_RESCUES=''
         unset -f initrd_files
         # shellcheck disable=SC1090
         source "$f"
@@ -313,7 +317,39 @@ sdcompat_stage() {
 }
 
 # Bump when root_sdcompat_variant changes what it adds to a disk.
-ROOT_SDCOMPAT_RECIPE=1
+ROOT_SDCOMPAT_RECIPE=2
+# sdcompat's root-side H1 guard, as its package installs it.
+ROOT_DROPIN_PATH=/usr/lib/systemd/system/initrd-switch-root.service.d/sdcompat-sigterm.conf
+
+# Sets ROOT_DISK to a variant of the base disk of the last root_setup that carries only sdcompat's
+# root-side drop-in (units/initrd-switch-root.service.d/sdcompat-sigterm.conf of this checkout) at
+# ROOT_DROPIN_PATH: no sdcompat anywhere else (boot --root-dropin). Made as root_sdcompat_variant
+# makes its disks.
+root_dropin_variant() {
+        local base=$ROOT_DISK src=$REPO_DIR/units/initrd-switch-root.service.d/sdcompat-sigterm.conf variant d
+        variant=${base%.img}-dropin-$(file_hash "$src").img
+        ROOT_DISK=$variant
+        [ -e "$variant" ] && return 0
+        (
+                flock 9
+                [ -e "$variant" ] && exit 0
+                d=${ROOT_DROPIN_PATH%/*}
+                cp --sparse=always "$base" "$variant.tmp"
+                printf 'mkdir %s\nwrite %s %s\nset_inode_field %s mode 0100644\n' "$d" "$src" "$ROOT_DROPIN_PATH" \
+                        "$ROOT_DROPIN_PATH" | debugfs -w -f - "$variant.tmp" > "$variant.log" 2>&1 ||
+                        { cat "$variant.log" >&2; rm -f "$variant.tmp"; die "debugfs on $variant.tmp failed"; }
+                if grep -v -e '^debugfs[ :]' -e 'already exists' -e '^Allocated inode: ' "$variant.log" | grep -q .; then
+                        cat "$variant.log" >&2
+                        rm -f "$variant.tmp"
+                        die "debugfs could not add the drop-in to $variant.tmp"
+                fi
+                e2fsck -fn "$variant.tmp" > "$variant.fsck" 2>&1 ||
+                        { cat "$variant.fsck" >&2; rm -f "$variant.tmp"; die "the variant disk $variant.tmp fails e2fsck"; }
+                rm -f "$variant.log" "$variant.fsck"
+                mv "$variant.tmp" "$variant"
+        ) 9> "$VM_CACHE/disks/.lock.dropin-variant"
+        [ -e "$variant" ] || die "building the drop-in variant of $base failed"
+}
 # What the variant adds besides the install: the report of `sdcompat status` on the console.
 ROOT_SDCOMPAT_GUEST_FILES=("$VM_DIR/guest/sdcompat-report" "$VM_DIR/guest/sdcompat-report.conf")
 
@@ -342,6 +378,10 @@ root_sdcompat_variant() {
                                 echo "mkdir ${d#.}"
                         done
                         (cd "$SDCOMPAT_DESTDIR" && find . -type f | sort) | while read -r rel; do
+                                # The root-side H1 drop-in is left out: these boots prove what
+                                # negotiate does in the image (rd.sdcompat=0 must bring the failure
+                                # back); --root-dropin boots the drop-in on its own.
+                                [ "${rel#.}" != "$ROOT_DROPIN_PATH" ] || continue
                                 f=$SDCOMPAT_DESTDIR/${rel#./}
                                 echo "write $f ${rel#.}"
                                 printf 'set_inode_field %s mode 0%o
@@ -403,6 +443,9 @@ initrd_setup() {
         done
         if declare -F initrd_files >/dev/null; then
                 initrd_files "$stage"
+        fi
+        if source_suite "$suite"; then
+                src_initrd_files "$suite" "$stage"
         fi
         hash=$(tar -C "$stage" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - . |
                 sha256sum | cut -c1-12)
@@ -570,3 +613,7 @@ boot_analyse() {
         mapfile -t RUNNING < <(grep -a -o 'systemd [^ ]* running in system mode' <<< "$text" |
                 awk '{ print $2 }')
 }
+
+# Suites whose systemd is built from source (RHEL 7): tests/vm/source-suites.sh.
+# shellcheck source=tests/vm/source-suites.sh
+source "$VM_DIR/source-suites.sh"
