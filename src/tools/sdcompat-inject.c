@@ -170,7 +170,10 @@ static int parse_argv(int argc, char *argv[]) {
 }
 
 static int set_reason(Result *res, Action action, const char *fmt, ...) _printf_(3, 4);
+/* Keeps errno as it found it (vasprintf() and free() may change it), as systemd's log helpers do:
+ * callers write "return set_reason(...), -errno;" and must get the error that made them call it. */
 static int set_reason(Result *res, Action action, const char *fmt, ...) {
+        int saved_errno = errno;
         va_list ap;
         char *s;
 
@@ -181,6 +184,7 @@ static int set_reason(Result *res, Action action, const char *fmt, ...) {
         va_end(ap);
         free(res->reason);
         res->reason = s;
+        errno = saved_errno;
         return 0;
 }
 
