@@ -118,15 +118,25 @@ src_build() {
                 flock 9
                 [ -e "$SRC_INSTALL.done" ] && exit 0
                 note "building systemd from $tarball (log: $log)"
-                rm -rf "$SRC_BUILDROOT/build/$tree" "$SRC_INSTALL.tmp"
-                mkdir -p "$SRC_BUILDROOT/build/$tree"
-                tar -xJf "$tarball" -C "$SRC_BUILDROOT/build/$tree" --strip-components=1
-                for p in "${patches[@]}"; do
-                        patch -d "$SRC_BUILDROOT/build/$tree" -p1 < "$p" >> "$log" 2>&1 ||
-                                die "patch $p does not apply to $tree"
-                done
-                # Left out of the tarballs (sources README): only libsystemd-terminal reads it.
-                touch "$SRC_BUILDROOT/build/$tree/src/libsystemd-terminal/unifont.hex"
+                rm -rf "$SRC_INSTALL.tmp"
+                # An interrupted build of the same recipe (the key file says which) resumes where
+                # it stopped: on a loaded 2-core host one tree takes hours, and make only redoes
+                # what is missing. Any other key, or none, starts from the tarball again.
+                if [ "$(cat "$SRC_BUILDROOT/build/$tree.key" 2>/dev/null)" = "$key" ] &&
+                        [ -e "$SRC_BUILDROOT/build/$tree/Makefile" ]; then
+                        note "resuming the interrupted build in $SRC_BUILDROOT/build/$tree"
+                else
+                        rm -rf "$SRC_BUILDROOT/build/$tree" "$SRC_BUILDROOT/build/$tree.key"
+                        mkdir -p "$SRC_BUILDROOT/build/$tree"
+                        tar -xJf "$tarball" -C "$SRC_BUILDROOT/build/$tree" --strip-components=1
+                        for p in "${patches[@]}"; do
+                                patch -d "$SRC_BUILDROOT/build/$tree" -p1 < "$p" >> "$log" 2>&1 ||
+                                        die "patch $p does not apply to $tree"
+                        done
+                        # Left out of the tarballs (sources README): only libsystemd-terminal reads it.
+                        touch "$SRC_BUILDROOT/build/$tree/src/libsystemd-terminal/unifont.hex"
+                        echo "$key" > "$SRC_BUILDROOT/build/$tree.key"
+                fi
                 unshare --mount --propagation private -- /bin/sh -euc '
                         t=$1; shift
                         mount -t proc proc "$t/proc"
@@ -134,15 +144,17 @@ src_build() {
                         tree=$1 cflags=$2 conf=$3 cppflags=$4
                         shift 4
                         cd /build/$tree
-                        ./autogen.sh
-                        ./configure CFLAGS="$cflags" $conf
+                        if [ ! -e Makefile ]; then
+                                ./autogen.sh
+                                ./configure CFLAGS="$cflags" $conf
+                        fi
                         nice -n 10 make -j2 CPPFLAGS="$cppflags" "$@"
                         rm -rf /build/$tree.dest
                         make install DESTDIR=/build/$tree.dest CPPFLAGS="$cppflags" "$@"' sh \
                         "$tree" "$SRC_CFLAGS" "$SRC_CONFIGURE_FLAGS" "$SRC_CPPFLAGS" "${SRC_MAKE_VARS[@]}" \
                         >> "$log" 2>&1 || { tail -n 40 "$log" >&2; die "building systemd $tree failed (log: $log)"; }
                 mv "$SRC_BUILDROOT/build/$tree.dest" "$SRC_INSTALL.tmp"
-                rm -rf "$SRC_BUILDROOT/build/$tree"
+                rm -rf "$SRC_BUILDROOT/build/$tree" "$SRC_BUILDROOT/build/$tree.key"
                 # What the tree keeps of Debian: libsystemd0 and libudev1 (other packages link them;
                 # 219's own programs link their internal libraries statically), headers, docs.
                 (cd "$SRC_INSTALL.tmp" && rm -rf usr/include usr/share/doc usr/share/man \
