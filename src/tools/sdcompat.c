@@ -33,7 +33,7 @@
 #include "manifest.h"
 #include "pairfacts.h"
 #include "pidns.h"
-#include "plan.h"
+#include "plan-decide.h"
 #include "probe.h"
 #include "rules.h"
 #include "shim-record.h"

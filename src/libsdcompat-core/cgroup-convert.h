@@ -18,6 +18,7 @@
  * /proc/PID/cgroup, so the holders are named as the exited processes, not per controller.) */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct SdcCgroupReport {
         bool converted;              /* cgroup2 is mounted now, and was not before */

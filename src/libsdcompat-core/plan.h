@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The handoff plan: from the hazards that apply and the command line, which mode and which
- * boot-time actions. Pure: the negotiator applies it, check could preview it. */
+/* The handoff plan: which mode and which boot-time actions. The shim reads it, so it lives in the
+ * core; deciding it from the hazards (sdc_plan_decide(), plan-decide.h) needs the rules and the
+ * assessment, so that part lives in the full library. */
 
 #include <stdbool.h>
 
-#include "assess.h"
-#include "rules.h"
+#include "action.h"
 
 typedef enum SdcMode {
         SDC_MODE_NATIVE,    /* hand over as stock systemd does */
@@ -27,9 +27,6 @@ typedef struct SdcPlan {
         char *note;                      /* why, in one sentence; NULL if nothing to say */
 } SdcPlan;
 
-/* implemented: the actions this build performs (SdcManifest.actions). words: the kernel command
- * line (sdc_cmdline_split()). */
-int sdc_plan_decide(const SdcAssessment *a, const bool implemented[_SDC_ACTION_MAX], char *const *words, SdcPlan *ret);
 void sdc_plan_done(SdcPlan *p);
 
 const char *sdc_mode_to_string(SdcMode m);

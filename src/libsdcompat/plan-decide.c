@@ -3,24 +3,7 @@
 #include <string.h>
 
 #include "cmdline.h"
-#include "plan.h"
-
-static const char *const mode_names[_SDC_MODE_MAX] = {
-        [SDC_MODE_NATIVE] = "native",
-        [SDC_MODE_TRANSLATE] = "translate",
-        [SDC_MODE_FRESH] = "fresh",
-};
-
-const char *sdc_mode_to_string(SdcMode m) {
-        return m >= 0 && m < _SDC_MODE_MAX ? mode_names[m] : NULL;
-}
-
-SdcMode sdc_mode_from_string(const char *s) {
-        for (int i = 0; i < _SDC_MODE_MAX; i++)
-                if (s && streq(s, mode_names[i]))
-                        return (SdcMode) i;
-        return _SDC_MODE_INVALID;
-}
+#include "plan-decide.h"
 
 int sdc_plan_decide(const SdcAssessment *a, const bool implemented[_SDC_ACTION_MAX], char *const *words, SdcPlan *ret) {
         SdcPlan p = { .mode = SDC_MODE_NATIVE };
@@ -86,9 +69,4 @@ int sdc_plan_decide(const SdcAssessment *a, const bool implemented[_SDC_ACTION_M
         }
         *ret = p;
         return 0;
-}
-
-void sdc_plan_done(SdcPlan *p) {
-        free(p->note);
-        p->note = NULL;
 }
