@@ -239,7 +239,7 @@ IRR
 }
 
 # Bump when src_root_build changes what a source suite's tree holds.
-SRC_ROOT_RECIPE=1
+SRC_ROOT_RECIPE=2
 
 # root_setup for a source suite: sets ROOT_TREE, ROOT_DISK, ROOT_KEY and ROOT_SYSTEMD like root_setup.
 src_root_setup() {
@@ -289,6 +289,13 @@ src_root_build() {
         rm -rf "$tmp/var/lib/dpkg"
         mkdir -p "$tmp/var/lib/rpm"
         src_os_files "$suite" "$tmp"
+        # dracut finds udev's directory from pkg-config or from ata_id being there (dracut 051,
+        # /usr/bin/dracut: "[[ -e .../usr/lib/udev/ata_id ]] && udevdir=/usr/lib/udev"). RHEL's
+        # root has both; the trimmed build makes neither (the VM's disk is virtio: no rule on the
+        # boot path runs ata_id or scsi_id), and without udevdir dracut skips every udev rule and
+        # the image never finds its root (seen: "A start job is running for dev-disk...").
+        mkdir -p "$tmp/etc/dracut.conf.d"
+        echo "udevdir=/usr/lib/udev" > "$tmp/etc/dracut.conf.d/10-sdvm-udevdir.conf"
         rm -rf "$ROOT_TREE"
         mv "$tmp" "$ROOT_TREE"
         mv "$tmp.versions" "$ROOT_TREE.versions"
