@@ -56,7 +56,7 @@ static SdcImageLimits arg_limits = {
 /* The default number of entries checked at once never exceeds this: each worker holds one image's
  * decoder and tree (LIMITS in sdcompat-check(8)), so memory stays a small multiple of one image's. */
 #define JOBS_DEFAULT_MAX 8U
-#define JOBS_MAX 256U
+#define JOBS_MAX         256U
 
 typedef struct EntryResult {
         const SdcBootEntry *entry;
