@@ -21,6 +21,9 @@
  * The child's standard output and error go to /dev/null (the shim logs to stderr when it is not
  * PID 1; as PID 1 it writes to /dev/kmsg).
  *
+ * With SDCOMPAT_SHIM_RUN_DIR set, the shim's marker of a handoff done (handoff-ran there) is
+ * removed before each run, so that every run is a first switch-root that the shim translates.
+ *
  * -m passes STATE as systemd does: copied into a new memfd before each fork (systemd serializes
  * into one just before its exec; the copy is not part of the child's times or faults), open for
  * reading and writing, offset 0. -M does the same and seals the memfd against writing, shrinking
@@ -172,6 +175,17 @@ int main(int argc, char *argv[]) {
                 if (memfd_mode && (memfd = state_memfd(state_data, state_size, memfd_mode == 'M')) < 0) {
                         perror("handoff: memfd");
                         return 2;
+                }
+                /* Every run is this boot's first switch-root: the shim hands on anything after the
+                 * first untouched, and knows the first by the marker it leaves in its run directory. */
+                if (getenv("SDCOMPAT_SHIM_RUN_DIR")) {
+                        char marker[4096];
+
+                        snprintf(marker, sizeof(marker), "%s/handoff-ran", getenv("SDCOMPAT_SHIM_RUN_DIR"));
+                        if (unlink(marker) < 0 && errno != ENOENT) {
+                                perror(marker);
+                                return 2;
+                        }
                 }
                 *exec_ns = 0;
                 fork_ns = now_ns();

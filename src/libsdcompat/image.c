@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "alloc.h"
 #include "image.h"
 
 /* Kept bodies: malloc()ed with this header in front, on a circular list the image owns, so that
@@ -151,8 +152,11 @@ static Body *body_new(SdcImage *img, size_t size) {
         Body *b;
 
         /* One more byte: kept bodies are NUL-terminated, so a parser that forgets the length reads
-         * a NUL instead of the heap. */
-        b = malloc(sizeof(Body) + size + 1);
+         * a NUL instead of the heap. Large ones (libsystemd-shared, 3-4 MiB) on huge pages: a fresh
+         * 4 KiB page costs a fault each, and these are written once, front to back. */
+        if (size > SIZE_MAX - sizeof(Body) - 1)
+                return NULL;
+        b = malloc_large(sizeof(Body) + size + 1);
         if (!b)
                 return NULL;
         b->data[size] = 0;

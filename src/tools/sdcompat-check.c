@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,15 +47,26 @@ static const char *arg_run_dir = "/run";
 static const char *arg_rules_path = SDC_RULES_DIRS_DEFAULT;
 static const char *arg_explain = NULL;
 static const char *arg_prometheus = NULL;
+static unsigned arg_jobs = 0; /* 0: the default, see default_jobs() */
 static SdcImageLimits arg_limits = {
         .max_unpacked = SDC_IMAGE_DEFAULT_MAX_UNPACKED,
         .max_entries = SDC_IMAGE_DEFAULT_MAX_ENTRIES,
 };
 
+/* The default number of entries checked at once never exceeds this: each worker holds one image's
+ * decoder and tree (LIMITS in sdcompat-check(8)), so memory stays a small multiple of one image's. */
+#define JOBS_DEFAULT_MAX 8U
+#define JOBS_MAX         256U
+
 typedef struct EntryResult {
         const SdcBootEntry *entry;
         char *cmdline;
-        SdcTree *tree; /* NULL if the image could not be read */
+        /* What the report says about the image itself, copied out of its tree, which is freed as
+         * soon as the entry is checked: only the entries being checked hold a tree at a time. */
+        bool have_image; /* false if the image could not be read */
+        uint64_t image_size;
+        SdcImageSegment *segments;
+        size_t n_segments;
         SdcTreeFacts facts;
         bool have_facts;
         SdcPairFacts pair;
@@ -86,8 +99,11 @@ static void help(void) {
                "     --explain=ID           Explain one hazard rule (e.g. SDC-H1) and exit\n"
                "     --prometheus=FILE      Also write the results for node_exporter's textfile collector\n"
                "     --run-dir=DIR          Where this boot's sdcompat records are (default: /run)\n"
+               "  -J --jobs=N               Check up to N boot entries at once (default: the CPUs this\n"
+               "                            process may run on, at most %u); the output is the same\n"
+               "                            as with -J1, in the entries' order\n"
                "\nExit status: 0 no risk found, 1 at risk, 2 could not check.\n",
-               program_invocation_short_name);
+               program_invocation_short_name, JOBS_DEFAULT_MAX);
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -117,11 +133,12 @@ static int parse_argv(int argc, char *argv[]) {
                 { "explain", required_argument, NULL, ARG_EXPLAIN },
                 { "prometheus", required_argument, NULL, ARG_PROMETHEUS },
                 { "run-dir", required_argument, NULL, ARG_RUN_DIR },
+                { "jobs", required_argument, NULL, 'J' },
                 {}
         };
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "hj", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hjJ:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h': help(); return 0;
                 case ARG_VERSION: printf("sdcompat-check %s\n", PACKAGE_VERSION); return 0;
@@ -153,6 +170,17 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_EXPLAIN: arg_explain = optarg; break;
                 case ARG_PROMETHEUS: arg_prometheus = optarg; break;
                 case ARG_RUN_DIR: arg_run_dir = optarg; break;
+                case 'J': {
+                        char *end;
+                        unsigned long v;
+
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end || optarg[0] == '-' || v == 0 || v > JOBS_MAX)
+                                return log_error_errno(EINVAL, "Invalid --jobs=%s (a number from 1 to %u)", optarg, JOBS_MAX);
+                        arg_jobs = (unsigned) v;
+                        break;
+                }
                 case '?': return -EINVAL;
                 default: abort();
                 }
@@ -170,12 +198,31 @@ static char *running_cmdline(void) {
         return TAKE_PTR(s);
 }
 
+/* The root's tree is shared by the workers and its path walks keep count (SdcTree.steps): they take
+ * turns with it. Everything else a worker touches is its entry's own, or read-only. */
+static pthread_mutex_t root_tree_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int copy_image_info(EntryResult *res, const SdcImage *img) {
+        size_t n = sdc_image_n_segments(img);
+
+        res->segments = n ? calloc(n, sizeof(SdcImageSegment)) : NULL;
+        if (n && !res->segments)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                res->segments[i] = *sdc_image_segment(img, i);
+        res->n_segments = n;
+        res->image_size = sdc_image_file_size(img);
+        res->have_image = true;
+        return 0;
+}
+
 static void check_entry(EntryResult *res, const SdcTreeFacts *root, SdcTree *root_tree, const SdcRuleSet *rules) {
+        _cleanup_(sdc_tree_freep) SdcTree *tree = NULL;
         const SdcBootEntry *e = res->entry;
         const char *kernel = e->kernel;
         int r;
 
-        r = sdc_tree_open_image(AT_FDCWD, e->image, &arg_limits, &res->tree, &res->error);
+        r = sdc_tree_open_image(AT_FDCWD, e->image, &arg_limits, &tree, &res->error);
         if (r < 0) {
                 if (res->error.message[0])
                         r = asprintf(&res->error_text, "%s: at byte %" PRIu64 ": %s", e->image, res->error.offset,
@@ -188,7 +235,12 @@ static void check_entry(EntryResult *res, const SdcTreeFacts *root, SdcTree *roo
                 res->assessment.reason = res->error_text ? strdup(res->error_text) : NULL;
                 return;
         }
-        r = sdc_probe_tree(res->tree, SDC_ROLE_INITRD, &res->facts);
+        if (copy_image_info(res, sdc_tree_image(tree)) < 0) {
+                res->assessment.verdict = SDC_VERDICT_BLOCKED;
+                res->assessment.reason = strdup("out of memory");
+                return;
+        }
+        r = sdc_probe_tree(tree, SDC_ROLE_INITRD, &res->facts);
         if (r < 0) {
                 res->assessment.verdict = SDC_VERDICT_BLOCKED;
                 if (asprintf(&res->assessment.reason, "%s: cannot probe: %s", e->image, strerror(-r)) < 0)
@@ -196,16 +248,20 @@ static void check_entry(EntryResult *res, const SdcTreeFacts *root, SdcTree *roo
                 return;
         }
         res->have_facts = true;
-        r = sdc_manifest_read(res->tree, &res->manifest);
+        r = sdc_manifest_read(tree, &res->manifest);
         if (r >= 0)
                 res->have_manifest = true;
         else if (r != -ENOENT && asprintf(&res->manifest_error, "%s: %s: %s", e->image, SDC_MANIFEST_PATH,
                                           r == -EBADMSG ? "not a valid manifest" : strerror(-r)) < 0)
                 res->manifest_error = NULL;
+        /* The image is no longer needed: its facts and manifest are copies. */
+        tree = sdc_tree_free(tree);
         /* For a lone image the kernel is the one it carries modules for, if just one. */
         if (!kernel && strv_length(res->facts.kernel_versions) == 1)
                 kernel = res->facts.kernel_versions[0];
+        pthread_mutex_lock(&root_tree_lock);
         r = sdc_pair_facts_build(&res->facts, root, root_tree, res->cmdline, kernel, &res->pair);
+        pthread_mutex_unlock(&root_tree_lock);
         if (r >= 0) {
                 res->have_pair = true;
                 r = sdc_assess(rules, &res->pair, res->have_manifest ? res->manifest.actions : NULL, &res->assessment);
@@ -217,6 +273,63 @@ static void check_entry(EntryResult *res, const SdcTreeFacts *root, SdcTree *roo
         }
 }
 
+/* The entries are checked by up to arg_jobs threads, each taking the next unchecked entry; every
+ * result goes into its own slot, and nothing is printed until all are done, so the output is the
+ * same, byte for byte, whatever the number of jobs. */
+typedef struct CheckPool {
+        EntryResult *res;
+        size_t n;
+        size_t next; /* the next entry to take (atomic) */
+        const SdcTreeFacts *root;
+        SdcTree *root_tree;
+        const SdcRuleSet *rules;
+} CheckPool;
+
+static void *check_worker(void *userdata) {
+        CheckPool *p = userdata;
+
+        for (;;) {
+                size_t i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
+
+                if (i >= p->n)
+                        return NULL;
+                check_entry(&p->res[i], p->root, p->root_tree, p->rules);
+        }
+}
+
+/* The CPUs this process may run on (its affinity, as taskset or a cgroup's cpuset leave it). */
+static unsigned default_jobs(void) {
+        cpu_set_t set;
+        int n;
+
+        if (sched_getaffinity(0, sizeof(set), &set) < 0)
+                return 1;
+        n = CPU_COUNT(&set);
+        return n < 1 ? 1 : MIN((unsigned) n, JOBS_DEFAULT_MAX);
+}
+
+static void check_entries(EntryResult *res, size_t n, const SdcTreeFacts *root, SdcTree *root_tree,
+                          const SdcRuleSet *rules) {
+        CheckPool pool = { .res = res, .n = n, .root = root, .root_tree = root_tree, .rules = rules };
+        size_t jobs = MIN((size_t) (arg_jobs ?: default_jobs()), n);
+        pthread_t *threads = NULL;
+        size_t started = 0;
+
+        /* This thread is one of the workers; a thread that cannot be started leaves its share to the
+         * others (the check gets slower, never different). */
+        if (jobs > 1)
+                threads = calloc(jobs - 1, sizeof(pthread_t));
+        for (; threads && started < jobs - 1; started++)
+                if (pthread_create(&threads[started], NULL, check_worker, &pool) != 0) {
+                        log_debug("Could not start a worker thread; checking with %zu.", started + 1);
+                        break;
+                }
+        (void) check_worker(&pool);
+        for (size_t t = 0; t < started; t++)
+                (void) pthread_join(threads[t], NULL);
+        free(threads);
+}
+
 static const char *systemd_text(const SdcTreeFacts *f, bool initrd) {
         if (initrd && !f->runs_systemd)
                 return "no systemd in this initramfs";
@@ -225,13 +338,13 @@ static const char *systemd_text(const SdcTreeFacts *f, bool initrd) {
         return f->systemd.has_version ? f->systemd.version.text : "systemd (version unknown)";
 }
 
-static void print_segments(const SdcImage *img) {
-        size_t n = sdc_image_n_segments(img);
+static void print_segments(const EntryResult *res) {
+        size_t n = res->n_segments;
         uint64_t unpacked = 0;
 
-        printf("  image:          %" PRIu64 " bytes, %zu segment%s:", sdc_image_file_size(img), n, n == 1 ? "" : "s");
+        printf("  image:          %" PRIu64 " bytes, %zu segment%s:", res->image_size, n, n == 1 ? "" : "s");
         for (size_t i = 0; i < n; i++) {
-                const SdcImageSegment *s = sdc_image_segment(img, i);
+                const SdcImageSegment *s = &res->segments[i];
                 printf("%s %s", i ? "," : "", sdc_compression_to_string(s->compression));
                 unpacked += s->unpacked;
         }
@@ -321,8 +434,8 @@ static void print_text(const SdcTreeFacts *root, const EntryResult *res, size_t 
                         printf("  %-15s %s\n", "kernel:", e->kernel);
                 printf("  %-15s %s\n", "command line:",
                        arg_cmdline ? "--cmdline" : e->cmdline_source ?: "/proc/cmdline (the running one)");
-                if (res[i].tree)
-                        print_segments(sdc_tree_image(res[i].tree));
+                if (res[i].have_image)
+                        print_segments(&res[i]);
                 if (res[i].have_facts) {
                         if (res[i].facts.built_by_dracut)
                                 printf("  %-15s dracut %s\n", "built by:",
@@ -395,14 +508,12 @@ static void print_json(const SdcTreeFacts *root, const SdcRuleSet *rules, EntryR
                 json_string(&w, "image", e->image);
                 json_string(&w, "cmdline", res[i].cmdline);
                 json_string(&w, "cmdline_source", arg_cmdline ? "option" : e->cmdline_source ?: "/proc/cmdline");
-                if (res[i].tree) {
-                        const SdcImage *img = sdc_tree_image(res[i].tree);
-
+                if (res[i].have_image) {
                         json_object_begin(&w, "image_info");
-                        json_uint(&w, "size", sdc_image_file_size(img));
+                        json_uint(&w, "size", res[i].image_size);
                         json_array_begin(&w, "segments");
-                        for (size_t k = 0; k < sdc_image_n_segments(img); k++) {
-                                const SdcImageSegment *s = sdc_image_segment(img, k);
+                        for (size_t k = 0; k < res[i].n_segments; k++) {
+                                const SdcImageSegment *s = &res[i].segments[k];
                                 json_object_begin(&w, NULL);
                                 json_uint(&w, "offset", s->offset);
                                 json_uint(&w, "length", s->length);
@@ -666,7 +777,9 @@ static int run(void) {
         for (int i = 0; i < n; i++) {
                 res[i].entry = &entries[i];
                 res[i].cmdline = strdup(arg_cmdline ?: entries[i].cmdline ?: proc_cmdline ?: "");
-                check_entry(&res[i], &root, root_tree, rules);
+        }
+        check_entries(res, (size_t) n, &root, root_tree, rules);
+        for (int i = 0; i < n; i++) {
                 overall = i == 0 ? res[i].assessment.verdict : sdc_verdict_worst(overall, res[i].assessment.verdict);
                 if (res[i].error_text && !arg_json)
                         log_error("%s", res[i].error_text);
@@ -688,7 +801,7 @@ static int run(void) {
                 sdc_manifest_done(&res[i].manifest);
                 free(res[i].manifest_error);
                 sdc_tree_facts_done(&res[i].facts);
-                sdc_tree_free(res[i].tree);
+                free(res[i].segments);
         }
         free(res);
         if (entries != &single)

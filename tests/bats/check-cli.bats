@@ -6,7 +6,7 @@ load helpers
 @test "--help names every option and the exit codes" {
         run check --help
         [ "$status" -eq 0 ]
-        for opt in --image --root --cmdline --boot-dir --json --max-unpacked; do
+        for opt in --image --root --cmdline --boot-dir --json --max-unpacked --jobs; do
                 [[ "$output" == *"$opt"* ]]
         done
         [[ "$output" == *"0 no risk found, 1 at risk, 2 could not check"* ]]

@@ -167,6 +167,63 @@ dracut_of() {
         [ "$(json '.entries[1].cmdline_source')" = /proc/cmdline ]
 }
 
+# The host of a fleet with many kernels: the entries are checked in parallel (-J), and what is
+# printed, and the exit status, must not depend on how many at once nor on which finished first.
+many_entries() {
+        local boot=$1 i=0 name
+        mkdir -p "$boot"
+        # 8 entries: the dracut images (each suite, with and without systemd), the broken one 4th
+        for name in dracut-sid dracut-bookworm dracut-bullseye hostile-truncated initramfs-tools-bookworm \
+                dracut-bookworm-nosystemd image-bookworm-xz image-bookworm-zstd; do
+                i=$((i + 1))
+                ln -s "$(fixture_path "$name")" "$boot/initrd.img-6.1.0-$i"
+        done
+}
+
+@test "many boot entries: -J1 and -J4 print the same bytes and exit the same, text and JSON" {
+        local boot="$BATS_TEST_TMPDIR/boot" d="$BATS_TEST_TMPDIR" s1 s4 mode
+        many_entries "$boot"
+        for mode in --json=off --json=short; do
+                s1=0 s4=0
+                check --boot-dir "$boot" --root "$(fixture_path tree-bookworm)" "$mode" -J1 >"$d/out1" 2>"$d/err1" || s1=$?
+                check --boot-dir "$boot" --root "$(fixture_path tree-bookworm)" "$mode" --jobs=4 >"$d/out4" 2>"$d/err4" || s4=$?
+                [ "$s1" -eq "$s4" ] || { echo "$mode: exit $s1 with -J1, $s4 with -J4"; return 1; }
+                [ "$s1" -ne 0 ] # the broken image blocks the host
+                run cmp "$d/out1" "$d/out4"
+                [ "$status" -eq 0 ] || { echo "$mode: $output"; diff "$d/out1" "$d/out4" | head -n 20; return 1; }
+                run cmp "$d/err1" "$d/err4"
+                [ "$status" -eq 0 ] || { echo "$mode: stderr differs: $output"; return 1; }
+                [ -s "$d/out1" ]
+        done
+}
+
+@test "many boot entries, in parallel: the broken image keeps its place, its neighbours are checked" {
+        local boot="$BATS_TEST_TMPDIR/boot"
+        many_entries "$boot"
+        run check --boot-dir "$boot" --root "$(fixture_path tree-bookworm)" --json=short -J4
+        [ "$status" -ne 0 ]
+        [ "$(json .exit_status)" = "$status" ]
+        [ "$(json '.entries | length')" = 8 ]
+        [ "$(json '[.entries[].id] | join(" ")')" = "$(printf 'initrd.img-6.1.0-%s ' 1 2 3 4 5 6 7 8 | sed 's/ $//')" ]
+        [ "$(json '.entries[3].verdict')" = blocked ]
+        [[ "$(json '.entries[3].error.message')" == *"initrd.img-6.1.0-4"*"truncated"* ]]
+        [ "$(json '[.entries[] | select(.error != null)] | length')" = 1 ]
+        [ "$(json '.entries[2].initrd.systemd.upstream')" = 247 ]
+        [ "$(json '.entries[4].image_info.segments | length')" -ge 1 ]
+        [ "$(json '.entries[0].initrd.systemd.upstream')" = 262 ]
+}
+
+@test "--jobs takes a number from 1 up" {
+        mkdir -p "$BATS_TEST_TMPDIR/boot"
+        for bad in 0 -1 x 3x 100000; do
+                run check --boot-dir "$BATS_TEST_TMPDIR/boot" --jobs="$bad"
+                [ "$status" -eq 2 ]
+                [[ "$output" == *"Invalid --jobs=$bad"* ]]
+        done
+        run check --boot-dir "$BATS_TEST_TMPDIR/boot" -J 3
+        [ "$status" -eq 0 ]
+}
+
 @test "JSON output parses and carries the documented fields" {
         run check --image "$(fixture_path "$(fixtures_where builder dracut | head -n1)")" --root "$(fixture_path tree-trixie)" --json
         [ "$status" -ne 2 ]
