@@ -433,7 +433,7 @@ static void print_text(const SdcTreeFacts *root, const EntryResult *res, size_t 
                 if (e->kernel)
                         printf("  %-15s %s\n", "kernel:", e->kernel);
                 printf("  %-15s %s\n", "command line:",
-                       arg_cmdline ? "--cmdline" : e->cmdline_source ?: "/proc/cmdline (the running one)");
+                       arg_cmdline ? "given with --cmdline" : e->cmdline_source ?: "/proc/cmdline (the running one)");
                 if (res[i].have_image)
                         print_segments(&res[i]);
                 if (res[i].have_facts) {
