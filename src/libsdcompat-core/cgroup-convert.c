@@ -8,19 +8,17 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cgroup-convert.h"
+#include "cgroup-mode.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
 #include "strv.h"
 
-#define CGROUP2_MAGIC 0x63677270
-#define TMPFS_MAGIC_  0x01021994
 #define MAX_DEPTH     64
 #define MOVE_PASSES   3
 #define SETTLE_POLLS      100
@@ -423,7 +421,7 @@ static void find_holders(const char *still_bound, char *buf, size_t size, char *
 int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
         _cleanup_strv_free_ char **hierarchies = NULL;
         SdcCgroupReport *r = ret;
-        struct statfs sfs;
+        SdcCgroupMode mode;
         char path[PATH_MAX], buf[256] = "";
         int k;
 
@@ -432,11 +430,12 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
          * moment between the initramfs and the root (a test once ran it on its host). */
         if (getpid() != 1)
                 return -EPERM;
-        if (statfs(root, &sfs) < 0)
-                return -errno;
-        if ((unsigned) sfs.f_type == CGROUP2_MAGIC)
+        k = sdc_cgroup_mode_mounted(root, &mode);
+        if (k < 0)
+                return k;
+        if (mode == SDC_CGROUP_UNIFIED)
                 return 0;
-        if ((unsigned) sfs.f_type != TMPFS_MAGIC_)
+        if (mode == SDC_CGROUP_UNKNOWN) /* neither cgroup2 nor the tmpfs of v1 */
                 return -EMEDIUMTYPE;
 
         v1_controllers(r->v1_controllers, sizeof(r->v1_controllers));
@@ -668,14 +667,16 @@ int sdc_cgroup_release(const char *root, const char *only, const char *scratch, 
         SdcV1Hierarchy all[SDC_V1_HIERARCHIES_MAX], h[SDC_V1_HIERARCHIES_MAX];
         bool destroyed[SDC_V1_HIERARCHIES_MAX] = {};
         _cleanup_free_ char *mountinfo = NULL;
-        struct statfs sfs;
+        SdcCgroupMode mode;
         size_t n = 0, n_all;
         char path[PATH_MAX];
+        int k;
 
         *ret = (SdcCgroupRelease) {};
-        if (statfs(root, &sfs) < 0)
-                return -errno;
-        if ((unsigned) sfs.f_type != CGROUP2_MAGIC)
+        k = sdc_cgroup_mode_mounted(root, &mode);
+        if (k < 0)
+                return k;
+        if (mode != SDC_CGROUP_UNIFIED)
                 return -EMEDIUMTYPE;
         n_all = read_v1_hierarchies(all, ELEMENTSOF(all));
         for (size_t i = 0; i < n_all; i++)

@@ -6,17 +6,6 @@
 #include "pairfacts.h"
 #include "strv.h"
 
-static const char *const cgroup_names[_SDC_CGROUP_MAX] = {
-        [SDC_CGROUP_UNKNOWN] = "unknown",
-        [SDC_CGROUP_LEGACY] = "legacy",
-        [SDC_CGROUP_HYBRID] = "hybrid",
-        [SDC_CGROUP_UNIFIED] = "unified",
-};
-
-const char *sdc_cgroup_mode_to_string(SdcCgroupMode m) {
-        return m >= 0 && m < _SDC_CGROUP_MAX ? cgroup_names[m] : NULL;
-}
-
 static int cmdline_bool(char *const *words, size_t dashdash, const char *key) {
         const char *v = NULL;
         int r;

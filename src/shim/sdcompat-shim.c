@@ -31,12 +31,12 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "cgroup-convert.h"
+#include "cgroup-mode.h"
 #include "cmdline.h"
 #include "envfile.h"
 #include "fileio.h"
@@ -53,7 +53,6 @@
 #include "strv.h"
 #include "version.h"
 
-#define CGROUP2_SUPER_MAGIC_ 0x63677270
 
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76 /* Linux 6.5 */
@@ -484,12 +483,12 @@ static void convert_cgroups(Shim *s) {
  * it); services do not see it: the system manager starts them with a clean environment. */
 static void legacy_force(Shim *s) {
         _cleanup_free_ char *value = NULL;
-        struct statfs sfs;
+        SdcCgroupMode mode;
         size_t n;
 
         if (s->mode == SDC_MODE_NATIVE || !s->actions[SDC_ACTION_SHIM_LEGACY_FORCE])
                 return;
-        if (statfs("/sys/fs/cgroup", &sfs) >= 0 && (unsigned) sfs.f_type == CGROUP2_SUPER_MAGIC_) {
+        if (sdc_cgroup_mode_mounted("/sys/fs/cgroup", &mode) >= 0 && mode == SDC_CGROUP_UNIFIED) {
                 step_add(s, "shim-legacy-force", 0, "cgroup2 is mounted: nothing to force");
                 return;
         }

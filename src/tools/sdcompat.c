@@ -19,7 +19,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -41,8 +40,6 @@
 #include "tree.h"
 
 #define NEGOTIATE_DEADLINE_SEC 10
-#define CGROUP2_MAGIC          0x63677270
-#define TMPFS_MAGIC_           0x01021994
 
 static const char *arg_root = NULL;
 static const char *arg_output = NULL;
@@ -155,17 +152,9 @@ static void deadline_reached(int sig) {
 /* What the initramfs's systemd actually mounted on /sys/fs/cgroup: this is what the root's
  * systemd inherits, whatever the command line says. */
 static SdcCgroupMode observed_cgroup(void) {
-        struct statfs s;
+        SdcCgroupMode m;
 
-        if (statfs("/sys/fs/cgroup", &s) < 0)
-                return SDC_CGROUP_UNKNOWN;
-        if ((unsigned long) s.f_type == CGROUP2_MAGIC)
-                return SDC_CGROUP_UNIFIED;
-        if ((unsigned long) s.f_type != TMPFS_MAGIC_)
-                return SDC_CGROUP_UNKNOWN;
-        if (statfs("/sys/fs/cgroup/unified", &s) >= 0 && (unsigned long) s.f_type == CGROUP2_MAGIC)
-                return SDC_CGROUP_HYBRID;
-        return SDC_CGROUP_LEGACY;
+        return sdc_cgroup_mode_mounted("/sys/fs/cgroup", &m) < 0 ? SDC_CGROUP_UNKNOWN : m;
 }
 
 static uint64_t now_usec(void) {
