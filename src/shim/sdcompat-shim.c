@@ -120,8 +120,9 @@ typedef struct Shim {
         unsigned n_steps;
 } Shim;
 
-static Step *step_add(Shim *s, const char *name, int error, const char *fmt, ...) _printf_(4, 5);
-static Step *step_add(Shim *s, const char *name, int error, const char *fmt, ...) {
+/* Records a step and returns its error, as systemd's log helpers do: "return step_add(s, name, r, ...);". */
+static int step_add(Shim *s, const char *name, int error, const char *fmt, ...) _printf_(4, 5);
+static int step_add(Shim *s, const char *name, int error, const char *fmt, ...) {
         Step *st = &s->steps[s->n_steps < STEPS_MAX ? s->n_steps++ : STEPS_MAX - 1];
         va_list ap;
 
@@ -134,7 +135,7 @@ static Step *step_add(Shim *s, const char *name, int error, const char *fmt, ...
                 log_warning_errno(error, "%s: %s: %m", name, st->detail);
         else
                 log_info("%s: %s", name, st->detail);
-        return st;
+        return error;
 }
 
 static int fill_record(FILE *f, const void *userdata) {
@@ -369,11 +370,11 @@ static int translate_state(Shim *s, int *ret_fd) {
 
         *ret_fd = -1;
         if (s->fault[FAULT_TRANSFORM])
-                return step_add(s, "transform", -EIO, "rd.sdcompat.fault=transform"), -EIO;
+                return step_add(s, "transform", -EIO, "rd.sdcompat.fault=transform");
         if (fd < 0)
-                return step_add(s, "transform", 0, "no --deserialize in argv: no state to translate"), 0;
+                return step_add(s, "transform", 0, "no --deserialize in argv: no state to translate");
         if (fcntl(fd, F_GETFD) < 0)
-                return step_add(s, "transform", -EBADF, "--deserialize=%d is not open", fd), -EBADF;
+                return step_add(s, "transform", -EBADF, "--deserialize=%d is not open", fd);
 
         /* Only shim-fold-lines looks at the stream (and shim-argv-reorder at argv): when no line is
          * too long for an old reader, there is nothing to drop, and nothing to copy into fresh
@@ -384,21 +385,21 @@ static int translate_state(Shim *s, int *ret_fd) {
 
                 r = sdc_state_fd_has_long_line(fd, SDC_STATE_OLD_READER_LINE_MAX, &size);
                 if (r < 0)
-                        return step_add(s, "transform", r, "cannot read the state from fd %d", fd), r;
+                        return step_add(s, "transform", r, "cannot read the state from fd %d", fd);
                 if (r == 0) {
                         step_add(s, "shim-fold-lines", 0, "no line longer than %d bytes", SDC_STATE_OLD_READER_LINE_MAX);
-                        return step_add(s, "transform", 0, "state of %zu bytes: handed on unchanged", size), 0;
+                        return step_add(s, "transform", 0, "state of %zu bytes: handed on unchanged", size);
                 }
         }
 
         r = sdc_state_read_fd(fd, in);
         if (r < 0)
-                return step_add(s, "transform", r, "cannot read the state from fd %d", fd), r;
+                return step_add(s, "transform", r, "cannot read the state from fd %d", fd);
         if (s->debug)
                 save_state(s, "state.before", in->data, in->size);
         r = sdc_state_parse(in->data, in->size, st);
         if (r < 0)
-                return step_add(s, "transform", r, "cannot parse the state (%zu bytes)", in->size), r;
+                return step_add(s, "transform", r, "cannot parse the state (%zu bytes)", in->size);
 
         if (s->actions[SDC_ACTION_SHIM_CLEAR_PASSPIDFD]) {
                 r = clear_passpidfd(s, st);
@@ -417,7 +418,7 @@ static int translate_state(Shim *s, int *ret_fd) {
         if (dropped_units == 0 && dropped_lines == 0) {
                 if (s->debug)
                         save_state(s, "state.after", in->data, in->size);
-                return step_add(s, "transform", 0, "state of %zu bytes, %zu units: handed on unchanged", in->size, st->n_units), 0;
+                return step_add(s, "transform", 0, "state of %zu bytes, %zu units: handed on unchanged", in->size, st->n_units);
         }
 
         /* The result, for rd.sdcompat.debug, while the buffer still holds the original: written
@@ -436,7 +437,7 @@ static int translate_state(Shim *s, int *ret_fd) {
         }
         r = sdc_state_new_fd(st, &out_size);
         if (r < 0)
-                return step_add(s, "transform", r, "cannot store the translated state"), r;
+                return step_add(s, "transform", r, "cannot store the translated state");
         *ret_fd = r;
         step_add(s, "transform", 0, "state of %zu bytes translated to %zu bytes, in a new descriptor (fd %d: %s)",
                  in->size, out_size, fd, not_compactable_reason(why));

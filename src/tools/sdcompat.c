@@ -200,8 +200,9 @@ static void negotiation_done(Negotiation *n) {
         free(n->shim_note);
 }
 
-static void add_error(Negotiation *n, int r, const char *fmt, ...) _printf_(3, 4);
-static void add_error(Negotiation *n, int r, const char *fmt, ...) {
+/* Returns r, as systemd's log helpers do: "return add_error(n, r, ...);". */
+static int add_error(Negotiation *n, int r, const char *fmt, ...) _printf_(3, 4);
+static int add_error(Negotiation *n, int r, const char *fmt, ...) {
         char buf[512], *e;
         va_list ap;
 
@@ -211,6 +212,14 @@ static void add_error(Negotiation *n, int r, const char *fmt, ...) {
         log_warning_errno(r, "%s: %m; handing over as stock systemd does", buf);
         if (asprintf(&e, "%s: %s", buf, strerror(r < 0 ? -r : r)) >= 0)
                 (void) strv_consume(&n->errors, e);
+        return r;
+}
+
+/* Why the shim is not mounted; returns error (read by the caller before this runs: strdup() may
+ * change errno). */
+static int shim_not_mounted(Negotiation *n, int error, const char *why) {
+        n->shim_note = strdup(why);
+        return error;
 }
 
 /* An image lives for years; the root's sdcompat package moves on. The rules come from the newer
@@ -479,18 +488,16 @@ static int mount_shim(Negotiation *n) {
         int r;
 
         if (!streq(arg_initrd_root, "/"))
-                return n->shim_note = strdup("not in the initramfs (--initrd-root given): the shim is not mounted"), -EOPNOTSUPP;
+                return shim_not_mounted(n, -EOPNOTSUPP, "not in the initramfs (--initrd-root given): the shim is not mounted");
         if (access(shim, X_OK) < 0)
-                return n->shim_note = strdup("this image has no " SDCOMPAT_SHIM_PATH), -errno;
+                return shim_not_mounted(n, -errno, "this image has no " SDCOMPAT_SHIM_PATH);
         why = shim_exec_refused(n, shim) ?: shim_not_static(shim);
         if (why)
-                return n->shim_note = strdup(why), -EPERM;
+                return shim_not_mounted(n, -EPERM, why);
         target = n->initrd.systemd.compiled_binary_path ?: "/usr/lib/systemd/systemd";
         r = sdc_tree_resolve(n->root_tree, target, 0, &canonical, &st);
-        if (r < 0) {
-                add_error(n, r, "cannot resolve %s in %s", target, arg_sysroot);
-                return r;
-        }
+        if (r < 0)
+                return add_error(n, r, "cannot resolve %s in %s", target, arg_sysroot);
         n->shim_note = init_elsewhere(n, canonical);
         if (n->shim_note)
                 return -EXDEV;
@@ -501,11 +508,8 @@ static int mount_shim(Negotiation *n) {
                 n->shim_target = TAKE_PTR(canonical);
                 return 0;
         }
-        if (mount(shim, where, NULL, MS_BIND, NULL) < 0) {
-                r = -errno;
-                add_error(n, r, "cannot bind-mount %s over %s", shim, where);
-                return r;
-        }
+        if (mount(shim, where, NULL, MS_BIND, NULL) < 0)
+                return add_error(n, -errno, "cannot bind-mount %s over %s", shim, where);
         mounted_unplanned = TAKE_PTR(where);
         /* The exec will go where the mount is: prove it before relying on it. */
         if (!is_same_file(shim, mounted_unplanned)) {
