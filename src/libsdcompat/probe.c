@@ -4,6 +4,7 @@
 
 #include "elf-reader.h"
 #include "envfile.h"
+#include "json.h"
 #include "log.h"
 #include "probe.h"
 #include "strv.h"
@@ -876,4 +877,89 @@ void sdc_tree_facts_done(SdcTreeFacts *f) {
         strv_free(f->kernel_versions);
         strv_free(f->notes);
         *f = (SdcTreeFacts) {};
+}
+
+static void strv_to_json(JsonWriter *w, const char *key, char **l) {
+        json_array_begin(w, key);
+        STRV_FOREACH(s, l)
+                json_string(w, NULL, *s);
+        json_array_end(w);
+}
+
+static void tri_json(JsonWriter *w, const char *key, int v) {
+        if (v >= 0)
+                json_bool(w, key, v);
+        else
+                json_null(w, key);
+}
+
+void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *f) {
+        const SdcSystemdFacts *s = &f->systemd;
+
+        json_object_begin(w, key);
+        json_string(w, "role", f->role == SDC_ROLE_INITRD ? "initrd" : "root");
+        json_bool(w, "runs_systemd", f->runs_systemd);
+        json_string(w, "init", f->init);
+        json_bool(w, "is_initrd", f->is_initrd);
+        json_object_begin(w, "os_release");
+        json_string(w, "path", f->os_release_path);
+        json_string(w, "id", f->os_id);
+        json_string(w, "version_id", f->os_version_id);
+        json_string(w, "pretty_name", f->os_pretty_name);
+        json_string(w, "id_like", f->os_id_like);
+        json_string(w, "version", f->os_version);
+        json_object_end(w);
+        json_string(w, "redhat_release", f->redhat_release);
+        json_object_begin(w, "distro");
+        json_string(w, "id", f->distro.id[0] ? f->distro.id : NULL);
+        json_string(w, "release", f->distro.release[0] ? f->distro.release : NULL);
+        json_string(w, "source", f->distro.source);
+        json_object_end(w);
+        json_object_begin(w, "package");
+        json_string(w, "db", f->package_db);
+        json_string(w, "systemd_version", f->package_version);
+        json_object_end(w);
+        json_bool(w, "built_by_dracut", f->built_by_dracut);
+        json_string(w, "dracut_version", f->dracut_version);
+        strv_to_json(w, "kernel_versions", f->kernel_versions);
+        if (f->role == SDC_ROLE_ROOT) {
+                if (f->usr_separate >= 0)
+                        json_bool(w, "usr_separate", f->usr_separate);
+                else
+                        json_null(w, "usr_separate");
+                tri_json(w, "switch_root_sigterm_success", f->sigterm_success);
+                json_string(w, "switch_root_sigterm_success_source", f->sigterm_success_source);
+                tri_json(w, "spares_switch_root_sigterm", f->spares_switch_root);
+        } else {
+                json_string(w, "switch_root_exec", f->switch_root_exec);
+                if (f->switch_root_via_systemctl >= 0)
+                        json_bool(w, "switch_root_via_systemctl", f->switch_root_via_systemctl);
+                else
+                        json_null(w, "switch_root_via_systemctl");
+                json_string(w, "systemctl", f->systemctl);
+                tri_json(w, "systemctl_ignores_sigterm", f->systemctl_ignores_sigterm);
+        }
+
+        json_object_begin(w, "systemd");
+        json_bool(w, "found", s->found);
+        json_string(w, "binary", s->binary);
+        json_string(w, "version", s->has_version ? s->version.text : NULL);
+        if (s->has_version) {
+                json_uint(w, "upstream", s->version.major);
+                if (s->version.has_point)
+                        json_uint(w, "point", s->version.point);
+                else
+                        json_null(w, "point");
+                json_string(w, "revision", s->version.revision[0] ? s->version.revision : NULL);
+                json_string(w, "distro", sdc_distro_family_to_string(s->version.family));
+        }
+        json_string(w, "version_source", s->version_source);
+        json_string(w, "shared_library", s->shared_library);
+        json_string(w, "features", s->features);
+        json_string(w, "default_hierarchy", s->default_hierarchy);
+        json_string(w, "compiled_binary_path", s->compiled_binary_path);
+        json_object_end(w);
+
+        strv_to_json(w, "notes", f->notes);
+        json_object_end(w);
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "json.h"
 #include "tree.h"
 #include "version.h"
 
@@ -79,6 +80,9 @@ typedef struct SdcTreeFacts {
  * missing is a fact (found=false, NULL fields) or a note. */
 int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret);
 void sdc_tree_facts_done(SdcTreeFacts *f);
+
+/* Writes facts as a JSON object named key (see sdcompat-check(8) for the schema). */
+void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *f);
 
 /* Scans a binary's bytes for the version string systemd prints with --version, in the forms
  * used from v219 to today: "systemd 219\n+PAM ...", "systemd 247 (247.3-7+deb11u5)",
