@@ -58,3 +58,34 @@ void strv_sort(char **l) {
         if (n > 1)
                 qsort(l, n, sizeof(char *), cmp_str);
 }
+
+char *strv_join(char *const *l, const char *sep) {
+        size_t k = strlen(sep), n = 0;
+        char *s, *p;
+
+        STRV_FOREACH(i, l)
+                n += strlen(*i) + k;
+        s = malloc(n + 1);
+        if (!s)
+                return NULL;
+        p = s;
+        *p = 0;
+        STRV_FOREACH(i, l) {
+                if (p != s)
+                        p = stpcpy(p, sep);
+                p = stpcpy(p, *i);
+        }
+        return s;
+}
+
+int strv_split_extend(char ***l, const char *s, const char *separators) {
+        for (const char *p = s; p && *p;) {
+                size_t n = strcspn(p, separators);
+
+                if (n > 0 && strv_consume(l, strndup(p, n)) < 0)
+                        return -ENOMEM;
+                p += n;
+                p += strspn(p, separators);
+        }
+        return 0;
+}

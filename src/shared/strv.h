@@ -19,6 +19,11 @@ int strv_extend(char ***l, const char *s);
 /* Appends s itself, taking ownership (freed on failure). */
 int strv_consume(char ***l, char *s);
 bool strv_contains(char *const *l, const char *s);
+/* The words of l joined by sep ("" for none; NULL only when out of memory): the one formatter of a
+ * list for a report line. */
+char *strv_join(char *const *l, const char *sep);
+/* Appends the words of s that separators delimit (empty words skipped). */
+int strv_split_extend(char ***l, const char *s, const char *separators);
 void strv_sort(char **l);
 
 /* Whether the len bytes at s (need not be NUL-terminated) end with suffix. */

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "assess.h"
+#include "cgroup-release-record.h"
 #include "cmdline.h"
 #include "elf-reader.h"
 #include "envfile.h"
@@ -831,15 +832,22 @@ static void print_shim_record(void) {
 
 /* What sdcompat-shim --release-cgroups did later in the boot, when the shim installed it. */
 static void print_release_record(void) {
-        _cleanup_free_ char *path = NULL, *data = NULL, *released = NULL, *still = NULL;
+        _cleanup_free_ char *path = NULL, *data = NULL;
+        _cleanup_(sdc_cgroup_release_record_done) SdcCgroupReleaseRecord rec = {};
+        int r;
 
-        if (read_record("cgroup-release.json", &path, &data) < 0)
+        if (read_record(SDC_CGROUP_RELEASE_RECORD, &path, &data) < 0)
                 return;
-        released = sdc_record_last_string(data, "released");
-        still = sdc_record_last_string(data, "still_bound");
-        printf("%15s: released to cgroup2: %s; still bound to v1: %s%s (%s)\n", "Cgroup release",
-               isempty(released) ? "none" : released, isempty(still) ? "none" : still,
-               strstr(data, "\"pid1_reexecuted\": true") ? "; PID 1 re-executed to use them" : "", path);
+        r = sdc_cgroup_release_record_parse(data, &rec);
+        if (r == -EPROTONOSUPPORT)
+                printf("%15s: a record of schema version %u, this sdcompat reads version %u only (%s)\n", "Cgroup release",
+                       rec.schema_version, SDC_CGROUP_RELEASE_RECORD_VERSION, path);
+        else if (r < 0)
+                printf("%15s: the record cannot be read: %s (%s)\n", "Cgroup release", strerror(-r), path);
+        else
+                printf("%15s: released to cgroup2: %s; still bound to v1: %s%s (%s)\n", "Cgroup release",
+                       isempty(rec.released) ? "none" : rec.released, isempty(rec.still_bound) ? "none" : rec.still_bound,
+                       rec.pid1_reexecuted ? "; PID 1 re-executed to use them" : "", path);
 }
 
 static int verb_status(void) {
