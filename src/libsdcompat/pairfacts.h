@@ -12,14 +12,9 @@
 
 #include "cgroup-mode.h"
 #include "probe.h"
+#include "tri.h"
 #include "tree.h"
 #include "version.h"
-
-typedef enum SdcTri {
-        SDC_TRI_UNKNOWN = -1,
-        SDC_TRI_NO = 0,
-        SDC_TRI_YES = 1,
-} SdcTri;
 
 typedef struct SdcPairFacts {
         SdcTri initrd_systemd;

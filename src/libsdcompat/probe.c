@@ -457,10 +457,10 @@ static void read_fstab(SdcTree *t, SdcTreeFacts *f) {
         SdcBlob b = {};
         const char *p, *end;
 
-        f->usr_separate = -1;
+        f->usr_separate = SDC_TRI_UNKNOWN;
         if (sdc_tree_read(t, "/etc/fstab", MAX_TEXT_SIZE, &b) < 0)
                 return;
-        f->usr_separate = 0;
+        f->usr_separate = SDC_TRI_NO;
         for (p = (const char *) b.data, end = p + b.size; p < end;) {
                 const char *eol = memchr(p, '\n', (size_t) (end - p)) ?: end;
                 char line[1024], spec[512], dir[512];
@@ -471,7 +471,7 @@ static void read_fstab(SdcTree *t, SdcTreeFacts *f) {
                 p = eol + 1;
                 if (sscanf(line, " %511s %511s", spec, dir) == 2 && spec[0] != '#' &&
                     (streq(dir, "/usr") || streq(dir, "/usr/"))) {
-                        f->usr_separate = 1;
+                        f->usr_separate = SDC_TRI_YES;
                         break;
                 }
         }
@@ -518,7 +518,7 @@ static void probe_switch_root_unit(SdcTree *t, SdcTreeFacts *f) {
         const char *cmd;
         size_t n;
 
-        f->switch_root_via_systemctl = -1;
+        f->switch_root_via_systemctl = SDC_TRI_UNKNOWN;
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 char path[256];
                 char **dropins = NULL;
@@ -654,7 +654,7 @@ static void probe_systemctl(SdcTree *t, SdcTreeFacts *f) {
         const uint8_t *data;
         size_t size;
 
-        f->systemctl_ignores_sigterm = -1;
+        f->systemctl_ignores_sigterm = SDC_TRI_UNKNOWN;
         for (size_t i = 0; i < ELEMENTSOF(candidates) && !f->systemctl; i++) {
                 SdcStat st;
 
@@ -686,7 +686,7 @@ static void probe_systemctl(SdcTree *t, SdcTreeFacts *f) {
 
 /* Whether SuccessExitStatus= in one unit file or drop-in, read in order, leaves SIGTERM among the
  * clean signals: an empty assignment resets the list. Only the [Service] section counts. */
-static void apply_success_status(SdcTree *t, const char *path, int *sigterm, char **source) {
+static void apply_success_status(SdcTree *t, const char *path, SdcTri *sigterm, char **source) {
         SdcBlob b = {};
         const char *p, *end;
         bool service = false;
@@ -718,11 +718,11 @@ static void apply_success_status(SdcTree *t, const char *path, int *sigterm, cha
                         if (streq(w, "SIGTERM") || streq(w, "TERM"))
                                 has = true;
                 if (has) {
-                        *sigterm = 1;
+                        *sigterm = SDC_TRI_YES;
                         free(*source);
                         *source = strdup(path);
                 } else if (v[strspn(v, " \t\r")] == 0) { /* "SuccessExitStatus=": reset */
-                        *sigterm = 0;
+                        *sigterm = SDC_TRI_NO;
                         free(*source);
                         *source = NULL;
                 }
@@ -740,7 +740,7 @@ static void probe_root_switch_root_unit(SdcTree *t, SdcTreeFacts *f) {
                                             "/usr/lib/systemd/system", "/lib/systemd/system" };
         _cleanup_strv_free_ char **names = NULL, **paths = NULL;
         char path[512];
-        int sigterm = 0;
+        SdcTri sigterm = SDC_TRI_NO;
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 (void)snprintf(path, sizeof(path), "%s/initrd-switch-root.service", dirs[i]);
@@ -809,11 +809,11 @@ static void probe_init(SdcTree *t, SdcTreeFacts *f) {
 
 int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret) {
         SdcTreeFacts f = { .role = role,
-                           .usr_separate = -1,
-                           .switch_root_via_systemctl = -1,
-                           .systemctl_ignores_sigterm = -1,
-                           .sigterm_success = -1,
-                           .spares_switch_root = -1 };
+                           .usr_separate = SDC_TRI_UNKNOWN,
+                           .switch_root_via_systemctl = SDC_TRI_UNKNOWN,
+                           .systemctl_ignores_sigterm = SDC_TRI_UNKNOWN,
+                           .sigterm_success = SDC_TRI_UNKNOWN,
+                           .spares_switch_root = SDC_TRI_UNKNOWN };
         int r;
 
         r = sdc_tree_exists(t, "/");
@@ -886,13 +886,6 @@ static void strv_to_json(JsonWriter *w, const char *key, char **l) {
         json_array_end(w);
 }
 
-static void tri_json(JsonWriter *w, const char *key, int v) {
-        if (v >= 0)
-                json_bool(w, key, v);
-        else
-                json_null(w, key);
-}
-
 void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *f) {
         const SdcSystemdFacts *s = &f->systemd;
 
@@ -923,21 +916,15 @@ void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *
         json_string(w, "dracut_version", f->dracut_version);
         strv_to_json(w, "kernel_versions", f->kernel_versions);
         if (f->role == SDC_ROLE_ROOT) {
-                if (f->usr_separate >= 0)
-                        json_bool(w, "usr_separate", f->usr_separate);
-                else
-                        json_null(w, "usr_separate");
-                tri_json(w, "switch_root_sigterm_success", f->sigterm_success);
+                json_tri(w, "usr_separate", f->usr_separate);
+                json_tri(w, "switch_root_sigterm_success", f->sigterm_success);
                 json_string(w, "switch_root_sigterm_success_source", f->sigterm_success_source);
-                tri_json(w, "spares_switch_root_sigterm", f->spares_switch_root);
+                json_tri(w, "spares_switch_root_sigterm", f->spares_switch_root);
         } else {
                 json_string(w, "switch_root_exec", f->switch_root_exec);
-                if (f->switch_root_via_systemctl >= 0)
-                        json_bool(w, "switch_root_via_systemctl", f->switch_root_via_systemctl);
-                else
-                        json_null(w, "switch_root_via_systemctl");
+                json_tri(w, "switch_root_via_systemctl", f->switch_root_via_systemctl);
                 json_string(w, "systemctl", f->systemctl);
-                tri_json(w, "systemctl_ignores_sigterm", f->systemctl_ignores_sigterm);
+                json_tri(w, "systemctl_ignores_sigterm", f->systemctl_ignores_sigterm);
         }
 
         json_object_begin(w, "systemd");

@@ -163,6 +163,13 @@ void json_null(JsonWriter *w, const char *key) {
         fputs("null", w->f);
 }
 
+void json_tri(JsonWriter *w, const char *key, SdcTri value) {
+        if (value == SDC_TRI_UNKNOWN)
+                json_null(w, key);
+        else
+                json_bool(w, key, value == SDC_TRI_YES);
+}
+
 void json_finish(JsonWriter *w) {
         fputc('\n', w->f);
         fflush(w->f);

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tri.h"
+
 /* No depth limit and no per-level state: a container, once closed, is always an item of its
  * parent, so the parent needs a comma before its next item whatever the depth. */
 typedef struct JsonWriter {
@@ -31,6 +33,7 @@ void json_uint(JsonWriter *w, const char *key, uint64_t value);
 void json_double(JsonWriter *w, const char *key, double value);
 void json_bool(JsonWriter *w, const char *key, bool value);
 void json_null(JsonWriter *w, const char *key);
+void json_tri(JsonWriter *w, const char *key, SdcTri value); /* unknown writes null */
 /* Ends the document with a newline. */
 void json_finish(JsonWriter *w);
 
