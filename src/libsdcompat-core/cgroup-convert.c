@@ -318,16 +318,18 @@ static int mount_cgroup2(const char *root, SdcCgroupReport *r) {
         return -errno;
 }
 
-static size_t read_v1_hierarchies(SdcV1Hierarchy *h, size_t max);
+static int read_v1_hierarchies(SdcV1Hierarchy *h, size_t max);
 
 /* The controllers bound to v1 hierarchies (grouped by hierarchy), replacing *ret.
  * with_counts: "name:num_cgroups", the cgroups (dying ones included) its hierarchy still has. */
 static int v1_controllers_list(char ***ret, bool with_counts) {
         SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
-        size_t n = read_v1_hierarchies(h, ELEMENTSOF(h));
+        int n = read_v1_hierarchies(h, ELEMENTSOF(h));
         _cleanup_strv_free_ char **l = NULL;
 
-        for (size_t i = 0; i < n; i++) {
+        if (n < 0)
+                return n;
+        for (int i = 0; i < n; i++) {
                 char list[sizeof(h[i].controllers)];
                 char *save = NULL;
 
@@ -347,13 +349,14 @@ static int v1_controllers(char ***ret) {
 
 /* The child cgroups the v1 hierarchies still count, 0 when each holds only its root. /proc/cgroups
  * counts a removed cgroup until the kernel has freed it, which it does asynchronously once nothing
- * references it. */
+ * references it. (Its callers read the hierarchies with v1_controllers() first, which returns the
+ * error of a table that does not fit: here such a table counts nothing.) */
 static unsigned hierarchies_left(const char *unused) {
         SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
-        size_t n = read_v1_hierarchies(h, ELEMENTSOF(h));
+        int n = read_v1_hierarchies(h, ELEMENTSOF(h));
         unsigned left = 0;
 
-        for (size_t i = 0; i < n; i++)
+        for (int i = 0; i < n; i++)
                 left += h[i].cgroups > 1 ? h[i].cgroups - 1 : 0;
         return left;
 }
@@ -537,7 +540,7 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
 
 /* ---- later, once the root's PID 1 has reaped them ---------------------------------------------- */
 
-size_t sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, size_t max) {
+int sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, size_t max) {
         size_t n = 0;
 
         for (const char *p = proc_cgroups; p && *p;) {
@@ -555,17 +558,17 @@ size_t sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, si
                 for (i = 0; i < n && h[i].id != id; i++)
                         ;
                 if (i == n) {
-                        if (n == max)
-                                continue;
+                        if (n == max || n == INT_MAX)
+                                return -E2BIG;
                         h[n++] = (SdcV1Hierarchy) { .id = id, .cgroups = count };
                 }
                 if (strlen(h[i].controllers) + strlen(name) + 2 > sizeof(h[i].controllers))
-                        continue;
+                        return -E2BIG;
                 if (h[i].controllers[0])
                         strcat(h[i].controllers, ",");
                 strcat(h[i].controllers, name);
         }
-        return n;
+        return (int) n;
 }
 
 bool sdc_cgroup_v1_mounted(const char *mountinfo, const char *controllers) {
@@ -593,7 +596,8 @@ bool sdc_cgroup_v1_mounted(const char *mountinfo, const char *controllers) {
         return false;
 }
 
-static size_t read_v1_hierarchies(SdcV1Hierarchy *h, size_t max) {
+/* The hierarchies /proc/cgroups lists (none when it cannot be read), or -E2BIG. */
+static int read_v1_hierarchies(SdcV1Hierarchy *h, size_t max) {
         _cleanup_free_ char *text = NULL;
 
         if (read_full_file_at(AT_FDCWD, "/proc/cgroups", 1 << 16, &text, NULL) < 0)
@@ -601,12 +605,13 @@ static size_t read_v1_hierarchies(SdcV1Hierarchy *h, size_t max) {
         return sdc_cgroup_v1_hierarchies(text, h, max);
 }
 
-/* How many cgroups the hierarchy that controllers name counts now; 0 when it is gone. */
+/* How many cgroups the hierarchy that controllers name counts now; 0 when it is gone. (Only asked
+ * for a hierarchy read from a table that fit: see hierarchies_left().) */
 static unsigned hierarchy_cgroups(const char *controllers) {
         SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
-        size_t n = read_v1_hierarchies(h, ELEMENTSOF(h));
+        int n = read_v1_hierarchies(h, ELEMENTSOF(h));
 
-        for (size_t i = 0; i < n; i++)
+        for (int i = 0; i < n; i++)
                 if (streq(h[i].controllers, controllers))
                         return h[i].cgroups;
         return 0;
@@ -701,8 +706,8 @@ int sdc_cgroup_release(const char *root, char *const *only, const char *scratch,
         _cleanup_free_ char *mountinfo = NULL;
         _cleanup_strv_free_ char **now = NULL;
         SdcCgroupMode mode;
-        size_t n = 0, n_all;
-        int k;
+        size_t n = 0;
+        int k, n_all;
 
         *ret = (SdcCgroupRelease) {};
         k = sdc_cgroup_mode_mounted(root, &mode);
@@ -711,7 +716,9 @@ int sdc_cgroup_release(const char *root, char *const *only, const char *scratch,
         if (mode != SDC_CGROUP_UNIFIED)
                 return -EMEDIUMTYPE;
         n_all = read_v1_hierarchies(all, ELEMENTSOF(all));
-        for (size_t i = 0; i < n_all; i++)
+        if (n_all < 0)
+                return n_all;
+        for (int i = 0; i < n_all; i++)
                 if (all_listed(all[i].controllers, only)) {
                         h[n++] = all[i];
                         if (strv_split_extend(&ret->bound, all[i].controllers, ",") < 0)

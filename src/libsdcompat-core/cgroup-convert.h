@@ -60,8 +60,10 @@ typedef struct SdcV1Hierarchy {
 #define SDC_V1_HIERARCHIES_MAX 32
 
 /* The hierarchies that /proc/cgroups text binds enabled controllers to (hierarchy id not 0),
- * grouped by id. Returns how many (at most max); lines that do not parse are skipped. */
-size_t sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, size_t max);
+ * grouped by id. Returns how many; lines that do not parse are skipped. -E2BIG when there are more
+ * than max, or a hierarchy's controllers do not fit in SdcV1Hierarchy.controllers: never a
+ * hierarchy or a controller left out. */
+int sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, size_t max);
 
 /* Whether /proc/self/mountinfo text mounts a cgroup (v1) file system with any of controllers
  * (comma separated) among its options: such a hierarchy is in use and left alone. */
