@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
-#include <stdarg.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,21 +29,6 @@
 static void closedirp(DIR **d) {
         if (*d)
                 (void) closedir(*d);
-}
-
-/* Appends a word made by asprintf(): -ENOMEM, never a word cut short. */
-static int extend_format(char ***l, const char *fmt, ...) _printf_(2, 3);
-static int extend_format(char ***l, const char *fmt, ...) {
-        va_list ap;
-        char *word;
-        int k;
-
-        va_start(ap, fmt);
-        k = vasprintf(&word, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-                return -ENOMEM;
-        return strv_consume(l, word);
 }
 
 void sdc_cgroup_report_done(SdcCgroupReport *r) {
@@ -335,7 +319,7 @@ static int v1_controllers_list(char ***ret, bool with_counts) {
 
                 memcpy(list, h[i].controllers, sizeof(list));
                 for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save))
-                        if ((with_counts ? extend_format(&l, "%s:%u", c, h[i].cgroups) : strv_extend(&l, c)) < 0)
+                        if ((with_counts ? strv_extendf(&l, "%s:%u", c, h[i].cgroups) : strv_extend(&l, c)) < 0)
                                 return -ENOMEM;
         }
         strv_free(*ret);
@@ -431,7 +415,7 @@ static int find_holders(char *const *still_bound, char ***held_all, SdcCgroupRep
                 if (log_zombies)
                         held_all_debug_zombie(de->d_name);
                 snprintf(comm, sizeof(comm), "%.*s", (int) MIN((size_t) (rp - lp - 1), sizeof(comm) - 1), lp + 1);
-                if (extend_format(&r->zombie_names, "%s[%s]", comm, de->d_name) < 0)
+                if (strv_extendf(&r->zombie_names, "%s[%s]", comm, de->d_name) < 0)
                         return -ENOMEM;
                 snprintf(path, sizeof(path), "/proc/%s/cgroup", de->d_name);
                 f = fopen(path, "re");
@@ -454,7 +438,7 @@ static int find_holders(char *const *still_bound, char ***held_all, SdcCgroupRep
                 if (!held)
                         continue;
                 words = strv_join(held, " ");
-                if (!words || extend_format(&r->held_by, "%s[%s](%s)", comm, de->d_name, words) < 0)
+                if (!words || strv_extendf(&r->held_by, "%s[%s](%s)", comm, de->d_name, words) < 0)
                         return -ENOMEM;
         }
         return 0;
@@ -741,7 +725,7 @@ int sdc_cgroup_release(const char *root, char *const *only, const char *scratch,
                 ret->moved += drained.moved;
                 if (r < 0) {
                         log_warning_errno(r, "Cannot remount and unmount the v1 hierarchy of %s: %m", h[i].controllers);
-                        if (extend_format(&ret->failed, "%s: %s", h[i].controllers, strerror(-r)) < 0)
+                        if (strv_extendf(&ret->failed, "%s: %s", h[i].controllers, strerror(-r)) < 0)
                                 return -ENOMEM;
                         continue;
                 }
@@ -751,7 +735,7 @@ int sdc_cgroup_release(const char *root, char *const *only, const char *scratch,
                         continue;
                 }
                 destroyed[i] = r == 1;
-                if (r > 1 && extend_format(&ret->busy, "%s:%d", h[i].controllers, r) < 0)
+                if (r > 1 && strv_extendf(&ret->busy, "%s:%d", h[i].controllers, r) < 0)
                         return -ENOMEM;
         }
         /* The kernel destroys the hierarchy asynchronously; then the controllers are cgroup2's. */

@@ -22,15 +22,12 @@ static const char *const binary_candidates[] = {
 static int add_note(SdcTreeFacts *f, const char *fmt, ...) _printf_(2, 3);
 static int add_note(SdcTreeFacts *f, const char *fmt, ...) {
         va_list ap;
-        char *s;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
+        r = strv_extendv(&f->notes, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return strv_consume(&f->notes, s);
+        return r;
 }
 
 static bool is_digit(uint8_t c) {

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "strv.h"
@@ -39,6 +41,24 @@ int strv_consume(char ***l, char *s) {
 
 int strv_extend(char ***l, const char *s) {
         return strv_consume(l, strdup(s));
+}
+
+int strv_extendv(char ***l, const char *fmt, va_list ap) {
+        char *s;
+
+        if (vasprintf(&s, fmt, ap) < 0)
+                return -ENOMEM;
+        return strv_consume(l, s);
+}
+
+int strv_extendf(char ***l, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = strv_extendv(l, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 bool strv_contains(char *const *l, const char *s) {
