@@ -8,19 +8,17 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cgroup-convert.h"
+#include "cgroup-mode.h"
 #include "fileio.h"
 #include "log.h"
 #include "macro.h"
 #include "strv.h"
 
-#define CGROUP2_MAGIC 0x63677270
-#define TMPFS_MAGIC_  0x01021994
 #define MAX_DEPTH     64
 #define MOVE_PASSES   3
 #define SETTLE_POLLS      100
@@ -28,18 +26,42 @@
 #define RELEASE_POLL_MS   20
 #define SETTLE_STILL_POLLS 10                 /* 100 ms without a cgroup freed: the rest is held */
 
-static void append_word(char *buf, size_t size, const char *word) {
-        size_t n = strlen(buf);
+static void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
 
-        if (n > 0 && n + 1 < size)
-                buf[n++] = ' ', buf[n] = 0;
-        if (n + 1 < size) {
-                /* cut at the buffer's end: a report line, not data */
-                size_t k = strnlen(word, size - n - 1);
+void sdc_cgroup_report_done(SdcCgroupReport *r) {
+        strv_free(r->v1_controllers);
+        strv_free(r->controllers);
+        strv_free(r->still_bound);
+        strv_free(r->held_by);
+        strv_free(r->left);
+        strv_free(r->zombie_names);
+        *r = (SdcCgroupReport) {};
+}
 
-                memcpy(buf + n, word, k);
-                buf[n + k] = 0;
-        }
+void sdc_cgroup_release_done(SdcCgroupRelease *r) {
+        strv_free(r->bound);
+        strv_free(r->released);
+        strv_free(r->in_use);
+        strv_free(r->busy);
+        strv_free(r->failed);
+        strv_free(r->still_bound);
+        strv_free(r->controllers);
+        *r = (SdcCgroupRelease) {};
+}
+
+/* The words of cgroup.controllers under root (cgroup2's controllers), into *ret. */
+static int read_cgroup2_controllers(const char *root, char ***ret) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+
+        if (asprintf(&path, "%s/cgroup.controllers", root) < 0)
+                return -ENOMEM;
+        if (read_full_file_at(AT_FDCWD, path, 4096, &text, NULL) < 0)
+                return 0; /* none to report */
+        text[strcspn(text, "\n")] = 0;
+        return strv_split_extend(ret, text, " ");
 }
 
 static bool has_word(const char *list, const char *word) {
@@ -274,48 +296,51 @@ static int mount_cgroup2(const char *root, SdcCgroupReport *r) {
 
         for (size_t i = 0; i < ELEMENTSOF(options); i++)
                 if (mount("cgroup2", root, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, options[i]) >= 0) {
-                        snprintf(r->options, sizeof(r->options), "%s", options[i]);
+                        r->options = options[i];
                         return 0;
                 }
         return -errno;
 }
 
-static size_t read_v1_hierarchies(SdcV1Hierarchy *h, size_t max);
+static int read_v1_hierarchies(SdcV1Hierarchy *h, size_t max);
 
-/* The controllers bound to v1 hierarchies, space separated (grouped by hierarchy).
+/* The controllers bound to v1 hierarchies (grouped by hierarchy), replacing *ret.
  * with_counts: "name:num_cgroups", the cgroups (dying ones included) its hierarchy still has. */
-static void v1_controllers_list(char *buf, size_t size, bool with_counts) {
+static int v1_controllers_list(char ***ret, bool with_counts) {
         SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
-        size_t n = read_v1_hierarchies(h, ELEMENTSOF(h));
+        int n = read_v1_hierarchies(h, ELEMENTSOF(h));
+        _cleanup_strv_free_ char **l = NULL;
 
-        buf[0] = 0;
-        for (size_t i = 0; i < n; i++) {
+        if (n < 0)
+                return n;
+        for (int i = 0; i < n; i++) {
                 char list[sizeof(h[i].controllers)];
                 char *save = NULL;
 
                 memcpy(list, h[i].controllers, sizeof(list));
-                for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-                        char word[96];
-
-                        snprintf(word, sizeof(word), with_counts ? "%s:%u" : "%s", c, h[i].cgroups);
-                        append_word(buf, size, word);
-                }
+                for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save))
+                        if ((with_counts ? strv_extendf(&l, "%s:%u", c, h[i].cgroups) : strv_extend(&l, c)) < 0)
+                                return -ENOMEM;
         }
+        strv_free(*ret);
+        *ret = TAKE_PTR(l);
+        return 0;
 }
 
-static void v1_controllers(char *buf, size_t size) {
-        v1_controllers_list(buf, size, false);
+static int v1_controllers(char ***ret) {
+        return v1_controllers_list(ret, false);
 }
 
 /* The child cgroups the v1 hierarchies still count, 0 when each holds only its root. /proc/cgroups
  * counts a removed cgroup until the kernel has freed it, which it does asynchronously once nothing
- * references it. */
+ * references it. (Its callers read the hierarchies with v1_controllers() first, which returns the
+ * error of a table that does not fit: here such a table counts nothing.) */
 static unsigned hierarchies_left(const char *unused) {
         SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
-        size_t n = read_v1_hierarchies(h, ELEMENTSOF(h));
+        int n = read_v1_hierarchies(h, ELEMENTSOF(h));
         unsigned left = 0;
 
-        for (size_t i = 0; i < n; i++)
+        for (int i = 0; i < n; i++)
                 left += h[i].cgroups > 1 ? h[i].cgroups - 1 : 0;
         return left;
 }
@@ -341,36 +366,38 @@ static unsigned settle(unsigned (*left)(const char *arg), const char *arg, unsig
 
 /* With rd.sdcompat.debug: what the kernel says of an exited process's cgroups, one log line. */
 static void held_all_debug_zombie(const char *pid) {
-        char path[sizeof("/proc//cgroup") + 256], line[512], all[2048] = "";
-        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL, *all = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
 
         if (log_get_max_level() < LOG_DEBUG)
                 return;
-        snprintf(path, sizeof(path), "/proc/%s/cgroup", pid);
-        f = fopen(path, "re");
-        while (f && fgets(line, sizeof(line), f)) {
-                line[strcspn(line, "\n")] = 0;
-                append_word(all, sizeof(all), line);
-        }
+        if (asprintf(&path, "/proc/%s/cgroup", pid) < 0)
+                return (void) log_oom();
+        if (read_full_file_at(AT_FDCWD, path, 1 << 16, &text, NULL) >= 0 && strv_split_extend(&lines, text, "\n") < 0)
+                return (void) log_oom();
+        all = strv_join(lines, " ");
+        if (!all)
+                return (void) log_oom();
         log_debug("Exited, not reaped: pid %s, %s: %s", pid, path, all[0] ? all : "(empty)");
 }
 
 /* Which exited processes (state Z) still sit in a v1 cgroup other than a root, per controller:
- * buf gets "comm[pid](controllers)" entries, held the union of those controllers. */
-static void find_holders(const char *still_bound, char *buf, size_t size, char *held_all, size_t held_size,
-                         SdcCgroupReport *r, bool log_zombies) {
-        DIR *d = opendir("/proc");
+ * r->held_by gets "comm[pid](controllers)" entries, held_all the union of those controllers. */
+static int find_holders(char *const *still_bound, char ***held_all, SdcCgroupReport *r, bool log_zombies) {
+        _cleanup_(closedirp) DIR *d = opendir("/proc");
         struct dirent *de;
 
-        buf[0] = 0;
-        held_all[0] = 0;
+        r->held_by = strv_free(r->held_by);
+        *held_all = strv_free(*held_all);
         r->zombies = 0;
-        r->zombie_names[0] = 0;
+        r->zombie_names = strv_free(r->zombie_names);
         if (!d)
-                return;
+                return 0;
         while ((de = readdir(d))) {
-                char path[sizeof("/proc//cgroup") + sizeof(de->d_name)], stat[512], comm[64] = "?", held[256] = "", line[1024];
+                char path[sizeof("/proc//cgroup") + sizeof(de->d_name)], stat[512], comm[64] = "?", line[1024];
+                _cleanup_strv_free_ char **held = NULL;
                 _cleanup_fclose_ FILE *f = NULL;
+                _cleanup_free_ char *words = NULL;
                 char *lp, *rp;
 
                 if (!isdigit((unsigned char) de->d_name[0]))
@@ -388,43 +415,39 @@ static void find_holders(const char *still_bound, char *buf, size_t size, char *
                 if (log_zombies)
                         held_all_debug_zombie(de->d_name);
                 snprintf(comm, sizeof(comm), "%.*s", (int) MIN((size_t) (rp - lp - 1), sizeof(comm) - 1), lp + 1);
-                {
-                        char name[sizeof(comm) + sizeof(de->d_name) + 4];
-
-                        snprintf(name, sizeof(name), "%s[%s]", comm, de->d_name);
-                        append_word(r->zombie_names, sizeof(r->zombie_names), name);
-                }
+                if (strv_extendf(&r->zombie_names, "%s[%s]", comm, de->d_name) < 0)
+                        return -ENOMEM;
                 snprintf(path, sizeof(path), "/proc/%s/cgroup", de->d_name);
                 f = fopen(path, "re");
                 while (f && fgets(line, sizeof(line), f)) {
                         /* "ID:controller,list:/path" */
                         char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                        char *save = NULL;
 
                         if (!c2 || streq(c2 + 1, "/\n") || c2 == c1 + 1)
                                 continue;
                         *c2 = 0;
-                        for (char *tok = strtok(c1 + 1, ","); tok; tok = strtok(NULL, ","))
-                                if (has_word(still_bound, tok) && !has_word(held, tok)) {
-                                        append_word(held, sizeof(held), tok);
-                                        if (!has_word(held_all, tok))
-                                                append_word(held_all, held_size, tok);
+                        for (char *tok = strtok_r(c1 + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+                                if (strv_contains(still_bound, tok) && !strv_contains(held, tok)) {
+                                        if (strv_extend(&held, tok) < 0)
+                                                return -ENOMEM;
+                                        if (!strv_contains(*held_all, tok) && strv_extend(held_all, tok) < 0)
+                                                return -ENOMEM;
                                 }
                 }
-                if (held[0]) {
-                        char entry[384];
-
-                        snprintf(entry, sizeof(entry), "%s[%s](%s)", comm, de->d_name, held);
-                        append_word(buf, size, entry);
-                }
+                if (!held)
+                        continue;
+                words = strv_join(held, " ");
+                if (!words || strv_extendf(&r->held_by, "%s[%s](%s)", comm, de->d_name, words) < 0)
+                        return -ENOMEM;
         }
-        closedir(d);
+        return 0;
 }
 
 int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
         _cleanup_strv_free_ char **hierarchies = NULL;
         SdcCgroupReport *r = ret;
-        struct statfs sfs;
-        char path[PATH_MAX], buf[256] = "";
+        SdcCgroupMode mode;
         int k;
 
         *r = (SdcCgroupReport) {};
@@ -432,14 +455,17 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
          * moment between the initramfs and the root (a test once ran it on its host). */
         if (getpid() != 1)
                 return -EPERM;
-        if (statfs(root, &sfs) < 0)
-                return -errno;
-        if ((unsigned) sfs.f_type == CGROUP2_MAGIC)
+        k = sdc_cgroup_mode_mounted(root, &mode);
+        if (k < 0)
+                return k;
+        if (mode == SDC_CGROUP_UNIFIED)
                 return 0;
-        if ((unsigned) sfs.f_type != TMPFS_MAGIC_)
+        if (mode == SDC_CGROUP_UNKNOWN) /* neither cgroup2 nor the tmpfs of v1 */
                 return -EMEDIUMTYPE;
 
-        v1_controllers(r->v1_controllers, sizeof(r->v1_controllers));
+        k = v1_controllers(&r->v1_controllers);
+        if (k < 0)
+                return k;
         k = list_hierarchies(root, &hierarchies);
         if (k < 0)
                 return k;
@@ -472,41 +498,33 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
          * controllers exited processes hold: those stay bound until the root's PID 1 reaps them.
          * Sleeping is fine here; waiting for children is not. */
         for (unsigned i = 0; i < SETTLE_POLLS; i++) {
-                char held[256];
+                _cleanup_strv_free_ char **held = NULL;
                 bool all_held = true;
 
-                v1_controllers(r->still_bound, sizeof(r->still_bound));
-                if (!r->still_bound[0]) {
-                        r->held_by[0] = 0;
+                k = v1_controllers(&r->still_bound);
+                if (k < 0)
+                        return k;
+                if (!r->still_bound) {
+                        r->held_by = strv_free(r->held_by);
                         break;
                 }
-                find_holders(r->still_bound, r->held_by, sizeof(r->held_by), held, sizeof(held), r, i == 0);
-                v1_controllers_list(r->left, sizeof(r->left), true);
-                {
-                        _cleanup_free_ char *copy = strdup(r->still_bound);
-                        char *save = NULL;
-
-                        for (char *tok = copy ? strtok_r(copy, " ", &save) : NULL; tok; tok = strtok_r(NULL, " ", &save))
-                                all_held = all_held && has_word(held, tok);
-                }
+                k = find_holders(r->still_bound, &held, r, i == 0);
+                if (k >= 0)
+                        k = v1_controllers_list(&r->left, true);
+                if (k < 0)
+                        return k;
+                STRV_FOREACH(c, r->still_bound)
+                        all_held = all_held && strv_contains(held, *c);
                 if (all_held)
                         break;
                 sleep_ms(SETTLE_POLL_MS);
         }
-        snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
-        {
-                _cleanup_fclose_ FILE *f = fopen(path, "re");
-
-                if (f && fgets(buf, sizeof(buf), f))
-                        buf[strcspn(buf, "\n")] = 0;
-        }
-        snprintf(r->controllers, sizeof(r->controllers), "%s", buf);
-        return 0;
+        return read_cgroup2_controllers(root, &r->controllers);
 }
 
 /* ---- later, once the root's PID 1 has reaped them ---------------------------------------------- */
 
-size_t sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, size_t max) {
+int sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, size_t max) {
         size_t n = 0;
 
         for (const char *p = proc_cgroups; p && *p;) {
@@ -524,17 +542,17 @@ size_t sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, si
                 for (i = 0; i < n && h[i].id != id; i++)
                         ;
                 if (i == n) {
-                        if (n == max)
-                                continue;
+                        if (n == max || n == INT_MAX)
+                                return -E2BIG;
                         h[n++] = (SdcV1Hierarchy) { .id = id, .cgroups = count };
                 }
                 if (strlen(h[i].controllers) + strlen(name) + 2 > sizeof(h[i].controllers))
-                        continue;
+                        return -E2BIG;
                 if (h[i].controllers[0])
                         strcat(h[i].controllers, ",");
                 strcat(h[i].controllers, name);
         }
-        return n;
+        return (int) n;
 }
 
 bool sdc_cgroup_v1_mounted(const char *mountinfo, const char *controllers) {
@@ -562,7 +580,8 @@ bool sdc_cgroup_v1_mounted(const char *mountinfo, const char *controllers) {
         return false;
 }
 
-static size_t read_v1_hierarchies(SdcV1Hierarchy *h, size_t max) {
+/* The hierarchies /proc/cgroups lists (none when it cannot be read), or -E2BIG. */
+static int read_v1_hierarchies(SdcV1Hierarchy *h, size_t max) {
         _cleanup_free_ char *text = NULL;
 
         if (read_full_file_at(AT_FDCWD, "/proc/cgroups", 1 << 16, &text, NULL) < 0)
@@ -570,12 +589,13 @@ static size_t read_v1_hierarchies(SdcV1Hierarchy *h, size_t max) {
         return sdc_cgroup_v1_hierarchies(text, h, max);
 }
 
-/* How many cgroups the hierarchy that controllers name counts now; 0 when it is gone. */
+/* How many cgroups the hierarchy that controllers name counts now; 0 when it is gone. (Only asked
+ * for a hierarchy read from a table that fit: see hierarchies_left().) */
 static unsigned hierarchy_cgroups(const char *controllers) {
         SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
-        size_t n = read_v1_hierarchies(h, ELEMENTSOF(h));
+        int n = read_v1_hierarchies(h, ELEMENTSOF(h));
 
-        for (size_t i = 0; i < n; i++)
+        for (int i = 0; i < n; i++)
                 if (streq(h[i].controllers, controllers))
                         return h[i].cgroups;
         return 0;
@@ -652,41 +672,41 @@ static int remount_and_destroy(const char *scratch, const SdcV1Hierarchy *h, uns
         return (int) count;
 }
 
-/* Whether every controller of the comma-separated list is a word of only. */
-static bool all_listed(const char *controllers, const char *only) {
+/* Whether every controller of the comma-separated list is in only. */
+static bool all_listed(const char *controllers, char *const *only) {
         char list[128];
         char *save = NULL;
 
         snprintf(list, sizeof(list), "%s", controllers);
         for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save))
-                if (!has_word(only, c))
+                if (!strv_contains(only, c))
                         return false;
         return true;
 }
 
-int sdc_cgroup_release(const char *root, const char *only, const char *scratch, unsigned timeout_ms, SdcCgroupRelease *ret) {
+int sdc_cgroup_release(const char *root, char *const *only, const char *scratch, unsigned timeout_ms, SdcCgroupRelease *ret) {
         SdcV1Hierarchy all[SDC_V1_HIERARCHIES_MAX], h[SDC_V1_HIERARCHIES_MAX];
         bool destroyed[SDC_V1_HIERARCHIES_MAX] = {};
         _cleanup_free_ char *mountinfo = NULL;
-        struct statfs sfs;
-        size_t n = 0, n_all;
-        char path[PATH_MAX];
+        _cleanup_strv_free_ char **now = NULL;
+        SdcCgroupMode mode;
+        size_t n = 0;
+        int k, n_all;
 
         *ret = (SdcCgroupRelease) {};
-        if (statfs(root, &sfs) < 0)
-                return -errno;
-        if ((unsigned) sfs.f_type != CGROUP2_MAGIC)
+        k = sdc_cgroup_mode_mounted(root, &mode);
+        if (k < 0)
+                return k;
+        if (mode != SDC_CGROUP_UNIFIED)
                 return -EMEDIUMTYPE;
         n_all = read_v1_hierarchies(all, ELEMENTSOF(all));
-        for (size_t i = 0; i < n_all; i++)
+        if (n_all < 0)
+                return n_all;
+        for (int i = 0; i < n_all; i++)
                 if (all_listed(all[i].controllers, only)) {
-                        char words[128];
-
                         h[n++] = all[i];
-                        snprintf(words, sizeof(words), "%s", all[i].controllers);
-                        for (char *c = words; (c = strchr(c, ','));)
-                                *c = ' ';
-                        append_word(ret->bound, sizeof(ret->bound), words);
+                        if (strv_split_extend(&ret->bound, all[i].controllers, ",") < 0)
+                                return -ENOMEM;
                 }
         if (n > 0 && read_full_file_at(AT_FDCWD, "/proc/self/mountinfo", 1 << 22, &mountinfo, NULL) < 0)
                 return -errno;
@@ -696,31 +716,27 @@ int sdc_cgroup_release(const char *root, const char *only, const char *scratch, 
                 int r;
 
                 if (sdc_cgroup_v1_mounted(mountinfo, h[i].controllers)) {
-                        append_word(ret->in_use, sizeof(ret->in_use), h[i].controllers);
+                        if (strv_extend(&ret->in_use, h[i].controllers) < 0)
+                                return -ENOMEM;
                         continue;
                 }
                 r = remount_and_destroy(scratch, &h[i], timeout_ms, &drained, ret);
                 ret->removed += drained.removed;
                 ret->moved += drained.moved;
                 if (r < 0) {
-                        char word[192];
-
-                        snprintf(word, sizeof(word), "%s: %s", h[i].controllers, strerror(-r));
-                        append_word(ret->failed, sizeof(ret->failed), word);
                         log_warning_errno(r, "Cannot remount and unmount the v1 hierarchy of %s: %m", h[i].controllers);
+                        if (strv_extendf(&ret->failed, "%s: %s", h[i].controllers, strerror(-r)) < 0)
+                                return -ENOMEM;
                         continue;
                 }
                 if (r == 0) {
-                        append_word(ret->in_use, sizeof(ret->in_use), h[i].controllers);
+                        if (strv_extend(&ret->in_use, h[i].controllers) < 0)
+                                return -ENOMEM;
                         continue;
                 }
                 destroyed[i] = r == 1;
-                if (r > 1) {
-                        char word[160];
-
-                        snprintf(word, sizeof(word), "%s:%d", h[i].controllers, r);
-                        append_word(ret->busy, sizeof(ret->busy), word);
-                }
+                if (r > 1 && strv_extendf(&ret->busy, "%s:%d", h[i].controllers, r) < 0)
+                        return -ENOMEM;
         }
         /* The kernel destroys the hierarchy asynchronously; then the controllers are cgroup2's. */
         for (unsigned i = 0; i < SETTLE_POLLS; i++) {
@@ -732,24 +748,11 @@ int sdc_cgroup_release(const char *root, const char *only, const char *scratch, 
                         break;
                 sleep_ms(SETTLE_POLL_MS);
         }
-        {
-                char now[256];
-                _cleanup_free_ char *copy = strdup(ret->bound);
-                char *save = NULL;
-
-                v1_controllers(now, sizeof(now));
-                for (char *c = copy ? strtok_r(copy, " ", &save) : NULL; c; c = strtok_r(NULL, " ", &save))
-                        append_word(has_word(now, c) ? ret->still_bound : ret->released,
-                                    has_word(now, c) ? sizeof(ret->still_bound) : sizeof(ret->released), c);
-        }
-        snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
-        {
-                _cleanup_free_ char *text = NULL;
-
-                if (read_full_file_at(AT_FDCWD, path, 4096, &text, NULL) >= 0) {
-                        text[strcspn(text, "\n")] = 0;
-                        snprintf(ret->controllers, sizeof(ret->controllers), "%s", text);
-                }
-        }
-        return 0;
+        k = v1_controllers(&now);
+        if (k < 0)
+                return k;
+        STRV_FOREACH(c, ret->bound)
+                if (strv_extend(strv_contains(now, *c) ? &ret->still_bound : &ret->released, *c) < 0)
+                        return -ENOMEM;
+        return read_cgroup2_controllers(root, &ret->controllers);
 }

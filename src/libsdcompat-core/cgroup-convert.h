@@ -20,27 +20,32 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Lists of words (controllers, and entries about them) stay lists until a report line is made
+ * of them, by strv_join() alone: nothing is ever cut to fit. NULL is the empty list. */
 typedef struct SdcCgroupReport {
         bool converted;              /* cgroup2 is mounted now, and was not before */
         unsigned moved;              /* processes moved to a hierarchy's root */
         unsigned removed;            /* child cgroups removed */
         unsigned kept;               /* child cgroups that could not be removed */
         unsigned unmounted;          /* hierarchies unmounted (the tmpfs not counted) */
-        char v1_controllers[256];    /* bound to v1 hierarchies before, space separated */
-        char controllers[256];       /* cgroup2's cgroup.controllers after */
-        char still_bound[256];       /* v1 controllers not in cgroup2 after */
-        char held_by[512];           /* "systemd-journal[245](pids memory) ..." why they are */
-        char left[256];              /* "pids:4 ...": cgroups the hierarchies of still_bound still count */
+        char **v1_controllers;       /* bound to v1 hierarchies before */
+        char **controllers;          /* cgroup2's cgroup.controllers after */
+        char **still_bound;          /* v1 controllers not in cgroup2 after */
+        char **held_by;              /* "systemd-journal[245](pids memory)": why they are */
+        char **left;                 /* "pids:4": cgroups the hierarchies of still_bound still count */
         unsigned zombies;            /* exited processes waiting for the root's PID 1 to reap them */
-        char zombie_names[256];      /* "systemd-journal[122] systemctl[360]" */
-        char options[64];            /* the cgroup2 mount options that were accepted */
+        char **zombie_names;         /* "systemd-journal[122]" */
+        const char *options;         /* the cgroup2 mount options that were accepted */
 } SdcCgroupReport;
 
 /* root: "/sys/fs/cgroup" (a test may pass another tmpfs). 0 and converted=false when cgroup2 is
  * mounted already; -EMEDIUMTYPE when root is neither cgroup2 nor a tmpfs; other negative errno when
- * a step failed (the report says how far it got); -EPERM when not PID 1: it moves every process
- * and takes the hierarchies away, which only the init between initramfs and root may do. */
+ * a step failed (the report says how far it got; -ENOMEM: cgroup2 may be mounted, the report is
+ * incomplete); -EPERM when not PID 1: it moves every process and takes the hierarchies away, which
+ * only the init between initramfs and root may do. The report is freed with
+ * sdc_cgroup_report_done() whatever it returned. */
 int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret);
+void sdc_cgroup_report_done(SdcCgroupReport *r);
 
 /* ---- later, once the root's PID 1 has reaped them ---------------------------------------------- */
 
@@ -55,23 +60,25 @@ typedef struct SdcV1Hierarchy {
 #define SDC_V1_HIERARCHIES_MAX 32
 
 /* The hierarchies that /proc/cgroups text binds enabled controllers to (hierarchy id not 0),
- * grouped by id. Returns how many (at most max); lines that do not parse are skipped. */
-size_t sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, size_t max);
+ * grouped by id. Returns how many; lines that do not parse are skipped. -E2BIG when there are more
+ * than max, or a hierarchy's controllers do not fit in SdcV1Hierarchy.controllers: never a
+ * hierarchy or a controller left out. */
+int sdc_cgroup_v1_hierarchies(const char *proc_cgroups, SdcV1Hierarchy *h, size_t max);
 
 /* Whether /proc/self/mountinfo text mounts a cgroup (v1) file system with any of controllers
  * (comma separated) among its options: such a hierarchy is in use and left alone. */
 bool sdc_cgroup_v1_mounted(const char *mountinfo, const char *controllers);
 
 typedef struct SdcCgroupRelease {
-        char bound[256];             /* the v1 controllers of only bound before, space separated */
+        char **bound;                /* the v1 controllers of only bound before */
         unsigned removed;            /* cgroups left in the hierarchies, removed now */
         unsigned moved;              /* processes found in them, moved to the hierarchy's root */
-        char released[256];          /* those now cgroup2's */
-        char in_use[256];            /* hierarchies mounted somewhere: left alone */
-        char busy[256];              /* "memory:3": cgroups still counted after the wait */
-        char failed[256];            /* "memory: Device or resource busy": mount or unmount refused */
-        char still_bound[256];       /* v1 controllers after */
-        char controllers[256];       /* cgroup2's cgroup.controllers after */
+        char **released;             /* those now cgroup2's */
+        char **in_use;               /* hierarchies mounted somewhere: left alone ("cpu,cpuacct") */
+        char **busy;                 /* "memory:3": cgroups still counted after the wait */
+        char **failed;               /* "memory: Device or resource busy": mount or unmount refused */
+        char **still_bound;          /* v1 controllers after */
+        char **controllers;          /* cgroup2's cgroup.controllers after */
         unsigned long long memory_tmpfs_held; /* bytes of tmpfs pages charged to removed memory cgroups */
         unsigned long long memory_cache_held; /* bytes of other page cache charged to them */
 } SdcCgroupRelease;
@@ -81,10 +88,12 @@ typedef struct SdcCgroupRelease {
  * lingering one for the same controllers), removes the cgroups left in it as the conversion does,
  * waits up to timeout_ms for the kernel to free them, and unmounts it: with only its root left the
  * kernel destroys it, which hands its controllers to cgroup2. Only hierarchies whose controllers
- * are all words of only (space separated: the ones the conversion left bound) are touched. One
+ * are all in only (the ones the conversion left bound) are touched. One
  * mounted here, or with a process in any of its cgroups (mounted in another mount namespace), is in
  * use and left exactly as it is; no process is ever moved. scratch: a directory for the temporary
  * mount points.
- * -EMEDIUMTYPE when root is not cgroup2 (a system on v1 keeps its hierarchies); 0 otherwise,
- * with the report saying what came free and what did not. */
-int sdc_cgroup_release(const char *root, const char *only, const char *scratch, unsigned timeout_ms, SdcCgroupRelease *ret);
+ * -EMEDIUMTYPE when root is not cgroup2 (a system on v1 keeps its hierarchies); -ENOMEM; 0
+ * otherwise, with the report saying what came free and what did not. The report is freed with
+ * sdc_cgroup_release_done() whatever it returned. */
+int sdc_cgroup_release(const char *root, char *const *only, const char *scratch, unsigned timeout_ms, SdcCgroupRelease *ret);
+void sdc_cgroup_release_done(SdcCgroupRelease *r);

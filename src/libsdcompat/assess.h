@@ -37,8 +37,6 @@ const char *sdc_verdict_to_string(SdcVerdict v);
 /* The more severe of two verdicts for a summary: at-risk > blocked > protected > safe. */
 SdcVerdict sdc_verdict_worst(SdcVerdict a, SdcVerdict b);
 
-/* Writes facts as a JSON object named key (see sdcompat-check(8) for the schema). */
-void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *f);
 /* The findings as a JSON array named key. */
 void sdc_findings_to_json(JsonWriter *w, const char *key, const SdcAssessment *a);
 /* The same, each finding also naming the boot entry it affects (entry, may be NULL) and whether

@@ -11,104 +11,96 @@
 #include "decompress.h"
 #include "macro.h"
 
-static const char *const compression_names[_SDC_COMPRESSION_MAX] = {
-        [SDC_COMPRESSION_NONE] = "none",
-        [SDC_COMPRESSION_GZIP] = "gzip",
-        [SDC_COMPRESSION_BZIP2] = "bzip2",
-        [SDC_COMPRESSION_LZMA] = "lzma",
-        [SDC_COMPRESSION_XZ] = "xz",
-        [SDC_COMPRESSION_LZO] = "lzo",
-        [SDC_COMPRESSION_LZ4_LEGACY] = "lz4-legacy",
-        [SDC_COMPRESSION_LZ4_FRAME] = "lz4-frame",
-        [SDC_COMPRESSION_ZSTD] = "zstd",
-};
+typedef int (*Decoder)(const uint8_t *in, size_t in_len, SdcOutput *out, size_t *ret_consumed);
 
-const char *sdc_compression_to_string(SdcCompression c) {
-        if (c < 0 || c >= _SDC_COMPRESSION_MAX)
-                return NULL;
-        return compression_names[c];
-}
+/* Backends that were left out are not even declared to the linker: their row has no decoder. */
+#if HAVE_GZIP
+#  define GZIP_DECODER sdc_decompress_gzip
+#else
+#  define GZIP_DECODER NULL
+#endif
+#if HAVE_BZIP2
+#  define BZIP2_DECODER sdc_decompress_bzip2
+#else
+#  define BZIP2_DECODER NULL
+#endif
+#if HAVE_XZ
+#  define XZ_DECODER   sdc_decompress_xz
+#  define LZMA_DECODER sdc_decompress_lzma
+#else
+#  define XZ_DECODER   NULL
+#  define LZMA_DECODER NULL
+#endif
+#if HAVE_LZ4
+#  define LZ4_LEGACY_DECODER sdc_decompress_lz4_legacy
+#  define LZ4_FRAME_DECODER  sdc_decompress_lz4_frame
+#else
+#  define LZ4_LEGACY_DECODER NULL
+#  define LZ4_FRAME_DECODER  NULL
+#endif
+#if HAVE_ZSTD
+#  define ZSTD_DECODER sdc_decompress_zstd
+#else
+#  define ZSTD_DECODER NULL
+#endif
 
-/* The kernel's lib/decompress.c compares only the first two bytes; the longer magics here are those
+typedef struct Magic {
+        size_t len;
+        uint8_t bytes[6];
+} Magic;
+
+/* Every compression in one row: its name, its magics, its decoder (NULL: not compiled in, or, for
+ * LZO, no library we could link statically reads lzop's format; nobody ships such images).
+ *
+ * The kernel's lib/decompress.c compares only the first two bytes; the longer magics here are those
  * of the formats' own specifications (and of the kernel's decompressors, which reject anything else
  * right after), so an image the kernel can unpack is always recognised. The LZ4 frame format is not
  * in the kernel's table (its unlz4 only reads the legacy format); it is detected so that such an
  * image can still be read and reported. */
 static const struct {
-        SdcCompression compression;
-        size_t len;
-        uint8_t magic[6];
-} magics[] = {
-        { SDC_COMPRESSION_GZIP,       2, { 0x1f, 0x8b } },
-        { SDC_COMPRESSION_GZIP,       2, { 0x1f, 0x9e } }, /* "old gzip": detected as the kernel does */
-        { SDC_COMPRESSION_BZIP2,      3, { 'B', 'Z', 'h' } },
-        { SDC_COMPRESSION_LZMA,       3, { 0x5d, 0x00, 0x00 } },
-        { SDC_COMPRESSION_XZ,         6, { 0xfd, '7', 'z', 'X', 'Z', 0x00 } },
-        { SDC_COMPRESSION_LZO,        4, { 0x89, 'L', 'Z', 'O' } },
-        { SDC_COMPRESSION_LZ4_LEGACY, 4, { 0x02, 0x21, 0x4c, 0x18 } },
-        { SDC_COMPRESSION_LZ4_FRAME,  4, { 0x04, 0x22, 0x4d, 0x18 } },
-        { SDC_COMPRESSION_ZSTD,       4, { 0x28, 0xb5, 0x2f, 0xfd } },
+        const char *name;
+        Magic magics[2];
+        Decoder decode;
+} compressions[_SDC_COMPRESSION_MAX] = {
+        [SDC_COMPRESSION_NONE] = { "none", {}, NULL },
+        /* 1f 9e: "old gzip", detected as the kernel does */
+        [SDC_COMPRESSION_GZIP] = { "gzip", { { 2, { 0x1f, 0x8b } }, { 2, { 0x1f, 0x9e } } }, GZIP_DECODER },
+        [SDC_COMPRESSION_BZIP2] = { "bzip2", { { 3, { 'B', 'Z', 'h' } } }, BZIP2_DECODER },
+        [SDC_COMPRESSION_LZMA] = { "lzma", { { 3, { 0x5d, 0x00, 0x00 } } }, LZMA_DECODER },
+        [SDC_COMPRESSION_XZ] = { "xz", { { 6, { 0xfd, '7', 'z', 'X', 'Z', 0x00 } } }, XZ_DECODER },
+        [SDC_COMPRESSION_LZO] = { "lzo", { { 4, { 0x89, 'L', 'Z', 'O' } } }, NULL },
+        [SDC_COMPRESSION_LZ4_LEGACY] = { "lz4-legacy", { { 4, { 0x02, 0x21, 0x4c, 0x18 } } }, LZ4_LEGACY_DECODER },
+        [SDC_COMPRESSION_LZ4_FRAME] = { "lz4-frame", { { 4, { 0x04, 0x22, 0x4d, 0x18 } } }, LZ4_FRAME_DECODER },
+        [SDC_COMPRESSION_ZSTD] = { "zstd", { { 4, { 0x28, 0xb5, 0x2f, 0xfd } } }, ZSTD_DECODER },
 };
 
+const char *sdc_compression_to_string(SdcCompression c) {
+        if (c < 0 || c >= _SDC_COMPRESSION_MAX)
+                return NULL;
+        return compressions[c].name;
+}
+
 SdcCompression sdc_compression_detect(const uint8_t *buf, size_t len) {
-        for (size_t i = 0; i < ELEMENTSOF(magics); i++)
-                if (len >= magics[i].len && memcmp(buf, magics[i].magic, magics[i].len) == 0)
-                        return magics[i].compression;
+        for (SdcCompression c = 0; c < _SDC_COMPRESSION_MAX; c++)
+                for (size_t i = 0; i < ELEMENTSOF(compressions[c].magics); i++) {
+                        const Magic *m = &compressions[c].magics[i];
+
+                        if (m->len > 0 && len >= m->len && memcmp(buf, m->bytes, m->len) == 0)
+                                return c;
+                }
         return _SDC_COMPRESSION_INVALID;
 }
 
 int sdc_compression_supported(SdcCompression c) {
-        switch (c) {
-        case SDC_COMPRESSION_NONE:
-                return 1;
-        case SDC_COMPRESSION_GZIP:
-                return HAVE_GZIP;
-        case SDC_COMPRESSION_BZIP2:
-                return HAVE_BZIP2;
-        case SDC_COMPRESSION_LZMA:
-        case SDC_COMPRESSION_XZ:
-                return HAVE_XZ;
-        case SDC_COMPRESSION_LZ4_LEGACY:
-        case SDC_COMPRESSION_LZ4_FRAME:
-                return HAVE_LZ4;
-        case SDC_COMPRESSION_ZSTD:
-                return HAVE_ZSTD;
-        default:
-                /* LZO: no library we could link statically reads lzop's format; nobody ships such images. */
+        if (c < 0 || c >= _SDC_COMPRESSION_MAX)
                 return 0;
-        }
+        return c == SDC_COMPRESSION_NONE || compressions[c].decode;
 }
 
 int sdc_decompress_stream(SdcCompression c, const uint8_t *in, size_t in_len, SdcOutput *out, size_t *ret_consumed) {
-        /* Backends that were left out are not even declared to the linker: hence #if, not if(). */
-        switch (c) {
-#if HAVE_GZIP
-        case SDC_COMPRESSION_GZIP:
-                return sdc_decompress_gzip(in, in_len, out, ret_consumed);
-#endif
-#if HAVE_BZIP2
-        case SDC_COMPRESSION_BZIP2:
-                return sdc_decompress_bzip2(in, in_len, out, ret_consumed);
-#endif
-#if HAVE_XZ
-        case SDC_COMPRESSION_XZ:
-                return sdc_decompress_xz(in, in_len, out, ret_consumed);
-        case SDC_COMPRESSION_LZMA:
-                return sdc_decompress_lzma(in, in_len, out, ret_consumed);
-#endif
-#if HAVE_LZ4
-        case SDC_COMPRESSION_LZ4_LEGACY:
-                return sdc_decompress_lz4_legacy(in, in_len, out, ret_consumed);
-        case SDC_COMPRESSION_LZ4_FRAME:
-                return sdc_decompress_lz4_frame(in, in_len, out, ret_consumed);
-#endif
-#if HAVE_ZSTD
-        case SDC_COMPRESSION_ZSTD:
-                return sdc_decompress_zstd(in, in_len, out, ret_consumed);
-#endif
-        default:
+        if (c < 0 || c >= _SDC_COMPRESSION_MAX || !compressions[c].decode)
                 return -EPROTONOSUPPORT;
-        }
+        return compressions[c].decode(in, in_len, out, ret_consumed);
 }
 
 int sdc_output_write(SdcOutput *out, const uint8_t *data, size_t n) {

@@ -2,7 +2,8 @@
 #pragma once
 
 /* One tiny interface, one file per compression backend (decompress-<name>.c), each compiled in or
- * replaced by an -EPROTONOSUPPORT stub by a meson option, as kmod does for its module files.
+ * left out by a meson option (its row in decompress.c's table then has no decoder: -EPROTONOSUPPORT),
+ * as kmod does for its module files.
  *
  * A backend decompresses exactly one stream (one gzip member, one xz stream, one zstd frame, ...)
  * that starts at in[0], hands its output piece by piece to a sink (SdcOutput), and reports how many

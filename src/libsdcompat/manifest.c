@@ -28,7 +28,7 @@ static int dup_or_null(char **dst, const char *s) {
 }
 
 int sdc_manifest_from_facts(const SdcTreeFacts *f, const char *kernel, const char *dracut_version, SdcManifest *ret) {
-        SdcManifest m = { .format = SDC_MANIFEST_VERSION, .switch_root_via_systemctl = -1 };
+        SdcManifest m = { .format = SDC_MANIFEST_VERSION, .switch_root_via_systemctl = SDC_TRI_UNKNOWN };
         char now[32];
         time_t t = time(NULL);
         struct tm tm;
@@ -141,7 +141,7 @@ static int on_assignment(const char *key, const char *value, unsigned line, void
         else if (streq(key, "INITRD_SWITCH_ROOT_ARGV"))
                 r = take(&m->switch_root_argv, value);
         else if (streq(key, "INITRD_SWITCH_ROOT_VIA_SYSTEMCTL"))
-                m->switch_root_via_systemctl = streq(value, "yes") ? 1 : streq(value, "no") ? 0 : -1;
+                m->switch_root_via_systemctl = streq(value, "yes") ? SDC_TRI_YES : streq(value, "no") ? SDC_TRI_NO : SDC_TRI_UNKNOWN;
         else if (streq(key, "INITRD_DEFAULT_HIERARCHY"))
                 r = take(&m->default_hierarchy, value);
         else if (streq(key, "DRACUT_VERSION"))
@@ -170,7 +170,7 @@ static int on_assignment(const char *key, const char *value, unsigned line, void
 }
 
 int sdc_manifest_parse(const char *data, size_t size, SdcManifest *ret) {
-        SdcManifest m = { .switch_root_via_systemctl = -1 };
+        SdcManifest m = { .switch_root_via_systemctl = SDC_TRI_UNKNOWN };
         ParseCtx c = { .m = &m };
         unsigned bad = 0;
         int r;
@@ -199,7 +199,7 @@ void sdc_manifest_done(SdcManifest *m) {
         free(m->dracut_version);
         free(m->kernel_version);
         free(m->injected_at);
-        *m = (SdcManifest) { .switch_root_via_systemctl = -1 };
+        *m = (SdcManifest) { .switch_root_via_systemctl = SDC_TRI_UNKNOWN };
 }
 
 int sdc_manifest_read(SdcTree *t, SdcManifest *ret) {

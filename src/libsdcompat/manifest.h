@@ -24,7 +24,7 @@ typedef struct SdcManifest {
         char *systemd_exec_path;    /* compiled SYSTEMD_BINARY_PATH: what PID 1 execs after switch-root */
         char *switch_root_argv;     /* "deserialize-first" (v254+), "kernel-args-first" (v250-253),
                                      * "switched-root-first" (older); NULL if unknown */
-        int switch_root_via_systemctl; /* -1 unknown */
+        SdcTri switch_root_via_systemctl;
         char *default_hierarchy;
         char *dracut_version;
         char *kernel_version;

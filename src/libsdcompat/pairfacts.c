@@ -6,17 +6,6 @@
 #include "pairfacts.h"
 #include "strv.h"
 
-static const char *const cgroup_names[_SDC_CGROUP_MAX] = {
-        [SDC_CGROUP_UNKNOWN] = "unknown",
-        [SDC_CGROUP_LEGACY] = "legacy",
-        [SDC_CGROUP_HYBRID] = "hybrid",
-        [SDC_CGROUP_UNIFIED] = "unified",
-};
-
-const char *sdc_cgroup_mode_to_string(SdcCgroupMode m) {
-        return m >= 0 && m < _SDC_CGROUP_MAX ? cgroup_names[m] : NULL;
-}
-
 static int cmdline_bool(char *const *words, size_t dashdash, const char *key) {
         const char *v = NULL;
         int r;
@@ -96,25 +85,21 @@ SdcTri sdc_init_args_break_parsing(char *const *words, size_t dashdash) {
         return SDC_TRI_NO;
 }
 
-static SdcTri tri(int v) {
-        return v < 0 ? SDC_TRI_UNKNOWN : v ? SDC_TRI_YES : SDC_TRI_NO;
-}
-
 int sdc_pair_facts_build(
         const SdcTreeFacts *initrd, const SdcTreeFacts *root, SdcTree *root_tree, const char *cmdline,
         const char *kernel, SdcPairFacts *ret) {
         SdcPairFacts f = {
-                .initrd_systemd = tri(initrd->runs_systemd),
-                .root_systemd = tri(root->systemd.found),
-                .initrd_switch_root_via_systemctl = tri(initrd->switch_root_via_systemctl),
-                .initrd_systemctl_ignores_sigterm = tri(initrd->systemctl_ignores_sigterm),
+                .initrd_systemd = initrd->runs_systemd,
+                .root_systemd = tri_from_bool(root->systemd.found),
+                .initrd_switch_root_via_systemctl = initrd->switch_root_via_systemctl,
+                .initrd_systemctl_ignores_sigterm = initrd->systemctl_ignores_sigterm,
                 .initrd_distro = initrd->distro,
                 .root_distro = root->distro,
                 .root_spares_switch_root =
-                        root->systemd.found ? tri(root->spares_switch_root) : SDC_TRI_UNKNOWN,
-                .root_sigterm_success = tri(root->sigterm_success),
-                .root_usr_separate = tri(root->usr_separate),
-                .root_os_release = tri(root->os_release_path != NULL),
+                        root->systemd.found ? root->spares_switch_root : SDC_TRI_UNKNOWN,
+                .root_sigterm_success = root->sigterm_success,
+                .root_usr_separate = root->usr_separate,
+                .root_os_release = tri_from_bool(root->os_release_path != NULL),
                 .root_has_binary_path = SDC_TRI_UNKNOWN,
                 .cmdline_dashdash = SIZE_MAX,
         };

@@ -10,23 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cgroup-mode.h"
 #include "probe.h"
+#include "tri.h"
 #include "tree.h"
 #include "version.h"
-
-typedef enum SdcTri {
-        SDC_TRI_UNKNOWN = -1,
-        SDC_TRI_NO = 0,
-        SDC_TRI_YES = 1,
-} SdcTri;
-
-typedef enum SdcCgroupMode {
-        SDC_CGROUP_UNKNOWN,
-        SDC_CGROUP_LEGACY,  /* cgroup v1 only (tmpfs on /sys/fs/cgroup) */
-        SDC_CGROUP_HYBRID,  /* v1 controllers plus cgroup2 for systemd (tmpfs on /sys/fs/cgroup) */
-        SDC_CGROUP_UNIFIED, /* cgroup2 on /sys/fs/cgroup */
-        _SDC_CGROUP_MAX,
-} SdcCgroupMode;
 
 typedef struct SdcPairFacts {
         SdcTri initrd_systemd;
@@ -63,7 +51,6 @@ void sdc_pair_facts_done(SdcPairFacts *f);
  * of each era. */
 SdcCgroupMode sdc_cgroup_mode_for(const SdcVersion *v, const char *default_hierarchy, char *const *words,
                                   size_t dashdash, const char **ret_reason);
-const char *sdc_cgroup_mode_to_string(SdcCgroupMode m);
 
 /* Whether the kernel hands init a word that stops systemd's option parsing (see pairfacts.c). */
 SdcTri sdc_init_args_break_parsing(char *const *words, size_t dashdash);

@@ -4,6 +4,7 @@
 
 #include "elf-reader.h"
 #include "envfile.h"
+#include "json.h"
 #include "log.h"
 #include "probe.h"
 #include "strv.h"
@@ -21,15 +22,12 @@ static const char *const binary_candidates[] = {
 static int add_note(SdcTreeFacts *f, const char *fmt, ...) _printf_(2, 3);
 static int add_note(SdcTreeFacts *f, const char *fmt, ...) {
         va_list ap;
-        char *s;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&s, fmt, ap);
+        r = strv_extendv(&f->notes, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        return strv_consume(&f->notes, s);
+        return r;
 }
 
 static bool is_digit(uint8_t c) {
@@ -456,10 +454,10 @@ static void read_fstab(SdcTree *t, SdcTreeFacts *f) {
         SdcBlob b = {};
         const char *p, *end;
 
-        f->usr_separate = -1;
+        f->usr_separate = SDC_TRI_UNKNOWN;
         if (sdc_tree_read(t, "/etc/fstab", MAX_TEXT_SIZE, &b) < 0)
                 return;
-        f->usr_separate = 0;
+        f->usr_separate = SDC_TRI_NO;
         for (p = (const char *) b.data, end = p + b.size; p < end;) {
                 const char *eol = memchr(p, '\n', (size_t) (end - p)) ?: end;
                 char line[1024], spec[512], dir[512];
@@ -470,7 +468,7 @@ static void read_fstab(SdcTree *t, SdcTreeFacts *f) {
                 p = eol + 1;
                 if (sscanf(line, " %511s %511s", spec, dir) == 2 && spec[0] != '#' &&
                     (streq(dir, "/usr") || streq(dir, "/usr/"))) {
-                        f->usr_separate = 1;
+                        f->usr_separate = SDC_TRI_YES;
                         break;
                 }
         }
@@ -517,7 +515,7 @@ static void probe_switch_root_unit(SdcTree *t, SdcTreeFacts *f) {
         const char *cmd;
         size_t n;
 
-        f->switch_root_via_systemctl = -1;
+        f->switch_root_via_systemctl = SDC_TRI_UNKNOWN;
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 char path[256];
                 char **dropins = NULL;
@@ -653,7 +651,7 @@ static void probe_systemctl(SdcTree *t, SdcTreeFacts *f) {
         const uint8_t *data;
         size_t size;
 
-        f->systemctl_ignores_sigterm = -1;
+        f->systemctl_ignores_sigterm = SDC_TRI_UNKNOWN;
         for (size_t i = 0; i < ELEMENTSOF(candidates) && !f->systemctl; i++) {
                 SdcStat st;
 
@@ -685,7 +683,7 @@ static void probe_systemctl(SdcTree *t, SdcTreeFacts *f) {
 
 /* Whether SuccessExitStatus= in one unit file or drop-in, read in order, leaves SIGTERM among the
  * clean signals: an empty assignment resets the list. Only the [Service] section counts. */
-static void apply_success_status(SdcTree *t, const char *path, int *sigterm, char **source) {
+static void apply_success_status(SdcTree *t, const char *path, SdcTri *sigterm, char **source) {
         SdcBlob b = {};
         const char *p, *end;
         bool service = false;
@@ -717,11 +715,11 @@ static void apply_success_status(SdcTree *t, const char *path, int *sigterm, cha
                         if (streq(w, "SIGTERM") || streq(w, "TERM"))
                                 has = true;
                 if (has) {
-                        *sigterm = 1;
+                        *sigterm = SDC_TRI_YES;
                         free(*source);
                         *source = strdup(path);
                 } else if (v[strspn(v, " \t\r")] == 0) { /* "SuccessExitStatus=": reset */
-                        *sigterm = 0;
+                        *sigterm = SDC_TRI_NO;
                         free(*source);
                         *source = NULL;
                 }
@@ -739,7 +737,7 @@ static void probe_root_switch_root_unit(SdcTree *t, SdcTreeFacts *f) {
                                             "/usr/lib/systemd/system", "/lib/systemd/system" };
         _cleanup_strv_free_ char **names = NULL, **paths = NULL;
         char path[512];
-        int sigterm = 0;
+        SdcTri sigterm = SDC_TRI_NO;
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 (void)snprintf(path, sizeof(path), "%s/initrd-switch-root.service", dirs[i]);
@@ -808,11 +806,11 @@ static void probe_init(SdcTree *t, SdcTreeFacts *f) {
 
 int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret) {
         SdcTreeFacts f = { .role = role,
-                           .usr_separate = -1,
-                           .switch_root_via_systemctl = -1,
-                           .systemctl_ignores_sigterm = -1,
-                           .sigterm_success = -1,
-                           .spares_switch_root = -1 };
+                           .usr_separate = SDC_TRI_UNKNOWN,
+                           .switch_root_via_systemctl = SDC_TRI_UNKNOWN,
+                           .systemctl_ignores_sigterm = SDC_TRI_UNKNOWN,
+                           .sigterm_success = SDC_TRI_UNKNOWN,
+                           .spares_switch_root = SDC_TRI_UNKNOWN };
         int r;
 
         r = sdc_tree_exists(t, "/");
@@ -876,4 +874,76 @@ void sdc_tree_facts_done(SdcTreeFacts *f) {
         strv_free(f->kernel_versions);
         strv_free(f->notes);
         *f = (SdcTreeFacts) {};
+}
+
+static void strv_to_json(JsonWriter *w, const char *key, char **l) {
+        json_array_begin(w, key);
+        STRV_FOREACH(s, l)
+                json_string(w, NULL, *s);
+        json_array_end(w);
+}
+
+void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *f) {
+        const SdcSystemdFacts *s = &f->systemd;
+
+        json_object_begin(w, key);
+        json_string(w, "role", f->role == SDC_ROLE_INITRD ? "initrd" : "root");
+        json_bool(w, "runs_systemd", f->runs_systemd);
+        json_string(w, "init", f->init);
+        json_bool(w, "is_initrd", f->is_initrd);
+        json_object_begin(w, "os_release");
+        json_string(w, "path", f->os_release_path);
+        json_string(w, "id", f->os_id);
+        json_string(w, "version_id", f->os_version_id);
+        json_string(w, "pretty_name", f->os_pretty_name);
+        json_string(w, "id_like", f->os_id_like);
+        json_string(w, "version", f->os_version);
+        json_object_end(w);
+        json_string(w, "redhat_release", f->redhat_release);
+        json_object_begin(w, "distro");
+        json_string(w, "id", f->distro.id[0] ? f->distro.id : NULL);
+        json_string(w, "release", f->distro.release[0] ? f->distro.release : NULL);
+        json_string(w, "source", f->distro.source);
+        json_object_end(w);
+        json_object_begin(w, "package");
+        json_string(w, "db", f->package_db);
+        json_string(w, "systemd_version", f->package_version);
+        json_object_end(w);
+        json_bool(w, "built_by_dracut", f->built_by_dracut);
+        json_string(w, "dracut_version", f->dracut_version);
+        strv_to_json(w, "kernel_versions", f->kernel_versions);
+        if (f->role == SDC_ROLE_ROOT) {
+                json_tri(w, "usr_separate", f->usr_separate);
+                json_tri(w, "switch_root_sigterm_success", f->sigterm_success);
+                json_string(w, "switch_root_sigterm_success_source", f->sigterm_success_source);
+                json_tri(w, "spares_switch_root_sigterm", f->spares_switch_root);
+        } else {
+                json_string(w, "switch_root_exec", f->switch_root_exec);
+                json_tri(w, "switch_root_via_systemctl", f->switch_root_via_systemctl);
+                json_string(w, "systemctl", f->systemctl);
+                json_tri(w, "systemctl_ignores_sigterm", f->systemctl_ignores_sigterm);
+        }
+
+        json_object_begin(w, "systemd");
+        json_bool(w, "found", s->found);
+        json_string(w, "binary", s->binary);
+        json_string(w, "version", s->has_version ? s->version.text : NULL);
+        if (s->has_version) {
+                json_uint(w, "upstream", s->version.major);
+                if (s->version.has_point)
+                        json_uint(w, "point", s->version.point);
+                else
+                        json_null(w, "point");
+                json_string(w, "revision", s->version.revision[0] ? s->version.revision : NULL);
+                json_string(w, "distro", sdc_distro_family_to_string(s->version.family));
+        }
+        json_string(w, "version_source", s->version_source);
+        json_string(w, "shared_library", s->shared_library);
+        json_string(w, "features", s->features);
+        json_string(w, "default_hierarchy", s->default_hierarchy);
+        json_string(w, "compiled_binary_path", s->compiled_binary_path);
+        json_object_end(w);
+
+        strv_to_json(w, "notes", f->notes);
+        json_object_end(w);
 }

@@ -6,7 +6,9 @@
 
 #include <stdbool.h>
 
+#include "json.h"
 #include "tree.h"
+#include "tri.h"
 #include "version.h"
 
 typedef enum SdcTreeRole {
@@ -51,27 +53,27 @@ typedef struct SdcTreeFacts {
         bool built_by_dracut;       /* the initrd-release says dracut made this image */
         char *dracut_version;       /* from that initrd-release; NULL if not recorded */
         char **kernel_versions;     /* directories in /usr/lib/modules */
-        int usr_separate;           /* root: /etc/fstab mounts /usr (1), does not (0), no fstab (-1) */
+        SdcTri usr_separate;        /* root: /etc/fstab mounts /usr (yes), does not (no), no fstab (unknown) */
         char *switch_root_exec;     /* initrd: the first ExecStart= of initrd-switch-root.service,
                                      * drop-ins applied; NULL if the unit is not there */
-        int switch_root_via_systemctl; /* 1: that command is systemctl itself (which protects
-                                     * itself from PID 1's SIGTERM spree since v233); 0: another
-                                     * program (a shell) runs it; -1: unknown */
+        SdcTri switch_root_via_systemctl; /* yes: that command is systemctl itself (which protects
+                                     * itself from PID 1's SIGTERM spree since v233); no: another
+                                     * program (a shell) runs it */
         char *systemctl; /* initrd: canonical path of systemctl, if found */
-        int systemctl_ignores_sigterm; /* initrd: 1: systemctl carries the code that protects
+        SdcTri systemctl_ignores_sigterm; /* initrd: yes: systemctl carries the code that protects
                                         * switch-root from PID 1's SIGTERM spree (upstream v233,
                                         * RHEL 219-70: its message "Failed to change disposition of
-                                        * SIGTERM to ignore" is in the binary); 0: the binary was
-                                        * read and has none; -1: no systemctl or not readable */
-        int sigterm_success; /* root: 1: initrd-switch-root.service, with its drop-ins as
+                                        * SIGTERM to ignore" is in the binary); no: the binary was
+                                        * read and has none; unknown: no systemctl or not readable */
+        SdcTri sigterm_success; /* root: yes: initrd-switch-root.service, with its drop-ins as
                               * systemd loads them (/etc, /run, /usr/lib, /lib), has
-                              * SuccessExitStatus=SIGTERM; 0: it has not; -1: unknown */
+                              * SuccessExitStatus=SIGTERM; no: it has not */
         char *sigterm_success_source; /* the file that says so */
-        int spares_switch_root; /* root: 1: the manager carries RHEL's special case that counts
+        SdcTri spares_switch_root; /* root: yes: the manager carries RHEL's special case that counts
                                  * SIGTERM of initrd-switch-root.service as success (219-78.2,
                                  * backported to 7.7's z-stream): the unit's name is in its
-                                 * strings, which upstream's manager never has; 0: read, not
-                                 * there; -1: unknown */
+                                 * strings, which upstream's manager never has; no: read, not
+                                 * there */
         char **notes;               /* non-fatal findings worth showing ("libsystemd-shared not found") */
 } SdcTreeFacts;
 
@@ -79,6 +81,9 @@ typedef struct SdcTreeFacts {
  * missing is a fact (found=false, NULL fields) or a note. */
 int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret);
 void sdc_tree_facts_done(SdcTreeFacts *f);
+
+/* Writes facts as a JSON object named key (see sdcompat-check(8) for the schema). */
+void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *f);
 
 /* Scans a binary's bytes for the version string systemd prints with --version, in the forms
  * used from v219 to today: "systemd 219\n+PAM ...", "systemd 247 (247.3-7+deb11u5)",

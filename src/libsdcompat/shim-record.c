@@ -5,31 +5,9 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "json.h"
 #include "macro.h"
 #include "shim-record.h"
-
-char *sdc_record_last_string(const char *data, const char *key) {
-        _cleanup_free_ char *pattern = NULL;
-        const char *p = NULL, *q;
-        char *out, *w;
-
-        if (asprintf(&pattern, "\"%s\": \"", key) < 0)
-                return NULL;
-        for (q = data; (q = strstr(q, pattern)); q++)
-                p = q + strlen(pattern);
-        if (!p)
-                return NULL;
-        out = w = malloc(strlen(p) + 1);
-        if (!out)
-                return NULL;
-        for (; *p && *p != '"' && *p != '\n'; p++) {
-                if (*p == '\\' && p[1])
-                        p++;
-                *w++ = *p;
-        }
-        *w = 0;
-        return out;
-}
 
 static unsigned count(const char *data, const char *needle) {
         unsigned n = 0;
@@ -51,9 +29,9 @@ int sdc_shim_record_read(const char *run_dir, SdcShimRecord *ret) {
         r = read_full_file_at(AT_FDCWD, path, 1 << 20, &data, NULL);
         if (r < 0)
                 return r;
-        rec.mode = sdc_record_last_string(data, "mode");
-        rec.last_step = sdc_record_last_string(data, "step");
-        rec.last_detail = sdc_record_last_string(data, "detail");
+        rec.mode = json_last_string(data, "mode");
+        rec.last_step = json_last_string(data, "step");
+        rec.last_detail = json_last_string(data, "detail");
         rec.n_steps = count(data, "\"step\": \"");
         rec.n_failed = count(data, "\"error\": -");
         intended = rec.mode && streq(rec.mode, "fresh") ? "exec-fresh" : "exec";

@@ -20,6 +20,3 @@ typedef struct SdcShimRecord {
 /* -ENOENT when this boot has no record (no shim ran). */
 int sdc_shim_record_read(const char *run_dir, SdcShimRecord *ret);
 void sdc_shim_record_done(SdcShimRecord *r);
-
-/* The string value after the last "key" in such a record, unescaped; NULL if absent. */
-char *sdc_record_last_string(const char *data, const char *key);

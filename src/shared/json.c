@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 
 #include "json.h"
+#include "macro.h"
 
 void json_init(JsonWriter *w, FILE *f, bool pretty) {
         *w = (JsonWriter) { .f = f, .pretty = pretty };
@@ -160,7 +163,78 @@ void json_null(JsonWriter *w, const char *key) {
         fputs("null", w->f);
 }
 
+void json_tri(JsonWriter *w, const char *key, SdcTri value) {
+        if (value == SDC_TRI_UNKNOWN)
+                json_null(w, key);
+        else
+                json_bool(w, key, value == SDC_TRI_YES);
+}
+
 void json_finish(JsonWriter *w) {
         fputc('\n', w->f);
         fflush(w->f);
+}
+
+char *json_last_string(const char *data, const char *key) {
+        _cleanup_free_ char *pattern = NULL;
+        const char *p = NULL, *q;
+        char *out, *w;
+
+        if (asprintf(&pattern, "\"%s\": \"", key) < 0)
+                return NULL;
+        for (q = data; (q = strstr(q, pattern)); q++)
+                p = q + strlen(pattern);
+        if (!p)
+                return NULL;
+        out = w = malloc(strlen(p) + 1);
+        if (!out)
+                return NULL;
+        for (; *p && *p != '"' && *p != '\n'; p++) {
+                if (*p == '\\' && p[1])
+                        p++;
+                *w++ = *p;
+        }
+        *w = 0;
+        return out;
+}
+
+/* Where the value of the last "key" member starts; NULL if there is none. */
+static const char *last_value(const char *data, const char *key) {
+        _cleanup_free_ char *pattern = NULL;
+        const char *p = NULL;
+
+        if (asprintf(&pattern, "\"%s\": ", key) < 0)
+                return NULL;
+        for (const char *q = data; (q = strstr(q, pattern)); q++)
+                p = q + strlen(pattern);
+        return p;
+}
+
+int json_last_int(const char *data, const char *key, int64_t *ret) {
+        const char *p = last_value(data, key);
+        char *end;
+        long long v;
+
+        if (!p)
+                return -ENOENT;
+        errno = 0;
+        v = strtoll(p, &end, 10);
+        if (errno != 0 || end == p || (*end != ',' && *end != '\n' && *end != '}' && *end != 0))
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+int json_last_bool(const char *data, const char *key, bool *ret) {
+        const char *p = last_value(data, key);
+
+        if (!p)
+                return -ENOENT;
+        if (strncmp(p, "true", 4) == 0)
+                *ret = true;
+        else if (strncmp(p, "false", 5) == 0)
+                *ret = false;
+        else
+                return -EBADMSG;
+        return 0;
 }

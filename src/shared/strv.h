@@ -3,6 +3,7 @@
 
 /* NULL-terminated string arrays. */
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -18,7 +19,15 @@ size_t strv_length(char *const *l);
 int strv_extend(char ***l, const char *s);
 /* Appends s itself, taking ownership (freed on failure). */
 int strv_consume(char ***l, char *s);
+/* Appends a word made by printf(): -ENOMEM, never a word cut short. */
+int strv_extendf(char ***l, const char *fmt, ...) _printf_(2, 3);
+int strv_extendv(char ***l, const char *fmt, va_list ap) _printf_(2, 0);
 bool strv_contains(char *const *l, const char *s);
+/* The words of l joined by sep ("" for none; NULL only when out of memory): the one formatter of a
+ * list for a report line. */
+char *strv_join(char *const *l, const char *sep);
+/* Appends the words of s that separators delimit (empty words skipped). */
+int strv_split_extend(char ***l, const char *s, const char *separators);
 void strv_sort(char **l);
 
 /* Whether the len bytes at s (need not be NUL-terminated) end with suffix. */

@@ -31,12 +31,13 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "cgroup-convert.h"
+#include "cgroup-mode.h"
+#include "cgroup-release-record.h"
 #include "cmdline.h"
 #include "envfile.h"
 #include "fileio.h"
@@ -53,7 +54,6 @@
 #include "strv.h"
 #include "version.h"
 
-#define CGROUP2_SUPER_MAGIC_ 0x63677270
 
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76 /* Linux 6.5 */
@@ -107,7 +107,7 @@ typedef struct Shim {
         unsigned n_mounts;
         SdcPid1Argv args;
         bool args_ok;
-        char release_controllers[256]; /* cgroup-convert left these bound to v1, space separated */
+        char **release_controllers; /* cgroup-convert left these bound to v1 */
         char *cmdline_text;      /* the kernel command line as read */
         bool cmdline_has_legacy_force;
         bool state_lost;         /* a failed in-place write could not be undone */
@@ -121,8 +121,9 @@ typedef struct Shim {
         unsigned n_steps;
 } Shim;
 
-static Step *step_add(Shim *s, const char *name, int error, const char *fmt, ...) _printf_(4, 5);
-static Step *step_add(Shim *s, const char *name, int error, const char *fmt, ...) {
+/* Records a step and returns its error, as systemd's log helpers do: "return step_add(s, name, r, ...);". */
+static int step_add(Shim *s, const char *name, int error, const char *fmt, ...) _printf_(4, 5);
+static int step_add(Shim *s, const char *name, int error, const char *fmt, ...) {
         Step *st = &s->steps[s->n_steps < STEPS_MAX ? s->n_steps++ : STEPS_MAX - 1];
         va_list ap;
 
@@ -135,7 +136,7 @@ static Step *step_add(Shim *s, const char *name, int error, const char *fmt, ...
                 log_warning_errno(error, "%s: %s: %m", name, st->detail);
         else
                 log_info("%s: %s", name, st->detail);
-        return st;
+        return error;
 }
 
 static int fill_record(FILE *f, const void *userdata) {
@@ -370,11 +371,11 @@ static int translate_state(Shim *s, int *ret_fd) {
 
         *ret_fd = -1;
         if (s->fault[FAULT_TRANSFORM])
-                return step_add(s, "transform", -EIO, "rd.sdcompat.fault=transform"), -EIO;
+                return step_add(s, "transform", -EIO, "rd.sdcompat.fault=transform");
         if (fd < 0)
-                return step_add(s, "transform", 0, "no --deserialize in argv: no state to translate"), 0;
+                return step_add(s, "transform", 0, "no --deserialize in argv: no state to translate");
         if (fcntl(fd, F_GETFD) < 0)
-                return step_add(s, "transform", -EBADF, "--deserialize=%d is not open", fd), -EBADF;
+                return step_add(s, "transform", -EBADF, "--deserialize=%d is not open", fd);
 
         /* Only shim-fold-lines looks at the stream (and shim-argv-reorder at argv): when no line is
          * too long for an old reader, there is nothing to drop, and nothing to copy into fresh
@@ -385,21 +386,21 @@ static int translate_state(Shim *s, int *ret_fd) {
 
                 r = sdc_state_fd_has_long_line(fd, SDC_STATE_OLD_READER_LINE_MAX, &size);
                 if (r < 0)
-                        return step_add(s, "transform", r, "cannot read the state from fd %d", fd), r;
+                        return step_add(s, "transform", r, "cannot read the state from fd %d", fd);
                 if (r == 0) {
                         step_add(s, "shim-fold-lines", 0, "no line longer than %d bytes", SDC_STATE_OLD_READER_LINE_MAX);
-                        return step_add(s, "transform", 0, "state of %zu bytes: handed on unchanged", size), 0;
+                        return step_add(s, "transform", 0, "state of %zu bytes: handed on unchanged", size);
                 }
         }
 
         r = sdc_state_read_fd(fd, in);
         if (r < 0)
-                return step_add(s, "transform", r, "cannot read the state from fd %d", fd), r;
+                return step_add(s, "transform", r, "cannot read the state from fd %d", fd);
         if (s->debug)
                 save_state(s, "state.before", in->data, in->size);
         r = sdc_state_parse(in->data, in->size, st);
         if (r < 0)
-                return step_add(s, "transform", r, "cannot parse the state (%zu bytes)", in->size), r;
+                return step_add(s, "transform", r, "cannot parse the state (%zu bytes)", in->size);
 
         if (s->actions[SDC_ACTION_SHIM_CLEAR_PASSPIDFD]) {
                 r = clear_passpidfd(s, st);
@@ -418,7 +419,7 @@ static int translate_state(Shim *s, int *ret_fd) {
         if (dropped_units == 0 && dropped_lines == 0) {
                 if (s->debug)
                         save_state(s, "state.after", in->data, in->size);
-                return step_add(s, "transform", 0, "state of %zu bytes, %zu units: handed on unchanged", in->size, st->n_units), 0;
+                return step_add(s, "transform", 0, "state of %zu bytes, %zu units: handed on unchanged", in->size, st->n_units);
         }
 
         /* The result, for rd.sdcompat.debug, while the buffer still holds the original: written
@@ -437,7 +438,7 @@ static int translate_state(Shim *s, int *ret_fd) {
         }
         r = sdc_state_new_fd(st, &out_size);
         if (r < 0)
-                return step_add(s, "transform", r, "cannot store the translated state"), r;
+                return step_add(s, "transform", r, "cannot store the translated state");
         *ret_fd = r;
         step_add(s, "transform", 0, "state of %zu bytes translated to %zu bytes, in a new descriptor (fd %d: %s)",
                  in->size, out_size, fd, not_compactable_reason(why));
@@ -445,6 +446,7 @@ static int translate_state(Shim *s, int *ret_fd) {
 }
 
 static void convert_cgroups(Shim *s) {
+        _cleanup_free_ char *controllers = NULL, *still_bound = NULL, *left = NULL, *held_by = NULL, *zombies = NULL;
         SdcCgroupReport rep;
         int r;
 
@@ -458,21 +460,32 @@ static void convert_cgroups(Shim *s) {
         if (r < 0) {
                 step_add(s, "cgroup-convert", r, "moved %u processes, removed %u cgroups (%u kept), unmounted %u hierarchies",
                          rep.moved, rep.removed, rep.kept, rep.unmounted);
+                sdc_cgroup_report_done(&rep);
                 return;
         }
         if (!rep.converted) {
                 step_add(s, "cgroup-convert", 0, "cgroup2 is mounted already: nothing to convert");
+                sdc_cgroup_report_done(&rep);
                 return;
         }
-        step_add(s, "cgroup-convert", 0,
-                 "cgroup2 mounted (%s); moved %u processes, removed %u cgroups (%u kept), unmounted %u hierarchies; "
-                 "controllers: %s; still bound to v1: %s%s%s%s%s%s; %u exited processes not yet reaped%s%s",
-                 rep.options[0] ? rep.options : "no options", rep.moved, rep.removed, rep.kept, rep.unmounted,
-                 rep.controllers[0] ? rep.controllers : "none", rep.still_bound[0] ? rep.still_bound : "none",
-                 rep.left[0] ? " (cgroups left, dying ones included: " : "", rep.left, rep.left[0] ? ")" : "",
-                 rep.held_by[0] ? ", held by exited initramfs processes awaiting the root's PID 1: " : "", rep.held_by,
-                 rep.zombies, rep.zombie_names[0] ? ": " : "", rep.zombie_names);
-        snprintf(s->release_controllers, sizeof(s->release_controllers), "%s", rep.still_bound);
+        controllers = strv_join(rep.controllers, " ");
+        still_bound = strv_join(rep.still_bound, " ");
+        left = strv_join(rep.left, " ");
+        held_by = strv_join(rep.held_by, " ");
+        zombies = strv_join(rep.zombie_names, " ");
+        if (!controllers || !still_bound || !left || !held_by || !zombies)
+                step_add(s, "cgroup-convert", -ENOMEM, "cgroup2 mounted; the report could not be made");
+        else
+                step_add(s, "cgroup-convert", 0,
+                         "cgroup2 mounted (%s); moved %u processes, removed %u cgroups (%u kept), unmounted %u hierarchies; "
+                         "controllers: %s; still bound to v1: %s%s%s%s%s%s; %u exited processes not yet reaped%s%s",
+                         !isempty(rep.options) ? rep.options : "no options", rep.moved, rep.removed, rep.kept, rep.unmounted,
+                         controllers[0] ? controllers : "none", still_bound[0] ? still_bound : "none",
+                         left[0] ? " (cgroups left, dying ones included: " : "", left, left[0] ? ")" : "",
+                         held_by[0] ? ", held by exited initramfs processes awaiting the root's PID 1: " : "", held_by,
+                         rep.zombies, zombies[0] ? ": " : "", zombies);
+        s->release_controllers = TAKE_PTR(rep.still_bound);
+        sdc_cgroup_report_done(&rep);
 }
 
 /* shim-legacy-force (H2c): systemd 256 and 257 read SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1 from the
@@ -484,12 +497,12 @@ static void convert_cgroups(Shim *s) {
  * it); services do not see it: the system manager starts them with a clean environment. */
 static void legacy_force(Shim *s) {
         _cleanup_free_ char *value = NULL;
-        struct statfs sfs;
+        SdcCgroupMode mode;
         size_t n;
 
         if (s->mode == SDC_MODE_NATIVE || !s->actions[SDC_ACTION_SHIM_LEGACY_FORCE])
                 return;
-        if (statfs("/sys/fs/cgroup", &sfs) >= 0 && (unsigned) sfs.f_type == CGROUP2_SUPER_MAGIC_) {
+        if (sdc_cgroup_mode_mounted("/sys/fs/cgroup", &mode) >= 0 && mode == SDC_CGROUP_UNIFIED) {
                 step_add(s, "shim-legacy-force", 0, "cgroup2 is mounted: nothing to force");
                 return;
         }
@@ -543,18 +556,20 @@ static void install_release_unit(Shim *s, const char *unit_dir) {
                 "\n"
                 "[Service]\n"
                 "Type=oneshot\n";
-        _cleanup_free_ char *copy = NULL, *path = NULL, *wants = NULL, *link = NULL, *unit = NULL;
+        _cleanup_free_ char *copy = NULL, *path = NULL, *wants = NULL, *link = NULL, *unit = NULL, *controllers = NULL;
         _cleanup_close_ int self = -1;
         int r;
 
-        if (!s->release_controllers[0])
+        if (!s->release_controllers)
                 return;
         if (!s->pid1) {
                 step_add(s, "cgroup-release", 0, "not PID 1 (a test run): no unit installed");
                 return;
         }
         /* Exactly the controllers the conversion left: the release touches no other hierarchy. */
-        if (asprintf(&unit, "%sExecStart=/run/sdcompat/sdcompat-shim --release-cgroups %s\n", unit_head, s->release_controllers) < 0 ||
+        controllers = strv_join(s->release_controllers, " ");
+        if (!controllers ||
+            asprintf(&unit, "%sExecStart=/run/sdcompat/sdcompat-shim --release-cgroups %s\n", unit_head, controllers) < 0 ||
             asprintf(&copy, "%s/sdcompat-shim", s->run_dir) < 0 || asprintf(&path, "%s/" RELEASE_UNIT, unit_dir) < 0 ||
             asprintf(&wants, "%s/multi-user.target.wants", unit_dir) < 0 || asprintf(&link, "%s/" RELEASE_UNIT, wants) < 0) {
                 step_add(s, "cgroup-release", -ENOMEM, "no unit installed");
@@ -589,32 +604,12 @@ typedef struct ReleaseRecord {
 
 static int fill_release_record(FILE *f, const void *userdata) {
         const ReleaseRecord *rec = userdata;
-        const SdcCgroupRelease *rep = rec->rep;
-        JsonWriter w;
 
-        json_init(&w, f, true);
-        json_object_begin(&w, NULL);
-        json_uint(&w, "schema_version", 1);
-        json_int(&w, "error", rec->error);
-        json_string(&w, "bound_before", rep->bound);
-        json_uint(&w, "cgroups_removed", rep->removed);
-        json_uint(&w, "processes_moved", rep->moved);
-        json_string(&w, "released", rep->released);
-        json_string(&w, "still_bound", rep->still_bound);
-        json_string(&w, "in_use", rep->in_use);
-        json_string(&w, "busy", rep->busy);
-        json_string(&w, "failed", rep->failed);
-        json_string(&w, "controllers", rep->controllers);
-        json_uint(&w, "memory_tmpfs_held_bytes", rep->memory_tmpfs_held);
-        json_uint(&w, "memory_cache_held_bytes", rep->memory_cache_held);
-        json_bool(&w, "pid1_reexecuted", rec->reexec);
-        json_object_end(&w);
-        json_finish(&w);
-        return 0;
+        return sdc_cgroup_release_record_write(f, rec->error, rec->rep, rec->reexec);
 }
 
 static void write_release_record(const char *run_dir, int error, const SdcCgroupRelease *rep, bool reexec) {
-        write_run_file(run_dir, "cgroup-release.json", fill_release_record,
+        write_run_file(run_dir, SDC_CGROUP_RELEASE_RECORD, fill_release_record,
                        &(ReleaseRecord) { .error = error, .rep = rep, .reexec = reexec });
 }
 
@@ -660,22 +655,20 @@ static int release_allowed(const char *run_dir) {
  * SIGTERM asks of the system manager (systemd(1): "serializes its state, reexecutes itself and
  * deserializes the saved state again"), keeping every unit and job. */
 static int release_cgroups(const char *run_dir, char **controllers) {
-        char only[256] = "";
-        SdcCgroupRelease rep = {};
+        _cleanup_free_ char *released = NULL, *still_bound = NULL, *in_use = NULL, *busy = NULL, *failed = NULL,
+                            *cgroup2 = NULL;
+        _cleanup_(sdc_cgroup_release_done) SdcCgroupRelease rep = {};
         bool reexec = false;
         int r;
 
-        STRV_FOREACH(c, controllers)
-                if (strlen(only) + strlen(*c) + 2 <= sizeof(only))
-                        strcat(strcat(only, only[0] ? " " : ""), *c);
-        if (!only[0]) {
+        if (strv_length(controllers) == 0) {
                 log_error("--release-cgroups wants the controllers to release (those cgroup-convert left bound).");
                 return 2;
         }
         r = release_allowed(run_dir);
         if (r < 0)
                 return EXIT_FAILURE;
-        r = sdc_cgroup_release("/sys/fs/cgroup", only, run_dir, RELEASE_TIMEOUT_MS, &rep);
+        r = sdc_cgroup_release("/sys/fs/cgroup", controllers, run_dir, RELEASE_TIMEOUT_MS, &rep);
         if (r == -EMEDIUMTYPE) {
                 log_info("/sys/fs/cgroup is not cgroup2: this system keeps its v1 hierarchies, nothing to release.");
                 write_release_record(run_dir, 0, &rep, false);
@@ -686,17 +679,28 @@ static int release_cgroups(const char *run_dir, char **controllers) {
                 write_release_record(run_dir, r, &rep, false);
                 return EXIT_FAILURE;
         }
-        if (rep.released[0] && pid1_is_systemd()) {
+        released = strv_join(rep.released, " ");
+        still_bound = strv_join(rep.still_bound, " ");
+        in_use = strv_join(rep.in_use, " ");
+        busy = strv_join(rep.busy, " ");
+        failed = strv_join(rep.failed, " ");
+        cgroup2 = strv_join(rep.controllers, " ");
+        if (!released || !still_bound || !in_use || !busy || !failed || !cgroup2) {
+                log_oom();
+                write_release_record(run_dir, -ENOMEM, &rep, false);
+                return EXIT_FAILURE;
+        }
+        if (rep.released && pid1_is_systemd()) {
                 reexec = kill(1, SIGTERM) >= 0;
                 if (!reexec)
                         log_warning("Cannot ask PID 1 to re-execute (%m): it uses the released controllers after the next boot only.");
         }
         log_info("Removed %u cgroups left in v1 hierarchies (%u processes moved); released to cgroup2: %s; "
                  "still bound to v1: %s%s%s%s%s%s%s; cgroup2 controllers: %s%s",
-                 rep.removed, rep.moved, rep.released[0] ? rep.released : "none", rep.still_bound[0] ? rep.still_bound : "none",
-                 rep.in_use[0] ? "; in use (mounted), left alone: " : "", rep.in_use,
-                 rep.busy[0] ? "; cgroups still counted after the wait: " : "", rep.busy,
-                 rep.failed[0] ? "; failed: " : "", rep.failed, rep.controllers[0] ? rep.controllers : "none",
+                 rep.removed, rep.moved, released[0] ? released : "none", still_bound[0] ? still_bound : "none",
+                 in_use[0] ? "; in use (mounted), left alone: " : "", in_use,
+                 busy[0] ? "; cgroups still counted after the wait: " : "", busy,
+                 failed[0] ? "; failed: " : "", failed, cgroup2[0] ? cgroup2 : "none",
                  reexec ? "; PID 1 asked to re-execute to use them" : "");
         if (rep.memory_tmpfs_held || rep.memory_cache_held)
                 log_warning("memory stays bound to v1 until the next boot: removed memory cgroups of the initramfs still "
@@ -709,7 +713,7 @@ static int release_cgroups(const char *run_dir, char **controllers) {
         /* A hierarchy kept by pages charged to removed cgroups is a limit of the kernel, said
          * above, and the same at every boot with this initramfs: not a failed unit each time. A
          * mount or unmount that failed is. */
-        return rep.failed[0] ? EXIT_FAILURE : EXIT_SUCCESS;
+        return rep.failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 /* ---- the chain ------------------------------------------------------------------------------ */

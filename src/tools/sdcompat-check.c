@@ -716,13 +716,47 @@ static int explain(void) {
         return EXIT_SAFE;
 }
 
+/* The boot entries run() checks: found on the host, or the one --image names. */
+typedef struct Entries {
+        SdcBootEntry *v;
+        size_t n;
+        bool owned; /* found: freed with the list; --image: nothing to free */
+} Entries;
+
+static void entries_done(Entries *e) {
+        if (e->owned)
+                sdc_boot_entries_free(e->v, e->n);
+        *e = (Entries) {};
+}
+
+typedef struct Results {
+        EntryResult *v;
+        size_t n;
+} Results;
+
+static void results_done(Results *r) {
+        for (size_t i = 0; i < r->n; i++) {
+                free(r->v[i].cmdline);
+                free(r->v[i].error_text);
+                sdc_assessment_done(&r->v[i].assessment);
+                sdc_pair_facts_done(&r->v[i].pair);
+                sdc_manifest_done(&r->v[i].manifest);
+                free(r->v[i].manifest_error);
+                sdc_tree_facts_done(&r->v[i].facts);
+                free(r->v[i].segments);
+        }
+        free(r->v);
+        *r = (Results) {};
+}
+
 static int run(void) {
         _cleanup_(sdc_rules_freep) SdcRuleSet *rules = NULL;
         _cleanup_(sdc_tree_freep) SdcTree *root_tree = NULL;
         _cleanup_free_ char *proc_cmdline = NULL;
-        SdcTreeFacts root = {};
-        SdcBootEntry single = {}, *entries = NULL;
-        EntryResult *res = NULL;
+        _cleanup_(sdc_tree_facts_done) SdcTreeFacts root = {};
+        _cleanup_(entries_done) Entries entries = {};
+        _cleanup_(results_done) Results res = {};
+        SdcBootEntry single = {};
         SdcVerdict overall = SDC_VERDICT_SAFE;
         int n, r, status;
 
@@ -741,15 +775,12 @@ static int run(void) {
 
         if (arg_image) {
                 single = (SdcBootEntry) { .id = (char *) arg_image, .image = (char *) arg_image };
-                entries = &single;
-                n = 1;
+                entries = (Entries) { .v = &single, .n = 1 };
         } else {
-                n = sdc_boot_entries_find(arg_boot_dir, &entries);
+                n = sdc_boot_entries_find(arg_boot_dir, &entries.v);
                 if (n == -ENOENT || n == 0) {
-                        if (arg_prometheus && write_prometheus(NULL, 0, SDC_VERDICT_SAFE, EXIT_SAFE) < 0) {
-                                sdc_tree_facts_done(&root);
+                        if (arg_prometheus && write_prometheus(NULL, 0, SDC_VERDICT_SAFE, EXIT_SAFE) < 0)
                                 return EXIT_BLOCKED;
-                        }
                         if (arg_json)
                                 print_json(&root, rules, NULL, 0, SDC_VERDICT_SAFE, EXIT_SAFE);
                         else {
@@ -757,56 +788,41 @@ static int run(void) {
                                 printf("No initramfs images found in %s: nothing crosses switch-root on this host.\n%s\n",
                                        arg_boot_dir, strempty(line));
                         }
-                        sdc_tree_facts_done(&root);
                         return EXIT_SAFE;
                 }
                 if (n < 0) {
                         log_error_errno(n, "%s: cannot look for boot entries: %m", arg_boot_dir);
-                        sdc_tree_facts_done(&root);
                         return EXIT_BLOCKED;
                 }
+                entries.n = (size_t) n, entries.owned = true;
         }
 
         if (!arg_cmdline)
                 proc_cmdline = running_cmdline();
-        res = calloc((size_t) n, sizeof(EntryResult));
-        if (!res) {
+        res.v = calloc(entries.n, sizeof(EntryResult));
+        if (!res.v) {
                 log_oom();
                 return EXIT_BLOCKED;
         }
-        for (int i = 0; i < n; i++) {
-                res[i].entry = &entries[i];
-                res[i].cmdline = strdup(arg_cmdline ?: entries[i].cmdline ?: proc_cmdline ?: "");
+        res.n = entries.n;
+        for (size_t i = 0; i < res.n; i++) {
+                res.v[i].entry = &entries.v[i];
+                res.v[i].cmdline = strdup(arg_cmdline ?: entries.v[i].cmdline ?: proc_cmdline ?: "");
         }
-        check_entries(res, (size_t) n, &root, root_tree, rules);
-        for (int i = 0; i < n; i++) {
-                overall = i == 0 ? res[i].assessment.verdict : sdc_verdict_worst(overall, res[i].assessment.verdict);
-                if (res[i].error_text && !arg_json)
-                        log_error("%s", res[i].error_text);
+        check_entries(res.v, res.n, &root, root_tree, rules);
+        for (size_t i = 0; i < res.n; i++) {
+                overall = i == 0 ? res.v[i].assessment.verdict : sdc_verdict_worst(overall, res.v[i].assessment.verdict);
+                if (res.v[i].error_text && !arg_json)
+                        log_error("%s", res.v[i].error_text);
         }
         status = overall == SDC_VERDICT_AT_RISK ? EXIT_AT_RISK : overall == SDC_VERDICT_BLOCKED ? EXIT_BLOCKED : EXIT_SAFE;
 
         if (arg_json)
-                print_json(&root, rules, res, (size_t) n, overall, status);
+                print_json(&root, rules, res.v, res.n, overall, status);
         else
-                print_text(&root, res, (size_t) n, overall);
-        if (arg_prometheus && write_prometheus(res, (size_t) n, overall, status) < 0 && status == EXIT_SAFE)
+                print_text(&root, res.v, res.n, overall);
+        if (arg_prometheus && write_prometheus(res.v, res.n, overall, status) < 0 && status == EXIT_SAFE)
                 status = EXIT_BLOCKED; /* the operator asked for metrics and has none */
-
-        for (int i = 0; i < n; i++) {
-                free(res[i].cmdline);
-                free(res[i].error_text);
-                sdc_assessment_done(&res[i].assessment);
-                sdc_pair_facts_done(&res[i].pair);
-                sdc_manifest_done(&res[i].manifest);
-                free(res[i].manifest_error);
-                sdc_tree_facts_done(&res[i].facts);
-                free(res[i].segments);
-        }
-        free(res);
-        if (entries != &single)
-                sdc_boot_entries_free(entries, (size_t) n);
-        sdc_tree_facts_done(&root);
         return status;
 }
 

@@ -169,23 +169,39 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-static int set_reason(Result *res, Action action, const char *fmt, ...) _printf_(3, 4);
-/* Keeps errno as it found it (vasprintf() and free() may change it), as systemd's log helpers do:
- * callers write "return set_reason(...), -errno;" and must get the error that made them call it. */
-static int set_reason(Result *res, Action action, const char *fmt, ...) {
+static void set_reasonv(Result *res, Action action, const char *fmt, va_list ap) _printf_(3, 0);
+/* Keeps errno as it found it (vasprintf() and free() may change it), as systemd's log helpers do. */
+static void set_reasonv(Result *res, Action action, const char *fmt, va_list ap) {
         int saved_errno = errno;
-        va_list ap;
         char *s;
 
         res->action = action;
-        va_start(ap, fmt);
         if (vasprintf(&s, fmt, ap) < 0)
                 s = NULL;
-        va_end(ap);
         free(res->reason);
         res->reason = s;
         errno = saved_errno;
-        return 0;
+}
+
+static void set_reason(Result *res, Action action, const char *fmt, ...) _printf_(3, 4);
+static void set_reason(Result *res, Action action, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        set_reasonv(res, action, fmt, ap);
+        va_end(ap);
+}
+
+/* Refuses with a reason and returns error, as systemd's log helpers do: "return refuse(res, -errno,
+ * ...);" (error is read before anything here can change errno). */
+static int refuse(Result *res, int error, const char *fmt, ...) _printf_(3, 4);
+static int refuse(Result *res, int error, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        set_reasonv(res, ACTION_REFUSED, fmt, ap);
+        va_end(ap);
+        return error;
 }
 
 static const char *now_rfc3339(char buf[static 32]) {
@@ -486,27 +502,20 @@ static int check_writable(const char *dir, uint64_t need, Result *res) {
         uint64_t avail;
 
         if (statvfs(dir, &sv) < 0)
-                return set_reason(res, ACTION_REFUSED, "cannot examine %s: %s", dir, strerror(errno)),
-                       -errno;
+                return refuse(res, -errno, "cannot examine %s: %s", dir, strerror(errno));
         if (sv.f_flag & ST_RDONLY)
-                return set_reason(
-                               res, ACTION_REFUSED,
-                               "%s is on a read-only file system: nothing changed (remount it read-write, e.g. "
-                               "'mount -o remount,rw %s', and run again)",
-                               dir, dir),
-                       -EROFS;
+                return refuse(res, -EROFS,
+                              "%s is on a read-only file system: nothing changed (remount it read-write, e.g. "
+                              "'mount -o remount,rw %s', and run again)",
+                              dir, dir);
         if (access(dir, W_OK) < 0)
-                return set_reason(res, ACTION_REFUSED, "cannot write to %s: %s", dir, strerror(errno)),
-                       -errno;
+                return refuse(res, -errno, "cannot write to %s: %s", dir, strerror(errno));
         avail = (uint64_t)sv.f_bavail * sv.f_frsize;
         if (avail < need + SPACE_MARGIN)
-                return set_reason(
-                               res, ACTION_REFUSED,
-                               "not enough free space in %s: the new image is written beside the old one and needs "
-                               "%" PRIu64 " bytes (+%" PRIu64 " margin), %" PRIu64
-                               " are free; nothing changed",
-                               dir, need, SPACE_MARGIN, avail),
-                       -ENOSPC;
+                return refuse(res, -ENOSPC,
+                              "not enough free space in %s: the new image is written beside the old one and needs "
+                              "%" PRIu64 " bytes (+%" PRIu64 " margin), %" PRIu64 " are free; nothing changed",
+                              dir, need, SPACE_MARGIN, avail);
         return 0;
 }
 
@@ -542,13 +551,10 @@ static int replace_atomically(
                 return -ENOMEM;
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
-                return set_reason(res, ACTION_REFUSED, "cannot open %s: %s", dir, strerror(errno)), -errno;
+                return refuse(res, -errno, "cannot open %s: %s", dir, strerror(errno));
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
-                return set_reason(
-                               res, ACTION_REFUSED, "cannot create a file in %s: %s; nothing changed", dir,
-                               strerror(errno)),
-                       -errno;
+                return refuse(res, -errno, "cannot create a file in %s: %s; nothing changed", dir, strerror(errno));
         /* The owner and mode of the original (root: may change the owner; otherwise it is ours). */
         if (fchown(fd, orig->st_uid, orig->st_gid) < 0 && errno != EPERM)
                 goto fail;

@@ -19,11 +19,11 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <time.h>
 
 #include "assess.h"
+#include "cgroup-release-record.h"
 #include "cmdline.h"
 #include "elf-reader.h"
 #include "envfile.h"
@@ -41,8 +41,6 @@
 #include "tree.h"
 
 #define NEGOTIATE_DEADLINE_SEC 10
-#define CGROUP2_MAGIC          0x63677270
-#define TMPFS_MAGIC_           0x01021994
 
 static const char *arg_root = NULL;
 static const char *arg_output = NULL;
@@ -155,17 +153,9 @@ static void deadline_reached(int sig) {
 /* What the initramfs's systemd actually mounted on /sys/fs/cgroup: this is what the root's
  * systemd inherits, whatever the command line says. */
 static SdcCgroupMode observed_cgroup(void) {
-        struct statfs s;
+        SdcCgroupMode m;
 
-        if (statfs("/sys/fs/cgroup", &s) < 0)
-                return SDC_CGROUP_UNKNOWN;
-        if ((unsigned long) s.f_type == CGROUP2_MAGIC)
-                return SDC_CGROUP_UNIFIED;
-        if ((unsigned long) s.f_type != TMPFS_MAGIC_)
-                return SDC_CGROUP_UNKNOWN;
-        if (statfs("/sys/fs/cgroup/unified", &s) >= 0 && (unsigned long) s.f_type == CGROUP2_MAGIC)
-                return SDC_CGROUP_HYBRID;
-        return SDC_CGROUP_LEGACY;
+        return sdc_cgroup_mode_mounted("/sys/fs/cgroup", &m) < 0 ? SDC_CGROUP_UNKNOWN : m;
 }
 
 static uint64_t now_usec(void) {
@@ -211,8 +201,9 @@ static void negotiation_done(Negotiation *n) {
         free(n->shim_note);
 }
 
-static void add_error(Negotiation *n, int r, const char *fmt, ...) _printf_(3, 4);
-static void add_error(Negotiation *n, int r, const char *fmt, ...) {
+/* Returns r, as systemd's log helpers do: "return add_error(n, r, ...);". */
+static int add_error(Negotiation *n, int r, const char *fmt, ...) _printf_(3, 4);
+static int add_error(Negotiation *n, int r, const char *fmt, ...) {
         char buf[512], *e;
         va_list ap;
 
@@ -222,6 +213,14 @@ static void add_error(Negotiation *n, int r, const char *fmt, ...) {
         log_warning_errno(r, "%s: %m; handing over as stock systemd does", buf);
         if (asprintf(&e, "%s: %s", buf, strerror(r < 0 ? -r : r)) >= 0)
                 (void) strv_consume(&n->errors, e);
+        return r;
+}
+
+/* Why the shim is not mounted; returns error (read by the caller before this runs: strdup() may
+ * change errno). */
+static int shim_not_mounted(Negotiation *n, int error, const char *why) {
+        n->shim_note = strdup(why);
+        return error;
 }
 
 /* An image lives for years; the root's sdcompat package moves on. The rules come from the newer
@@ -490,18 +489,16 @@ static int mount_shim(Negotiation *n) {
         int r;
 
         if (!streq(arg_initrd_root, "/"))
-                return n->shim_note = strdup("not in the initramfs (--initrd-root given): the shim is not mounted"), -EOPNOTSUPP;
+                return shim_not_mounted(n, -EOPNOTSUPP, "not in the initramfs (--initrd-root given): the shim is not mounted");
         if (access(shim, X_OK) < 0)
-                return n->shim_note = strdup("this image has no " SDCOMPAT_SHIM_PATH), -errno;
+                return shim_not_mounted(n, -errno, "this image has no " SDCOMPAT_SHIM_PATH);
         why = shim_exec_refused(n, shim) ?: shim_not_static(shim);
         if (why)
-                return n->shim_note = strdup(why), -EPERM;
+                return shim_not_mounted(n, -EPERM, why);
         target = n->initrd.systemd.compiled_binary_path ?: "/usr/lib/systemd/systemd";
         r = sdc_tree_resolve(n->root_tree, target, 0, &canonical, &st);
-        if (r < 0) {
-                add_error(n, r, "cannot resolve %s in %s", target, arg_sysroot);
-                return r;
-        }
+        if (r < 0)
+                return add_error(n, r, "cannot resolve %s in %s", target, arg_sysroot);
         n->shim_note = init_elsewhere(n, canonical);
         if (n->shim_note)
                 return -EXDEV;
@@ -512,11 +509,8 @@ static int mount_shim(Negotiation *n) {
                 n->shim_target = TAKE_PTR(canonical);
                 return 0;
         }
-        if (mount(shim, where, NULL, MS_BIND, NULL) < 0) {
-                r = -errno;
-                add_error(n, r, "cannot bind-mount %s over %s", shim, where);
-                return r;
-        }
+        if (mount(shim, where, NULL, MS_BIND, NULL) < 0)
+                return add_error(n, -errno, "cannot bind-mount %s over %s", shim, where);
         mounted_unplanned = TAKE_PTR(where);
         /* The exec will go where the mount is: prove it before relying on it. */
         if (!is_same_file(shim, mounted_unplanned)) {
@@ -838,15 +832,22 @@ static void print_shim_record(void) {
 
 /* What sdcompat-shim --release-cgroups did later in the boot, when the shim installed it. */
 static void print_release_record(void) {
-        _cleanup_free_ char *path = NULL, *data = NULL, *released = NULL, *still = NULL;
+        _cleanup_free_ char *path = NULL, *data = NULL;
+        _cleanup_(sdc_cgroup_release_record_done) SdcCgroupReleaseRecord rec = {};
+        int r;
 
-        if (read_record("cgroup-release.json", &path, &data) < 0)
+        if (read_record(SDC_CGROUP_RELEASE_RECORD, &path, &data) < 0)
                 return;
-        released = sdc_record_last_string(data, "released");
-        still = sdc_record_last_string(data, "still_bound");
-        printf("%15s: released to cgroup2: %s; still bound to v1: %s%s (%s)\n", "Cgroup release",
-               isempty(released) ? "none" : released, isempty(still) ? "none" : still,
-               strstr(data, "\"pid1_reexecuted\": true") ? "; PID 1 re-executed to use them" : "", path);
+        r = sdc_cgroup_release_record_parse(data, &rec);
+        if (r == -EPROTONOSUPPORT)
+                printf("%15s: a record of schema version %u, this sdcompat reads version %u only (%s)\n", "Cgroup release",
+                       rec.schema_version, SDC_CGROUP_RELEASE_RECORD_VERSION, path);
+        else if (r < 0)
+                printf("%15s: the record cannot be read: %s (%s)\n", "Cgroup release", strerror(-r), path);
+        else
+                printf("%15s: released to cgroup2: %s; still bound to v1: %s%s (%s)\n", "Cgroup release",
+                       isempty(rec.released) ? "none" : rec.released, isempty(rec.still_bound) ? "none" : rec.still_bound,
+                       rec.pid1_reexecuted ? "; PID 1 re-executed to use them" : "", path);
 }
 
 static int verb_status(void) {

@@ -12,6 +12,7 @@
 #include "cgroup-convert.h"
 #include "fileio.h"
 #include "macro.h"
+#include "strv.h"
 #include "tests.h"
 
 static char *data(const char *name) {
@@ -39,19 +40,19 @@ static const SdcV1Hierarchy *find(const SdcV1Hierarchy *h, size_t n, const char 
 static void test_separate_hierarchies(void) {
         _cleanup_free_ char *cgroups = data("debian12-v1.proc-cgroups"), *mountinfo = data("debian12-v1.mountinfo");
         SdcV1Hierarchy h[SDC_V1_HIERARCHIES_MAX];
-        size_t n = sdc_cgroup_v1_hierarchies(cgroups, h, ELEMENTSOF(h));
+        int n = sdc_cgroup_v1_hierarchies(cgroups, h, ELEMENTSOF(h));
         const SdcV1Hierarchy *m;
 
         /* net_cls, perf_event, net_prio and hugetlb are on hierarchy 0 there: not v1's. */
         ASSERT_EQ(n, 8);
-        ASSERT_TRUE(!find(h, n, "hugetlb") && !find(h, n, "net_cls"));
-        m = find(h, n, "memory");
+        ASSERT_TRUE(!find(h, (size_t) n, "hugetlb") && !find(h, (size_t) n, "net_cls"));
+        m = find(h, (size_t) n, "memory");
         ASSERT_TRUE(m);
         ASSERT_EQ(m->id, 4);
         ASSERT_EQ(m->cgroups, 65);
-        ASSERT_EQ(find(h, n, "pids")->cgroups, 1);
+        ASSERT_EQ(find(h, (size_t) n, "pids")->cgroups, 1);
         /* Every one is mounted under /sys/fs/cgroup: in use, never remounted. */
-        for (size_t i = 0; i < n; i++)
+        for (int i = 0; i < n; i++)
                 ASSERT_TRUE(sdc_cgroup_v1_mounted(mountinfo, h[i].controllers));
         ASSERT_TRUE(!sdc_cgroup_v1_mounted(mountinfo, "hugetlb"));
         /* "name=systemd" is a named hierarchy, not a controller; "cpu" is not "cpuset". */
@@ -70,9 +71,19 @@ static void test_malformed(void) {
         ASSERT_EQ(sdc_cgroup_v1_hierarchies("#subsys_name\thierarchy\tnum_cgroups\tenabled\ngarbage\nmemory 4\n", h, 2), 0);
         /* disabled (cgroup_disable=memory) is not bound */
         ASSERT_EQ(sdc_cgroup_v1_hierarchies("memory\t4\t1\t0\n", h, 2), 0);
-        /* no line ending at the end; more hierarchies than room: the first max */
-        ASSERT_EQ(sdc_cgroup_v1_hierarchies("a\t1\t1\t1\nb\t2\t1\t1\nc\t3\t1\t1", h, 2), 2);
+        /* no line ending at the end */
+        ASSERT_EQ(sdc_cgroup_v1_hierarchies("a\t1\t1\t1\nb\t2\t1\t1", h, 2), 2);
         ASSERT_STREQ(h[1].controllers, "b");
+        /* more hierarchies than room, or more controllers in one than its field holds: an error,
+         * never a hierarchy or a controller left out */
+        ASSERT_EQ(sdc_cgroup_v1_hierarchies("a\t1\t1\t1\nb\t2\t1\t1\nc\t3\t1\t1", h, 2), -E2BIG);
+        {
+                char text[4096] = "";
+
+                for (int i = 0; i < 20; i++)
+                        snprintf(text + strlen(text), sizeof(text) - strlen(text), "controller%02d\t5\t1\t1\n", i);
+                ASSERT_EQ(sdc_cgroup_v1_hierarchies(text, h, ELEMENTSOF(h)), -E2BIG);
+        }
         ASSERT_TRUE(!sdc_cgroup_v1_mounted(NULL, "memory"));
         ASSERT_TRUE(!sdc_cgroup_v1_mounted("no separator here\n - \n", "memory"));
 }
@@ -84,8 +95,9 @@ static void test_release_refuses_non_cgroup2(void) {
         SdcCgroupRelease rep;
 
         ASSERT_TRUE(mkdtemp(dir));
-        ASSERT_EQ(sdc_cgroup_release(dir, "memory pids", dir, 0, &rep), -EMEDIUMTYPE);
-        ASSERT_STREQ(rep.released, "");
+        ASSERT_EQ(sdc_cgroup_release(dir, (char *[]) { (char *) "memory", (char *) "pids", NULL }, dir, 0, &rep), -EMEDIUMTYPE);
+        ASSERT_TRUE(!rep.released && !rep.bound);
+        sdc_cgroup_release_done(&rep);
         ASSERT_EQ(rmdir(dir), 0);
 }
 
