@@ -364,6 +364,20 @@ static void scan_library(SdcTree *t, SdcSystemdFacts *s, const char *path) {
         (void) sdc_tree_scan(t, path, offset, length, scan_piece, &p);
 }
 
+
+/* The resolved path of the first of PATHS that is a regular file in the tree (links followed
+ * inside it), or NULL: where a distribution may have put a binary. */
+static char *first_regular_file(SdcTree *t, const char *const *paths, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                char *resolved = NULL;
+                SdcStat st;
+
+                if (sdc_tree_resolve(t, paths[i], 0, &resolved, &st) >= 0 && st.type == SDC_NODE_REGULAR)
+                        return resolved;
+                free(resolved);
+        }
+        return NULL;
+}
 static int probe_systemd(SdcTree *t, SdcTreeFacts *f) {
         SdcSystemdFacts *s = &f->systemd;
         SdcElfInfo elf = {};
@@ -371,14 +385,7 @@ static int probe_systemd(SdcTree *t, SdcTreeFacts *f) {
         _cleanup_free_ char *libpath = NULL;
         int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(binary_candidates) && !s->binary; i++) {
-                SdcStat st;
-                if (sdc_tree_resolve(t, binary_candidates[i], 0, &s->binary, &st) >= 0 &&
-                    st.type != SDC_NODE_REGULAR) {
-                        free(s->binary);
-                        s->binary = NULL;
-                }
-        }
+        s->binary = first_regular_file(t, binary_candidates, ELEMENTSOF(binary_candidates));
         if (!s->binary)
                 return 0;
 
@@ -652,15 +659,7 @@ static void probe_systemctl(SdcTree *t, SdcTreeFacts *f) {
         size_t size;
 
         f->systemctl_ignores_sigterm = SDC_TRI_UNKNOWN;
-        for (size_t i = 0; i < ELEMENTSOF(candidates) && !f->systemctl; i++) {
-                SdcStat st;
-
-                if (sdc_tree_resolve(t, candidates[i], 0, &f->systemctl, &st) >= 0 &&
-                    st.type != SDC_NODE_REGULAR) {
-                        free(f->systemctl);
-                        f->systemctl = NULL;
-                }
-        }
+        f->systemctl = first_regular_file(t, candidates, ELEMENTSOF(candidates));
         if (!f->systemctl)
                 return;
         if (sdc_tree_read(t, f->systemctl, MAX_BINARY_SIZE, &b) < 0 ||
