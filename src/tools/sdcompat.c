@@ -23,6 +23,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "assess.h"
 #include "cmdline.h"
 #include "elf-reader.h"
@@ -34,8 +35,10 @@
 #include "pairfacts.h"
 #include "pidns.h"
 #include "plan-decide.h"
+#include "plan-file.h"
 #include "probe.h"
 #include "rules.h"
+#include "run-file.h"
 #include "shim-record.h"
 #include "strv.h"
 #include "tree.h"
@@ -556,18 +559,6 @@ static void apply(Negotiation *n) {
                 n->plan.mode = SDC_MODE_NATIVE;
 }
 
-static char *join_actions(const bool set[_SDC_ACTION_MAX]) {
-        char buf[512] = "";
-
-        for (int a = 0; a < _SDC_ACTION_MAX; a++)
-                if (set[a] && a != SDC_ACTION_NONE) {
-                        if (buf[0])
-                                strncat(buf, " ", sizeof(buf) - strlen(buf) - 1);
-                        strncat(buf, sdc_action_to_string((SdcAction) a), sizeof(buf) - strlen(buf) - 1);
-                }
-        return strdup(buf);
-}
-
 static char *join_hazards(const SdcAssessment *a) {
         char buf[512] = "";
 
@@ -587,38 +578,59 @@ static bool root_is_future(const Negotiation *n) {
                n->root.systemd.version.major > n->rules->catalogue.systemd_max;
 }
 
-static int fill_plan(FILE *f, const void *userdata) {
-        const Negotiation *n = userdata;
-        _cleanup_free_ char *actions = join_actions(n->applied), *unavailable = join_actions(n->plan.unavailable),
-                            *hazards = join_hazards(&n->assessment), *errors = NULL;
+static char *join_errors(char **errors) {
+        char *joined = NULL;
 
-        STRV_FOREACH(e, n->errors) {
+        STRV_FOREACH(e, errors) {
                 char *x;
-                if (asprintf(&x, "%s%s%s", errors ?: "", errors ? "; " : "", *e) >= 0) {
-                        free(errors);
-                        errors = x;
+                if (asprintf(&x, "%s%s%s", joined ?: "", joined ? "; " : "", *e) >= 0) {
+                        free(joined);
+                        joined = x;
                 }
         }
-        fprintf(f, "# The handoff sdcompat negotiate prepared at this boot; see sdcompat(8).\n");
-        fprintf(f, "SDCOMPAT_PLAN_VERSION=1\nSDCOMPAT_VERSION=%s\n", PACKAGE_VERSION);
-        fprintf(f, "MODE=%s\nDISABLED=%s\nFORCED=%s\n", sdc_mode_to_string(n->plan.mode), yes_no(n->plan.disabled),
-                yes_no(n->plan.forced));
-        fprintf(f, "VERDICT=%s\n", n->plan.disabled ? "" : sdc_verdict_to_string(n->assessment.verdict));
-        fprintf(f, "INITRD_SYSTEMD_VERSION=\"%s\"\n", n->initrd.systemd.has_version ? n->initrd.systemd.version.text : "");
-        fprintf(f, "ROOT_SYSTEMD_VERSION=\"%s\"\n", n->root.systemd.has_version ? n->root.systemd.version.text : "");
-        fprintf(f, "HAZARDS=\"%s\"\nACTIONS=\"%s\"\nUNAVAILABLE=\"%s\"\n", strempty(hazards), strempty(actions),
-                strempty(unavailable));
-        fprintf(f, "DURATION_USEC=%" PRIu64 "\n", n->duration);
-        fprintf(f, "CATALOGUE=%s\nCATALOGUE_VERSION=%u\n", n->catalogue_from_root ? "root" : "initramfs",
-                n->catalogue_from_root ? n->catalogue_root : n->catalogue_image);
-        fprintf(f, "ROOT_SYSTEMD_FUTURE=%s\n", root_is_future(n) ? "yes" : "");
-        /* For sdcompat-shim, which reads this file as PID 1 after the switch. */
-        sdc_envfile_put(f, "SHIM_TARGET", strempty(n->shim_target));
-        sdc_envfile_put(f, "SHIM_NOTE", strempty(n->shim_note));
-        fprintf(f, "DEBUG=%s\n", yes_no(n->plan.debug));
-        sdc_envfile_put(f, "NOTE", strempty(n->plan.note));
-        sdc_envfile_put(f, "ERRORS", strempty(errors));
+        return joined;
+}
+
+/* The plan file's record of this negotiation (plan-file.h writes it). */
+static int plan_file_of(const Negotiation *n, SdcPlanFile *ret) {
+        SdcPlanFile p = {
+                .mode = n->plan.mode,
+                .disabled = n->plan.disabled,
+                .forced = n->plan.forced,
+                .debug = n->plan.debug,
+                .duration_usec = n->duration,
+                .catalogue_from_root = n->catalogue_from_root,
+                .catalogue_version = n->catalogue_from_root ? n->catalogue_root : n->catalogue_image,
+                .root_systemd_future = root_is_future(n),
+                .hazards = join_hazards(&n->assessment),
+                .errors = join_errors(n->errors),
+        };
+
+        memcpy(p.actions, n->applied, sizeof(p.actions));
+        memcpy(p.unavailable, n->plan.unavailable, sizeof(p.unavailable));
+        if (!p.hazards || (n->errors && !p.errors) || strdup_to(&p.sdcompat_version, PACKAGE_VERSION) < 0 ||
+            strdup_to(&p.verdict, n->plan.disabled ? NULL : sdc_verdict_to_string(n->assessment.verdict)) < 0 ||
+            strdup_to(&p.initrd_systemd_version, n->initrd.systemd.has_version ? n->initrd.systemd.version.text : NULL) < 0 ||
+            strdup_to(&p.root_systemd_version, n->root.systemd.has_version ? n->root.systemd.version.text : NULL) < 0 ||
+            strdup_to(&p.shim_target, n->shim_target) < 0 || strdup_to(&p.shim_note, n->shim_note) < 0 ||
+            strdup_to(&p.note, n->plan.note) < 0) {
+                sdc_plan_file_done(&p);
+                return -ENOMEM;
+        }
+        *ret = p;
         return 0;
+}
+
+/* The plan the shim reads after the switch, RUN_DIR/sdcompat/plan. */
+static int write_plan(const char *dir, const Negotiation *n) {
+        SdcPlanFile p;
+        int r = plan_file_of(n, &p);
+
+        if (r < 0)
+                return log_warning_errno(r, "Cannot write %s/%s: %m", dir, SDC_PLAN_FILE_NAME);
+        r = sdc_plan_file_write(dir, &p);
+        sdc_plan_file_done(&p);
+        return r;
 }
 
 static int fill_handoff_json(FILE *f, const void *userdata) {
@@ -675,16 +687,6 @@ static int fill_handoff_json(FILE *f, const void *userdata) {
         return 0;
 }
 
-/* dir/name, written atomically by fill; a warning when it cannot be. 0 or negative errno. */
-static int write_record(const char *dir, const char *name, int (*fill)(FILE *f, const void *userdata), const Negotiation *n) {
-        _cleanup_free_ char *path = NULL;
-        int r = asprintf(&path, "%s/%s", dir, name) < 0 ? -ENOMEM : write_file_atomic_stream_at(AT_FDCWD, path, 0644, fill, n);
-
-        if (r < 0)
-                log_warning_errno(r, "Cannot write %s/%s: %m", dir, name);
-        return r;
-}
-
 /* rd.sdcompat.fault=plan: the plan cannot be written (a full /run), for the tests that prove the
  * mount is taken back. Only in a build configured with -Dtest-faults=true. */
 static bool fault_plan(char **words) {
@@ -729,9 +731,10 @@ static int negotiate_allowed(void) {
 }
 
 static void log_summary(Negotiation *n) {
-        _cleanup_free_ char *actions = join_actions(n->applied), *hazards = join_hazards(&n->assessment);
+        _cleanup_free_ char *actions = NULL, *hazards = join_hazards(&n->assessment);
         int level = n->errors ? LOG_WARNING : LOG_NOTICE;
 
+        (void) sdc_actions_format(n->applied, &actions);
         if (n->plan.disabled) {
                 log_full(level, "disabled by rd.sdcompat=0: stock handoff");
                 return;
@@ -783,14 +786,14 @@ static int verb_negotiate(void) {
         n.duration = now_usec() - n.started;
 
         if (asprintf(&dir, "%s/sdcompat", arg_run_dir) >= 0 && mkdir_p(dir, 0755) >= 0) {
-                r = fault_plan(n.words) ? -ENOSPC : write_record(dir, "plan", fill_plan, &n);
+                r = fault_plan(n.words) ? -ENOSPC : write_plan(dir, &n);
                 if (r < 0 && mounted_unplanned) {
                         /* The shim without a plan would have to guess: the stock handoff instead. */
                         add_error(&n, r, "cannot write the plan: the shim is unmounted again");
                         unmount_shim(&n);
                         n.plan.mode = SDC_MODE_NATIVE;
                 }
-                (void) write_record(dir, "handoff.json", fill_handoff_json, &n);
+                (void) sdc_run_file_write(dir, "handoff.json", 0644, fill_handoff_json, &n);
         } else {
                 log_warning("Cannot create %s/sdcompat: no record of this handoff.", arg_run_dir);
                 if (mounted_unplanned) {
@@ -849,52 +852,76 @@ static void print_release_record(void) {
                strstr(data, "\"pid1_reexecuted\": true") ? "; PID 1 re-executed to use them" : "", path);
 }
 
+static void print_row(const char *label, const char *value) {
+        if (!isempty(value))
+                printf("%15s: %s\n", label, value);
+}
+
+/* The plan's record, as the plan file module read it. */
+static void print_plan(const SdcPlanFile *p) {
+        _cleanup_free_ char *actions = NULL, *unavailable = NULL;
+        char duration[32], catalogue[16];
+
+        (void) sdc_actions_format(p->actions, &actions);
+        (void) sdc_actions_format(p->unavailable, &unavailable);
+        snprintf(duration, sizeof(duration), "%" PRIu64, p->duration_usec);
+        snprintf(catalogue, sizeof(catalogue), "%u", p->catalogue_version);
+        print_row("Handoff", sdc_mode_to_string(p->mode));
+        print_row("Disabled", yes_no(p->disabled));
+        print_row("Forced", yes_no(p->forced));
+        print_row("Verdict", p->verdict);
+        print_row("Initrd systemd", p->initrd_systemd_version);
+        print_row("Root systemd", p->root_systemd_version);
+        print_row("Hazards", p->hazards);
+        print_row("Applied", actions);
+        print_row("Not available", unavailable);
+        print_row("Took (us)", duration);
+        print_row("Rules from", p->catalogue_from_root ? "root" : "initramfs");
+        print_row("Catalogue", catalogue);
+        print_row("Root too new", p->root_systemd_future ? "yes" : NULL);
+        print_row("Shim on", p->shim_target);
+        print_row("Shim not used", p->shim_note);
+        print_row("Note", p->note);
+        print_row("Errors", p->errors);
+}
+
 static int verb_status(void) {
-        _cleanup_free_ char *path = NULL, *data = NULL;
+        _cleanup_free_ char *dir = NULL, *path = NULL, *data = NULL;
+        SdcPlanFile plan;
+        unsigned format;
         size_t size;
         int r;
 
-        if (asprintf(&path, "%s/sdcompat/%s", arg_run_dir, arg_json ? "handoff.json" : "plan") < 0)
+        if (asprintf(&dir, "%s/sdcompat", arg_run_dir) < 0)
                 return log_oom();
-        r = read_full_file_at(AT_FDCWD, path, 1 << 20, &data, &size);
-        if (r == -ENOENT) {
-                printf("This system was booted without sdcompat negotiating the handoff (no %s).\n", path);
-                return 3;
-        }
-        if (r < 0)
-                return log_error_errno(r, "%s: cannot read: %m", path);
         if (arg_json) {
+                r = sdc_run_file_read(dir, "handoff.json", &path, &data, &size);
+                if (r == -ENOENT) {
+                        printf("This system was booted without sdcompat negotiating the handoff (no %s/handoff.json).\n", dir);
+                        return 3;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "%s/handoff.json: cannot read: %m", dir);
                 fwrite(data, 1, size, stdout);
                 return 0;
         }
-        {
-                static const struct {
-                        const char *key, *label;
-                } rows[] = {
-                        { "MODE", "Handoff" },
-                        { "DISABLED", "Disabled" },
-                        { "FORCED", "Forced" },
-                        { "VERDICT", "Verdict" },
-                        { "INITRD_SYSTEMD_VERSION", "Initrd systemd" },
-                        { "ROOT_SYSTEMD_VERSION", "Root systemd" },
-                        { "HAZARDS", "Hazards" },
-                        { "ACTIONS", "Applied" },
-                        { "UNAVAILABLE", "Not available" },
-                        { "DURATION_USEC", "Took (us)" },
-                        { "CATALOGUE", "Rules from" },
-                        { "CATALOGUE_VERSION", "Catalogue" },
-                        { "ROOT_SYSTEMD_FUTURE", "Root too new" },
-                        { "SHIM_TARGET", "Shim on" },
-                        { "SHIM_NOTE", "Shim not used" },
-                        { "NOTE", "Note" },
-                        { "ERRORS", "Errors" },
-                };
-                for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
-                        _cleanup_free_ char *v = NULL;
-                        if (sdc_envfile_get(data, size, rows[i].key, &v) >= 0 && !isempty(v))
-                                printf("%15s: %s\n", rows[i].label, v);
-                }
+        r = sdc_plan_file_read(dir, &plan, &format, &path);
+        if (r == -ENOENT) {
+                printf("This system was booted without sdcompat negotiating the handoff (no %s/%s).\n", dir, SDC_PLAN_FILE_NAME);
+                return 3;
         }
+        if (r == -EPROTONOSUPPORT)
+                return log_error_errno(r, "%s: plan format version %u; this sdcompat reads 1 to %u (sdcompat.run(5)): "
+                                          "the initramfs's sdcompat is another version than the root's.",
+                                       path, format, SDC_PLAN_FILE_VERSION);
+        if (r == -EBADMSG)
+                return log_error_errno(r, "%s: not a plan this sdcompat can read (a malformed line, or no "
+                                          "SDCOMPAT_PLAN_VERSION or MODE; sdcompat.run(5)).",
+                                       path ?: dir);
+        if (r < 0)
+                return log_error_errno(r, "%s/%s: cannot read: %m", dir, SDC_PLAN_FILE_NAME);
+        print_plan(&plan);
+        sdc_plan_file_done(&plan);
         print_shim_record();
         print_release_record();
         return 0;

@@ -167,7 +167,7 @@ pidns() {
 @test "shim: PID 1 of a PID namespace is not the machine's PID 1: /run/systemd stays, no cgroup conversion" {
         export T shim SDCOMPAT_SHIM_RUN_DIR=/run/sdcompat SDCOMPAT_SHIM_INIT=/sbin/init
         pidns '
-                printf "MODE=fresh\nACTIONS=\"\"\nSHIM_TARGET=\"%s\"\n" "$T/root/usr/lib/systemd/systemd" > /run/sdcompat/plan
+                printf "SDCOMPAT_PLAN_VERSION=1\nMODE=fresh\nACTIONS=\"\"\nSHIM_TARGET=\"%s\"\n" "$T/root/usr/lib/systemd/systemd" > /run/sdcompat/plan
                 exec -a "$T/root/usr/lib/systemd/systemd" "$shim" --switched-root --system'
         [ -e "$OUT/systemd.argv" ]
         grep -qx systemd "$OUT/systemd.run"
