@@ -47,6 +47,7 @@
 #include "plan-file.h"
 #include "plan.h"
 #include "run-file.h"
+#include "shim-record.h"
 #include "action.h"
 #include "alloc.h"
 #include "state.h"
@@ -84,11 +85,7 @@ static const char *const fault_names[_FAULT_MAX] = {
         [FAULT_INIT] = "init",
 };
 
-typedef struct Step {
-        const char *name;
-        char detail[512];
-        int error; /* negative errno; 0: done */
-} Step;
+typedef SdcShimStep Step;
 
 typedef struct Shim {
         char *const *argv;
@@ -139,34 +136,10 @@ static Step *step_add(Shim *s, const char *name, int error, const char *fmt, ...
         return st;
 }
 
-static int fill_record(FILE *f, const void *userdata) {
-        const Shim *s = userdata;
-        JsonWriter w;
-
-        json_init(&w, f, true);
-        json_object_begin(&w, NULL);
-        json_uint(&w, "schema_version", 1);
-        json_string(&w, "sdcompat_version", PACKAGE_VERSION);
-        json_string(&w, "mode", sdc_mode_to_string(s->mode));
-        json_string(&w, "target", s->target);
-        json_array_begin(&w, "steps");
-        for (unsigned i = 0; i < s->n_steps; i++) {
-                json_object_begin(&w, NULL);
-                json_string(&w, "step", s->steps[i].name);
-                json_string(&w, "detail", s->steps[i].detail);
-                json_int(&w, "error", s->steps[i].error);
-                json_object_end(&w);
-        }
-        json_array_end(&w);
-        json_object_end(&w);
-        json_finish(&w);
-        return 0;
-}
-
 /* Written before every exec: after a successful one, nothing runs to say so. The last step of
  * the record is therefore the exec that took over. */
 static void write_record(const Shim *s) {
-        (void) sdc_run_file_write(s->run_dir, "shim.json", 0644, fill_record, s);
+        (void) sdc_shim_record_write(s->run_dir, s->mode, s->target, s->steps, s->n_steps);
 }
 
 static void save_state(const Shim *s, const char *name, const char *data, size_t size) {

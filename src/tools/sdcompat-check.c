@@ -486,10 +486,11 @@ static void prom_family(FILE *f, const char *name, const char *help) {
  * always this boot's), so that a boot which needed the fail-safe chain shows up in monitoring. */
 static void prom_boot(FILE *f) {
         SdcShimRecord rec;
-        int r = sdc_shim_record_read(arg_run_dir, &rec);
+        int r = sdc_shim_record_read(arg_run_dir, &rec, NULL);
 
         prom_family(f, "sdcompat_boot_shim_ran", "1 if sdcompat-shim ran at this boot's switch-root (it left a record).");
-        fprintf(f, "sdcompat_boot_shim_ran %d\n", r >= 0);
+        /* A record this sdcompat cannot read (another version's, sdcompat.run(5)) is still a run. */
+        fprintf(f, "sdcompat_boot_shim_ran %d\n", r >= 0 || r == -EPROTONOSUPPORT || r == -EBADMSG);
         if (r < 0)
                 return;
         prom_family(f, "sdcompat_boot_shim_info", "The plan's mode the shim ran in and the last step it recorded (the exec that took over).");

@@ -29,6 +29,7 @@
 #include "elf-reader.h"
 #include "envfile.h"
 #include "fileio.h"
+#include "handoff-record.h"
 #include "json.h"
 #include "log.h"
 #include "manifest.h"
@@ -633,58 +634,28 @@ static int write_plan(const char *dir, const Negotiation *n) {
         return r;
 }
 
-static int fill_handoff_json(FILE *f, const void *userdata) {
-        const Negotiation *n = userdata;
-        JsonWriter w;
+/* negotiate's record, RUN_DIR/sdcompat/handoff.json (handoff-record.h writes it). */
+static int write_handoff_record(const char *dir, const Negotiation *n) {
+        SdcHandoffRecord rec = {
+                .plan = &n->plan,
+                .assessment = &n->assessment,
+                .applied = n->applied,
+                .cmdline = n->cmdline,
+                .cgroup_observed = sdc_cgroup_mode_to_string(n->cgroup_observed),
+                .shim_target = n->shim_target,
+                .shim_note = n->shim_note,
+                .initrd = n->have_initrd ? &n->initrd : NULL,
+                .root = n->have_root ? &n->root : NULL,
+                .errors = n->errors,
+                .catalogue_from_root = n->catalogue_from_root,
+                .catalogue_initramfs = n->catalogue_image,
+                .catalogue_root = n->catalogue_root,
+                .systemd_max = n->rules ? n->rules->catalogue.systemd_max : 0,
+                .root_systemd_future = root_is_future(n),
+                .duration_usec = n->duration,
+        };
 
-        json_init(&w, f, true);
-        json_object_begin(&w, NULL);
-        json_uint(&w, "schema_version", 1);
-        json_string(&w, "sdcompat_version", PACKAGE_VERSION);
-        json_string(&w, "mode", sdc_mode_to_string(n->plan.mode));
-        json_bool(&w, "disabled", n->plan.disabled);
-        json_bool(&w, "forced", n->plan.forced);
-        json_string(&w, "note", n->plan.note);
-        json_string(&w, "verdict", n->plan.disabled ? NULL : sdc_verdict_to_string(n->assessment.verdict));
-        json_string(&w, "reason", n->assessment.reason);
-        json_array_begin(&w, "actions_applied");
-        for (int a = 0; a < _SDC_ACTION_MAX; a++)
-                if (n->applied[a])
-                        json_string(&w, NULL, sdc_action_to_string((SdcAction) a));
-        json_array_end(&w);
-        json_array_begin(&w, "actions_unavailable");
-        for (int a = 0; a < _SDC_ACTION_MAX; a++)
-                if (n->plan.unavailable[a])
-                        json_string(&w, NULL, sdc_action_to_string((SdcAction) a));
-        json_array_end(&w);
-        sdc_findings_to_json(&w, "hazards", &n->assessment);
-        json_string(&w, "cmdline", n->cmdline);
-        json_string(&w, "cgroup_observed", sdc_cgroup_mode_to_string(n->cgroup_observed));
-        json_string(&w, "shim_target", n->shim_target);
-        json_string(&w, "shim_note", n->shim_note);
-        if (n->have_initrd)
-                sdc_tree_facts_to_json(&w, "initrd", &n->initrd);
-        else
-                json_null(&w, "initrd");
-        if (n->have_root)
-                sdc_tree_facts_to_json(&w, "root", &n->root);
-        else
-                json_null(&w, "root");
-        json_array_begin(&w, "errors");
-        STRV_FOREACH(e, n->errors)
-                json_string(&w, NULL, *e);
-        json_array_end(&w);
-        json_object_begin(&w, "catalogue");
-        json_string(&w, "used", n->catalogue_from_root ? "root" : "initramfs");
-        json_uint(&w, "initramfs_version", n->catalogue_image);
-        json_uint(&w, "root_version", n->catalogue_root);
-        json_uint(&w, "systemd_max", n->rules ? n->rules->catalogue.systemd_max : 0);
-        json_bool(&w, "root_systemd_future", root_is_future(n));
-        json_object_end(&w);
-        json_uint(&w, "duration_usec", n->duration);
-        json_object_end(&w);
-        json_finish(&w);
-        return 0;
+        return sdc_handoff_record_write(dir, &rec);
 }
 
 /* rd.sdcompat.fault=plan: the plan cannot be written (a full /run), for the tests that prove the
@@ -793,7 +764,7 @@ static int verb_negotiate(void) {
                         unmount_shim(&n);
                         n.plan.mode = SDC_MODE_NATIVE;
                 }
-                (void) sdc_run_file_write(dir, "handoff.json", 0644, fill_handoff_json, &n);
+                (void) write_handoff_record(dir, &n);
         } else {
                 log_warning("Cannot create %s/sdcompat: no record of this handoff.", arg_run_dir);
                 if (mounted_unplanned) {
@@ -831,8 +802,16 @@ static int read_record(const char *name, char **ret_path, char **ret_data) {
 /* What sdcompat-shim did after the switch, when it ran: its last step is the one that took over. */
 static void print_shim_record(void) {
         SdcShimRecord rec;
+        unsigned version;
+        int r = sdc_shim_record_read(arg_run_dir, &rec, &version);
 
-        if (sdc_shim_record_read(arg_run_dir, &rec) < 0)
+        if (r == -EPROTONOSUPPORT)
+                printf("%15s: its record %s/sdcompat/%s has schema_version %u; this sdcompat reads 1 to %u\n", "Shim",
+                       arg_run_dir, SDC_SHIM_RECORD_NAME, version, SDC_SHIM_RECORD_VERSION);
+        else if (r == -EBADMSG)
+                printf("%15s: its record %s/sdcompat/%s is not one this sdcompat can read (not strict JSON, or not a record)\n",
+                       "Shim", arg_run_dir, SDC_SHIM_RECORD_NAME);
+        if (r < 0)
                 return;
         printf("%15s: %s: %s%s (all steps: %s)\n", "Shim", strna(rec.last_step), strna(rec.last_detail),
                rec.fallback ? "; fell back: a step failed or another took over" : "", rec.path);
@@ -885,6 +864,34 @@ static void print_plan(const SdcPlanFile *p) {
         print_row("Errors", p->errors);
 }
 
+/* No plan: either negotiate did not run at this boot, or it ran and could not write the plan (then
+ * the shim was unmounted again and the handoff was stock systemd's); its record says which. */
+static int print_no_plan(const char *dir) {
+        SdcHandoffSummary h;
+        int r = sdc_handoff_record_read(dir, &h);
+
+        if (r == -ENOENT) {
+                printf("This system was booted without sdcompat negotiating the handoff (no %s/%s).\n", dir, SDC_PLAN_FILE_NAME);
+                return 3;
+        }
+        if (r == -EPROTONOSUPPORT)
+                return log_error_errno(r, "%s/%s: no plan, and the record has schema_version %u; this sdcompat reads 1 to %u "
+                                          "(sdcompat.run(5)).",
+                                       dir, SDC_HANDOFF_RECORD_NAME, h.version, SDC_HANDOFF_RECORD_VERSION);
+        if (r < 0)
+                return log_error_errno(r, "%s/%s: no plan, and the record cannot be read: %s", dir, SDC_HANDOFF_RECORD_NAME,
+                                       r == -EBADMSG ? "not strict JSON, or not a record" : strerror(-r));
+        print_row("Handoff", h.mode);
+        printf("%15s: not written (no %s/%s): sdcompat-shim, if mounted, was taken back; negotiate's record is %s/%s "
+               "(sdcompat status --json)\n",
+               "Plan", dir, SDC_PLAN_FILE_NAME, dir, SDC_HANDOFF_RECORD_NAME);
+        print_row("Errors", h.errors);
+        sdc_handoff_summary_done(&h);
+        print_shim_record();
+        print_release_record();
+        return 0;
+}
+
 static int verb_status(void) {
         _cleanup_free_ char *dir = NULL, *path = NULL, *data = NULL;
         SdcPlanFile plan;
@@ -906,10 +913,8 @@ static int verb_status(void) {
                 return 0;
         }
         r = sdc_plan_file_read(dir, &plan, &format, &path);
-        if (r == -ENOENT) {
-                printf("This system was booted without sdcompat negotiating the handoff (no %s/%s).\n", dir, SDC_PLAN_FILE_NAME);
-                return 3;
-        }
+        if (r == -ENOENT)
+                return print_no_plan(dir);
         if (r == -EPROTONOSUPPORT)
                 return log_error_errno(r, "%s: plan format version %u; this sdcompat reads 1 to %u (sdcompat.run(5)): "
                                           "the initramfs's sdcompat is another version than the root's.",
