@@ -10,6 +10,16 @@
 #include "plan-file.h"
 #include "run-file.h"
 
+/* KEY=word, unquoted as version 1 always wrote its words; a value that is no plain word (one a
+ * reader of another version gave us) quoted, so that what is written always reads back. */
+static void put_word(FILE *f, const char *key, const char *value) {
+        if (strspn(strempty(value), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+:-") ==
+            strlen(strempty(value)))
+                fprintf(f, "%s=%s\n", key, strempty(value));
+        else
+                sdc_envfile_put(f, key, value);
+}
+
 int sdc_plan_file_format(const SdcPlanFile *p, FILE *f) {
         _cleanup_free_ char *actions = NULL, *unavailable = NULL;
 
@@ -18,9 +28,10 @@ int sdc_plan_file_format(const SdcPlanFile *p, FILE *f) {
         /* Words (a mode, yes/no, a verdict, a number) unquoted, everything else quoted by the
          * envfile writer: the reader takes both. */
         fprintf(f, "# The handoff sdcompat negotiate prepared at this boot; see sdcompat(8).\n");
-        fprintf(f, "SDCOMPAT_PLAN_VERSION=%u\nSDCOMPAT_VERSION=%s\n", SDC_PLAN_FILE_VERSION, strempty(p->sdcompat_version));
+        fprintf(f, "SDCOMPAT_PLAN_VERSION=%u\n", SDC_PLAN_FILE_VERSION);
+        put_word(f, "SDCOMPAT_VERSION", p->sdcompat_version);
         fprintf(f, "MODE=%s\nDISABLED=%s\nFORCED=%s\n", sdc_mode_to_string(p->mode), yes_no(p->disabled), yes_no(p->forced));
-        fprintf(f, "VERDICT=%s\n", strempty(p->verdict));
+        put_word(f, "VERDICT", p->verdict);
         sdc_envfile_put(f, "INITRD_SYSTEMD_VERSION", strempty(p->initrd_systemd_version));
         sdc_envfile_put(f, "ROOT_SYSTEMD_VERSION", strempty(p->root_systemd_version));
         sdc_envfile_put(f, "HAZARDS", strempty(p->hazards));

@@ -5,7 +5,7 @@
  * reads back (sdcompat.run(5)): the whole document into a tree. Strict: anything RFC 8259 does not
  * allow is refused rather than guessed at, and so are a few things it allows that no record of
  * sdcompat holds — a duplicate key in an object, "\u0000" in a string, nesting deeper than
- * JSON_DEPTH_MAX, invalid UTF-8. Fuzzed by tests/fuzz/fuzz-parsers.c. */
+ * JSON_DEPTH_MAX, a number longer than 63 characters, invalid UTF-8. Fuzzed by tests/fuzz/fuzz-parsers.c. */
 
 #include <stdbool.h>
 #include <stddef.h>

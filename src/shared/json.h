@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* A minimal streaming JSON writer. Output only: sdcompat reads no JSON (its own inputs are
- * key=value files), and a writer this size is easier to link statically and to audit than a
- * library. Strings are escaped per RFC 8259; invalid UTF-8 bytes are replaced by U+FFFD so the
+/* A minimal streaming JSON writer. Its reader, for the records sdcompat reads back, is json-parse.h;
+ * both are small enough to link statically and to audit, unlike a library. Strings are escaped per RFC 8259; invalid UTF-8 bytes are replaced by U+FFFD so the
  * output always parses. */
 
 #include <stdbool.h>

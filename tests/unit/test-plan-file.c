@@ -107,6 +107,16 @@ static void test_round_trip(void) {
         ASSERT_STREQ(text, plan_v1);
         free(text);
         sdc_plan_file_done(&p);
+        /* a value read quoted where version 1 writes a word is written quoted: it reads back */
+        ASSERT_EQ(parse("SDCOMPAT_PLAN_VERSION=1\nMODE=fresh\nSDCOMPAT_VERSION=\"0.2 beta\"\nVERDICT=\"a b\"\n", &p, &fmt), 0);
+        text = format(&p);
+        ASSERT_TRUE(strstr(text, "\nSDCOMPAT_VERSION=\"0.2 beta\"\n") && strstr(text, "\nVERDICT=\"a b\"\n"));
+        sdc_plan_file_done(&p);
+        ASSERT_EQ(parse(text, &p, &fmt), 0);
+        ASSERT_STREQ(p.sdcompat_version, "0.2 beta");
+        ASSERT_EQ(p.mode, SDC_MODE_FRESH);
+        free(text);
+        sdc_plan_file_done(&p);
 }
 
 static void test_versions(void) {
