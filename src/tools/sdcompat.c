@@ -763,7 +763,8 @@ static int verb_negotiate(void) {
                         add_error(&n, r, "cannot write the plan: the shim is unmounted again");
                         unmount_shim(&n);
                         n.plan.mode = SDC_MODE_NATIVE;
-                }
+                } else if (r < 0)
+                        add_error(&n, r, "cannot write the plan"); /* for `sdcompat status`, from handoff.json */
                 (void) write_handoff_record(dir, &n);
         } else {
                 log_warning("Cannot create %s/sdcompat: no record of this handoff.", arg_run_dir);

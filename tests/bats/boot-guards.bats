@@ -91,6 +91,11 @@ plan_of() {
         [ ! -e "$T/run/sdcompat/plan" ]
         jq -e '.mode == "native" and .shim_target == null' "$T/run/sdcompat/handoff.json"
         jq -e '.errors | any(test("cannot write the plan: the shim is unmounted again"))' "$T/run/sdcompat/handoff.json"
+        # status says what happened, from handoff.json, not "booted without sdcompat"
+        run -0 "$sdcompat_bin" status --run-dir "$T/run"
+        [[ "$output" == *"Plan: not written"* ]]
+        [[ "$output" == *"Errors: cannot write the plan: the shim is unmounted again"* ]]
+        [[ "$output" != *"booted without sdcompat"* ]]
 }
 
 @test "init= on the kernel command line names another program: the shim is not mounted; naming systemd: it is" {
