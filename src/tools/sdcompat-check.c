@@ -425,11 +425,7 @@ static void print_json(const SdcTreeFacts *root, const SdcRuleSet *rules, EntryR
                         json_string(&w, "recorded", res[i].manifest.build_time);
                         json_bool(&w, "injected", res[i].manifest.injected_at != NULL);
                         json_string(&w, "injected_at", res[i].manifest.injected_at);
-                        json_array_begin(&w, "actions");
-                        for (int a = 1; a < _SDC_ACTION_MAX; a++)
-                                if (res[i].manifest.actions[a])
-                                        json_string(&w, NULL, sdc_action_to_string((SdcAction) a));
-                        json_array_end(&w);
+                        sdc_actions_json(&w, "actions", res[i].manifest.actions);
                         json_object_end(&w);
                 } else
                         json_null(&w, "sdcompat");
