@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "action.h"
@@ -45,4 +47,48 @@ SdcAction sdc_action_from_string(const char *s) {
                 if (streq(s, action_names[i]))
                         return (SdcAction) i;
         return _SDC_ACTION_INVALID;
+}
+
+int sdc_actions_format(const bool set[_SDC_ACTION_MAX], char **ret) {
+        size_t len = 0;
+        char *buf, *p;
+
+        for (int a = 0; a < _SDC_ACTION_MAX; a++)
+                if (set[a] && a != SDC_ACTION_NONE)
+                        len += strlen(action_names[a]) + 1;
+        buf = p = malloc(len + 1);
+        if (!buf)
+                return -ENOMEM;
+        *p = 0;
+        for (int a = 0; a < _SDC_ACTION_MAX; a++)
+                if (set[a] && a != SDC_ACTION_NONE)
+                        p = stpcpy(stpcpy(p, p == buf ? "" : " "), action_names[a]);
+        *ret = buf;
+        return 0;
+}
+
+int sdc_actions_parse(const char *words, bool set[_SDC_ACTION_MAX]) {
+        _cleanup_free_ char *copy = strdup(words);
+        char *save = NULL;
+        int unknown = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+                SdcAction a = sdc_action_from_string(w);
+
+                if (a >= 0)
+                        set[a] = true;
+                else
+                        unknown++;
+        }
+        return unknown;
+}
+
+void sdc_actions_json(JsonWriter *w, const char *key, const bool set[_SDC_ACTION_MAX]) {
+        json_array_begin(w, key);
+        for (int a = 0; a < _SDC_ACTION_MAX; a++)
+                if (set[a] && a != SDC_ACTION_NONE)
+                        json_string(w, NULL, action_names[a]);
+        json_array_end(w);
 }

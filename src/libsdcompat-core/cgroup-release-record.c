@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cgroup-release-record.h"
+#include "json-parse.h"
 #include "json.h"
 #include "macro.h"
 #include "strv.h"
@@ -47,31 +50,38 @@ int sdc_cgroup_release_record_write(FILE *f, int error, const SdcCgroupRelease *
 }
 
 int sdc_cgroup_release_record_parse(const char *data, SdcCgroupReleaseRecord *ret) {
+        _cleanup_(json_value_freep) JsonValue *v = NULL;
         SdcCgroupReleaseRecord rec = {};
+        const JsonValue *reexec;
+        const char *released, *still_bound;
         int64_t version, error;
         int r;
 
         *ret = (SdcCgroupReleaseRecord) {};
-        r = json_last_int(data, "schema_version", &version);
-        if (r < 0 || version < 0 || version > 0xffff)
+        r = json_parse(data, strlen(data), &v);
+        if (r < 0)
+                return r;
+        if (!json_member_integer(v, "schema_version", &version) || version < 0 || version > 0xffff)
                 return -EBADMSG;
         ret->schema_version = (unsigned) version;
         if (version != SDC_CGROUP_RELEASE_RECORD_VERSION)
                 return -EPROTONOSUPPORT;
-        rec.schema_version = (unsigned) version;
-        r = json_last_int(data, "error", &error);
-        if (r >= 0)
-                r = json_last_bool(data, "pid1_reexecuted", &rec.pid1_reexecuted);
-        if (r < 0)
+        reexec = json_member(v, "pid1_reexecuted");
+        released = json_member_string(v, "released");
+        still_bound = json_member_string(v, "still_bound");
+        if (!json_member_integer(v, "error", &error) || error < INT_MIN || error > INT_MAX || !reexec ||
+            reexec->type != JSON_BOOLEAN || !released || !still_bound)
                 return -EBADMSG;
-        rec.error = (int) error;
-        /* a string member that is missing is a broken record; one that is there but could not be
-         * copied, out of memory */
-        rec.released = json_last_string(data, "released");
-        rec.still_bound = json_last_string(data, "still_bound");
+        rec = (SdcCgroupReleaseRecord) {
+                .schema_version = (unsigned) version,
+                .error = (int) error,
+                .pid1_reexecuted = reexec->boolean,
+                .released = strdup(released),
+                .still_bound = strdup(still_bound),
+        };
         if (!rec.released || !rec.still_bound) {
                 sdc_cgroup_release_record_done(&rec);
-                return strstr(data, "\"released\": \"") && strstr(data, "\"still_bound\": \"") ? -ENOMEM : -EBADMSG;
+                return -ENOMEM;
         }
         *ret = rec;
         return 0;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "envfile.h"
 #include "manifest.h"
 
@@ -19,14 +20,6 @@ static const char *argv_style(const SdcVersion *v) {
         return "switched-root-first";
 }
 
-static int dup_or_null(char **dst, const char *s) {
-        *dst = NULL;
-        if (!s)
-                return 0;
-        *dst = strdup(s);
-        return *dst ? 0 : -ENOMEM;
-}
-
 int sdc_manifest_from_facts(const SdcTreeFacts *f, const char *kernel, const char *dracut_version, SdcManifest *ret) {
         SdcManifest m = { .format = SDC_MANIFEST_VERSION, .switch_root_via_systemctl = SDC_TRI_UNKNOWN };
         char now[32];
@@ -38,16 +31,16 @@ int sdc_manifest_from_facts(const SdcTreeFacts *f, const char *kernel, const cha
         else
                 strcpy(now, "unknown");
 
-        if (dup_or_null(&m.sdcompat_version, PACKAGE_VERSION) < 0 || dup_or_null(&m.build_time, now) < 0 ||
-            dup_or_null(&m.dracut_version, dracut_version ?: f->dracut_version) < 0 ||
-            dup_or_null(&m.kernel_version, kernel) < 0)
+        if (strdup_to(&m.sdcompat_version, PACKAGE_VERSION) < 0 || strdup_to(&m.build_time, now) < 0 ||
+            strdup_to(&m.dracut_version, dracut_version ?: f->dracut_version) < 0 ||
+            strdup_to(&m.kernel_version, kernel) < 0)
                 goto oom;
         if (f->runs_systemd) {
-                if ((f->systemd.has_version && dup_or_null(&m.systemd_version, f->systemd.version.text) < 0) ||
-                    dup_or_null(&m.systemd_binary, f->systemd.binary) < 0 ||
-                    dup_or_null(&m.systemd_exec_path, f->systemd.compiled_binary_path) < 0 ||
-                    dup_or_null(&m.default_hierarchy, f->systemd.default_hierarchy) < 0 ||
-                    (f->systemd.has_version && dup_or_null(&m.switch_root_argv, argv_style(&f->systemd.version)) < 0))
+                if ((f->systemd.has_version && strdup_to(&m.systemd_version, f->systemd.version.text) < 0) ||
+                    strdup_to(&m.systemd_binary, f->systemd.binary) < 0 ||
+                    strdup_to(&m.systemd_exec_path, f->systemd.compiled_binary_path) < 0 ||
+                    strdup_to(&m.default_hierarchy, f->systemd.default_hierarchy) < 0 ||
+                    (f->systemd.has_version && strdup_to(&m.switch_root_argv, argv_style(&f->systemd.version)) < 0))
                         goto oom;
                 m.switch_root_via_systemctl = f->switch_root_via_systemctl;
         }
@@ -67,7 +60,8 @@ void sdc_manifest_set_implemented_actions(SdcManifest *m) {
 }
 
 int sdc_manifest_format(const SdcManifest *m, char **ret) {
-        char *buf = NULL, actions[512] = "";
+        _cleanup_free_ char *actions = NULL;
+        char *buf = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&buf, &size);
 
@@ -89,12 +83,11 @@ int sdc_manifest_format(const SdcManifest *m, char **ret) {
         sdc_envfile_put(f, "DRACUT_VERSION", m->dracut_version);
         sdc_envfile_put(f, "KERNEL_VERSION", m->kernel_version);
         sdc_envfile_put(f, "INJECTED_AT", m->injected_at);
-        for (int a = 0; a < _SDC_ACTION_MAX; a++)
-                if (m->actions[a] && a != SDC_ACTION_NONE) {
-                        if (actions[0])
-                                strncat(actions, " ", sizeof(actions) - strlen(actions) - 1);
-                        strncat(actions, sdc_action_to_string((SdcAction) a), sizeof(actions) - strlen(actions) - 1);
-                }
+        if (sdc_actions_format(m->actions, &actions) < 0) {
+                fclose(f);
+                free(buf);
+                return -ENOMEM;
+        }
         sdc_envfile_put(f, "ACTIONS", actions);
         if (fclose(f) != 0) {
                 free(buf);
@@ -150,18 +143,8 @@ static int on_assignment(const char *key, const char *value, unsigned line, void
                 r = take(&m->kernel_version, value);
         else if (streq(key, "INJECTED_AT"))
                 r = take(&m->injected_at, value);
-        else if (streq(key, "ACTIONS")) {
-                _cleanup_free_ char *copy = strdup(value);
-                char *save = NULL;
-
-                if (!copy)
-                        return -ENOMEM;
-                for (char *a = strtok_r(copy, " ", &save); a; a = strtok_r(NULL, " ", &save)) {
-                        SdcAction act = sdc_action_from_string(a);
-                        if (act >= 0)
-                                m->actions[act] = true; /* an action this reader does not know is ignored */
-                }
-        }
+        else if (streq(key, "ACTIONS"))
+                r = sdc_actions_parse(value, m->actions) < 0 ? -ENOMEM : 0; /* unknown actions: ignored */
         /* Unknown keys: ignored, so that newer manifests stay readable. */
         (void) line;
         if (r < 0)

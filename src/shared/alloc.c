@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "alloc.h"
@@ -22,4 +24,9 @@ void *malloc_large(size_t bytes) {
                 return NULL;
         (void) madvise(p, rounded, MADV_HUGEPAGE);
         return p;
+}
+
+int strdup_to(char **ret, const char *s) {
+        *ret = s ? strdup(s) : NULL;
+        return !s || *ret ? 0 : -ENOMEM;
 }

@@ -10,3 +10,6 @@
  * 16-18 us in the VMs of this bench). Only a hint, harmless where THP is off. free() releases it,
  * and realloc() may grow it. */
 void *malloc_large(size_t bytes);
+
+/* *ret = a copy of s, or NULL when s is NULL (systemd's strdup_to()). 0 or -ENOMEM. */
+int strdup_to(char **ret, const char *s);

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* A minimal streaming JSON writer, and the reader of what it writes: sdcompat reads no JSON but its
- * own records (json_last_*() below), and a writer this size is easier to link statically and to
- * audit than a library. Strings are escaped per RFC 8259; invalid UTF-8 bytes are replaced by U+FFFD so the
+/* A minimal streaming JSON writer. Its reader, for the records sdcompat reads back, is json-parse.h;
+ * both are small enough to link statically and to audit, unlike a library. Strings are escaped per RFC 8259; invalid UTF-8 bytes are replaced by U+FFFD so the
  * output always parses. */
 
 #include <stdbool.h>
@@ -39,10 +38,3 @@ void json_finish(JsonWriter *w);
 
 /* Writes s as a JSON string literal (with quotes) to f. */
 void json_write_escaped(FILE *f, const char *s);
-
-/* Reading back a record this writer wrote (pretty: one member per line); no general JSON parser.
- * The value of the last member named key: a string, unescaped (NULL if absent or out of memory);
- * an integer or a boolean (-ENOENT if absent, -EBADMSG if not one). */
-char *json_last_string(const char *data, const char *key);
-int json_last_int(const char *data, const char *key, int64_t *ret);
-int json_last_bool(const char *data, const char *key, bool *ret);

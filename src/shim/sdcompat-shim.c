@@ -39,14 +39,16 @@
 #include "cgroup-mode.h"
 #include "cgroup-release-record.h"
 #include "cmdline.h"
-#include "envfile.h"
 #include "fileio.h"
 #include "json.h"
 #include "log.h"
 #include "mountinfo.h"
 #include "pid1-argv.h"
 #include "pidns.h"
+#include "plan-file.h"
 #include "plan.h"
+#include "run-file.h"
+#include "shim-record.h"
 #include "action.h"
 #include "alloc.h"
 #include "state.h"
@@ -83,11 +85,7 @@ static const char *const fault_names[_FAULT_MAX] = {
         [FAULT_INIT] = "init",
 };
 
-typedef struct Step {
-        const char *name;
-        char detail[512];
-        int error; /* negative errno; 0: done */
-} Step;
+typedef SdcShimStep Step;
 
 typedef struct Shim {
         char *const *argv;
@@ -139,43 +137,10 @@ static int step_add(Shim *s, const char *name, int error, const char *fmt, ...) 
         return error;
 }
 
-static int fill_record(FILE *f, const void *userdata) {
-        const Shim *s = userdata;
-        JsonWriter w;
-
-        json_init(&w, f, true);
-        json_object_begin(&w, NULL);
-        json_uint(&w, "schema_version", 1);
-        json_string(&w, "sdcompat_version", PACKAGE_VERSION);
-        json_string(&w, "mode", sdc_mode_to_string(s->mode));
-        json_string(&w, "target", s->target);
-        json_array_begin(&w, "steps");
-        for (unsigned i = 0; i < s->n_steps; i++) {
-                json_object_begin(&w, NULL);
-                json_string(&w, "step", s->steps[i].name);
-                json_string(&w, "detail", s->steps[i].detail);
-                json_int(&w, "error", s->steps[i].error);
-                json_object_end(&w);
-        }
-        json_array_end(&w);
-        json_object_end(&w);
-        json_finish(&w);
-        return 0;
-}
-
-/* run_dir/name, written atomically by fill; a warning when it cannot be. */
-static void write_run_file(const char *run_dir, const char *name, int (*fill)(FILE *f, const void *userdata),
-                           const void *userdata) {
-        _cleanup_free_ char *path = NULL;
-
-        if (asprintf(&path, "%s/%s", run_dir, name) < 0 || write_file_atomic_stream_at(AT_FDCWD, path, 0644, fill, userdata) < 0)
-                log_warning("Cannot write %s/%s.", run_dir, name);
-}
-
 /* Written before every exec: after a successful one, nothing runs to say so. The last step of
  * the record is therefore the exec that took over. */
 static void write_record(const Shim *s) {
-        write_run_file(s->run_dir, "shim.json", fill_record, s);
+        (void) sdc_shim_record_write(s->run_dir, s->mode, s->target, s->steps, s->n_steps);
 }
 
 static void save_state(const Shim *s, const char *name, const char *data, size_t size) {
@@ -220,50 +185,23 @@ static void read_cmdline(Shim *s) {
         }
 }
 
-static int plan_item(const char *key, const char *value, unsigned line, void *userdata) {
-        Shim *s = userdata;
-        (void) line;
-
-        if (streq(key, "MODE"))
-                s->mode = sdc_mode_from_string(value);
-        else if (streq(key, "SHIM_TARGET") && value[0] == '/') {
-                free(s->target);
-                s->target = strdup(value);
-        } else if (streq(key, "ROOT_SYSTEMD_VERSION")) {
-                SdcVersion v;
-
-                if (sdc_version_parse(value, &v) >= 0)
-                        s->root_major = v.major;
-        } else if (streq(key, "ACTIONS")) {
-                _cleanup_free_ char *list = strdup(value);
-                char *save = NULL;
-
-                for (char *tok = list ? strtok_r(list, " ", &save) : NULL; tok; tok = strtok_r(NULL, " ", &save)) {
-                        SdcAction a = sdc_action_from_string(tok);
-
-                        if (a >= 0)
-                                s->actions[a] = true;
-                }
-        } else if (streq(key, "DEBUG") && sdc_parse_boolean(value) > 0)
-                s->debug = true;
-        return 0;
-}
-
-static int read_plan(Shim *s) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        size_t size;
+/* The plan negotiate wrote (plan-file.h). Nothing of a plan that cannot be read is taken. */
+static int read_plan(Shim *s, unsigned *ret_format) {
+        SdcPlanFile p;
+        SdcVersion v;
         int r;
 
-        if (asprintf(&path, "%s/plan", s->run_dir) < 0)
-                return -ENOMEM;
-        r = read_full_file_at(AT_FDCWD, path, 1 << 20, &text, &size);
+        r = sdc_plan_file_read(s->run_dir, &p, ret_format, NULL);
         if (r < 0)
                 return r;
-        r = sdc_envfile_parse(text, size, plan_item, s, NULL);
-        if (r < 0 && r != -EBADMSG)
-                return r;
-        if (s->mode < 0)
-                return -EBADMSG;
+        s->mode = p.mode;
+        if (p.shim_target && p.shim_target[0] == '/')
+                s->target = TAKE_PTR(p.shim_target);
+        if (p.root_systemd_version && sdc_version_parse(p.root_systemd_version, &v) >= 0)
+                s->root_major = v.major;
+        memcpy(s->actions, p.actions, sizeof(s->actions));
+        s->debug = s->debug || p.debug;
+        sdc_plan_file_done(&p);
         return 0;
 }
 
@@ -609,8 +547,8 @@ static int fill_release_record(FILE *f, const void *userdata) {
 }
 
 static void write_release_record(const char *run_dir, int error, const SdcCgroupRelease *rep, bool reexec) {
-        write_run_file(run_dir, SDC_CGROUP_RELEASE_RECORD, fill_release_record,
-                       &(ReleaseRecord) { .error = error, .rep = rep, .reexec = reexec });
+        (void) sdc_run_file_write(run_dir, SDC_CGROUP_RELEASE_RECORD, 0644, fill_release_record,
+                                  &(ReleaseRecord) { .error = error, .rep = rep, .reexec = reexec });
 }
 
 /* The copy the shim made of itself in /run has served once it ran: give its memory back (a tmpfs).
@@ -965,6 +903,7 @@ int main(int argc, char *argv[]) {
         Shim s = { .argv = argv, .mode = SDC_MODE_NATIVE, .run_dir = "/run/sdcompat", .init = "/sbin/init" };
         const char *env;
         bool is_pid1 = getpid() == 1;
+        unsigned plan_format;
         int r;
 
         /* PID 1 of a container or of `unshare -p` sees its host's /run and cgroups: it acts as a
@@ -1006,11 +945,13 @@ int main(int argc, char *argv[]) {
         read_cmdline(&s);
         if (s.debug)
                 log_set_max_level(LOG_DEBUG);
-        r = read_plan(&s);
-        if (r < 0) {
-                s.mode = SDC_MODE_NATIVE;
-                step_add(&s, "plan", r, "cannot read %s/plan: handing over as stock systemd does", s.run_dir);
-        } else
+        r = read_plan(&s, &plan_format);
+        if (r == -EPROTONOSUPPORT)
+                step_add(&s, "plan", r, "cannot read %s/%s: format version %u, this shim reads 1 to %u: handing over as stock systemd does",
+                         s.run_dir, SDC_PLAN_FILE_NAME, plan_format, SDC_PLAN_FILE_VERSION);
+        else if (r < 0)
+                step_add(&s, "plan", r, "cannot read %s/%s: handing over as stock systemd does", s.run_dir, SDC_PLAN_FILE_NAME);
+        else
                 step_add(&s, "plan", 0, "mode %s for a root systemd %u", sdc_mode_to_string(s.mode), s.root_major);
         find_own_mounts(&s);
         choose_target(&s);

@@ -536,11 +536,7 @@ static void print_json(const SdcTreeFacts *root, const SdcRuleSet *rules, EntryR
                         json_string(&w, "recorded", res[i].manifest.build_time);
                         json_bool(&w, "injected", res[i].manifest.injected_at != NULL);
                         json_string(&w, "injected_at", res[i].manifest.injected_at);
-                        json_array_begin(&w, "actions");
-                        for (int a = 1; a < _SDC_ACTION_MAX; a++)
-                                if (res[i].manifest.actions[a])
-                                        json_string(&w, NULL, sdc_action_to_string((SdcAction) a));
-                        json_array_end(&w);
+                        sdc_actions_json(&w, "actions", res[i].manifest.actions);
                         json_object_end(&w);
                 } else
                         json_null(&w, "sdcompat");
@@ -597,10 +593,11 @@ static void prom_family(FILE *f, const char *name, const char *help) {
  * always this boot's), so that a boot which needed the fail-safe chain shows up in monitoring. */
 static void prom_boot(FILE *f) {
         SdcShimRecord rec;
-        int r = sdc_shim_record_read(arg_run_dir, &rec);
+        int r = sdc_shim_record_read(arg_run_dir, &rec, NULL);
 
         prom_family(f, "sdcompat_boot_shim_ran", "1 if sdcompat-shim ran at this boot's switch-root (it left a record).");
-        fprintf(f, "sdcompat_boot_shim_ran %d\n", r >= 0);
+        /* A record this sdcompat cannot read (another version's, sdcompat.run(5)) is still a run. */
+        fprintf(f, "sdcompat_boot_shim_ran %d\n", r >= 0 || r == -EPROTONOSUPPORT || r == -EBADMSG);
         if (r < 0)
                 return;
         prom_family(f, "sdcompat_boot_shim_info", "The plan's mode the shim ran in and the last step it recorded (the exec that took over).");

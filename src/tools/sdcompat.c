@@ -22,20 +22,24 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "assess.h"
 #include "cgroup-release-record.h"
 #include "cmdline.h"
 #include "elf-reader.h"
 #include "envfile.h"
 #include "fileio.h"
+#include "handoff-record.h"
 #include "json.h"
 #include "log.h"
 #include "manifest.h"
 #include "pairfacts.h"
 #include "pidns.h"
 #include "plan-decide.h"
+#include "plan-file.h"
 #include "probe.h"
 #include "rules.h"
+#include "run-file.h"
 #include "shim-record.h"
 #include "strv.h"
 #include "tree.h"
@@ -550,18 +554,6 @@ static void apply(Negotiation *n) {
                 n->plan.mode = SDC_MODE_NATIVE;
 }
 
-static char *join_actions(const bool set[_SDC_ACTION_MAX]) {
-        char buf[512] = "";
-
-        for (int a = 0; a < _SDC_ACTION_MAX; a++)
-                if (set[a] && a != SDC_ACTION_NONE) {
-                        if (buf[0])
-                                strncat(buf, " ", sizeof(buf) - strlen(buf) - 1);
-                        strncat(buf, sdc_action_to_string((SdcAction) a), sizeof(buf) - strlen(buf) - 1);
-                }
-        return strdup(buf);
-}
-
 static char *join_hazards(const SdcAssessment *a) {
         char buf[512] = "";
 
@@ -581,102 +573,83 @@ static bool root_is_future(const Negotiation *n) {
                n->root.systemd.version.major > n->rules->catalogue.systemd_max;
 }
 
-static int fill_plan(FILE *f, const void *userdata) {
-        const Negotiation *n = userdata;
-        _cleanup_free_ char *actions = join_actions(n->applied), *unavailable = join_actions(n->plan.unavailable),
-                            *hazards = join_hazards(&n->assessment), *errors = NULL;
+static char *join_errors(char **errors) {
+        char *joined = NULL;
 
-        STRV_FOREACH(e, n->errors) {
+        STRV_FOREACH(e, errors) {
                 char *x;
-                if (asprintf(&x, "%s%s%s", errors ?: "", errors ? "; " : "", *e) >= 0) {
-                        free(errors);
-                        errors = x;
+                if (asprintf(&x, "%s%s%s", joined ?: "", joined ? "; " : "", *e) >= 0) {
+                        free(joined);
+                        joined = x;
                 }
         }
-        fprintf(f, "# The handoff sdcompat negotiate prepared at this boot; see sdcompat(8).\n");
-        fprintf(f, "SDCOMPAT_PLAN_VERSION=1\nSDCOMPAT_VERSION=%s\n", PACKAGE_VERSION);
-        fprintf(f, "MODE=%s\nDISABLED=%s\nFORCED=%s\n", sdc_mode_to_string(n->plan.mode), yes_no(n->plan.disabled),
-                yes_no(n->plan.forced));
-        fprintf(f, "VERDICT=%s\n", n->plan.disabled ? "" : sdc_verdict_to_string(n->assessment.verdict));
-        fprintf(f, "INITRD_SYSTEMD_VERSION=\"%s\"\n", n->initrd.systemd.has_version ? n->initrd.systemd.version.text : "");
-        fprintf(f, "ROOT_SYSTEMD_VERSION=\"%s\"\n", n->root.systemd.has_version ? n->root.systemd.version.text : "");
-        fprintf(f, "HAZARDS=\"%s\"\nACTIONS=\"%s\"\nUNAVAILABLE=\"%s\"\n", strempty(hazards), strempty(actions),
-                strempty(unavailable));
-        fprintf(f, "DURATION_USEC=%" PRIu64 "\n", n->duration);
-        fprintf(f, "CATALOGUE=%s\nCATALOGUE_VERSION=%u\n", n->catalogue_from_root ? "root" : "initramfs",
-                n->catalogue_from_root ? n->catalogue_root : n->catalogue_image);
-        fprintf(f, "ROOT_SYSTEMD_FUTURE=%s\n", root_is_future(n) ? "yes" : "");
-        /* For sdcompat-shim, which reads this file as PID 1 after the switch. */
-        sdc_envfile_put(f, "SHIM_TARGET", strempty(n->shim_target));
-        sdc_envfile_put(f, "SHIM_NOTE", strempty(n->shim_note));
-        fprintf(f, "DEBUG=%s\n", yes_no(n->plan.debug));
-        sdc_envfile_put(f, "NOTE", strempty(n->plan.note));
-        sdc_envfile_put(f, "ERRORS", strempty(errors));
+        return joined;
+}
+
+/* The plan file's record of this negotiation (plan-file.h writes it). */
+static int plan_file_of(const Negotiation *n, SdcPlanFile *ret) {
+        SdcPlanFile p = {
+                .mode = n->plan.mode,
+                .disabled = n->plan.disabled,
+                .forced = n->plan.forced,
+                .debug = n->plan.debug,
+                .duration_usec = n->duration,
+                .catalogue_from_root = n->catalogue_from_root,
+                .catalogue_version = n->catalogue_from_root ? n->catalogue_root : n->catalogue_image,
+                .root_systemd_future = root_is_future(n),
+                .hazards = join_hazards(&n->assessment),
+                .errors = join_errors(n->errors),
+        };
+
+        memcpy(p.actions, n->applied, sizeof(p.actions));
+        memcpy(p.unavailable, n->plan.unavailable, sizeof(p.unavailable));
+        if (!p.hazards || (n->errors && !p.errors) || strdup_to(&p.sdcompat_version, PACKAGE_VERSION) < 0 ||
+            strdup_to(&p.verdict, n->plan.disabled ? NULL : sdc_verdict_to_string(n->assessment.verdict)) < 0 ||
+            strdup_to(&p.initrd_systemd_version, n->initrd.systemd.has_version ? n->initrd.systemd.version.text : NULL) < 0 ||
+            strdup_to(&p.root_systemd_version, n->root.systemd.has_version ? n->root.systemd.version.text : NULL) < 0 ||
+            strdup_to(&p.shim_target, n->shim_target) < 0 || strdup_to(&p.shim_note, n->shim_note) < 0 ||
+            strdup_to(&p.note, n->plan.note) < 0) {
+                sdc_plan_file_done(&p);
+                return -ENOMEM;
+        }
+        *ret = p;
         return 0;
 }
 
-static int fill_handoff_json(FILE *f, const void *userdata) {
-        const Negotiation *n = userdata;
-        JsonWriter w;
-
-        json_init(&w, f, true);
-        json_object_begin(&w, NULL);
-        json_uint(&w, "schema_version", 1);
-        json_string(&w, "sdcompat_version", PACKAGE_VERSION);
-        json_string(&w, "mode", sdc_mode_to_string(n->plan.mode));
-        json_bool(&w, "disabled", n->plan.disabled);
-        json_bool(&w, "forced", n->plan.forced);
-        json_string(&w, "note", n->plan.note);
-        json_string(&w, "verdict", n->plan.disabled ? NULL : sdc_verdict_to_string(n->assessment.verdict));
-        json_string(&w, "reason", n->assessment.reason);
-        json_array_begin(&w, "actions_applied");
-        for (int a = 0; a < _SDC_ACTION_MAX; a++)
-                if (n->applied[a])
-                        json_string(&w, NULL, sdc_action_to_string((SdcAction) a));
-        json_array_end(&w);
-        json_array_begin(&w, "actions_unavailable");
-        for (int a = 0; a < _SDC_ACTION_MAX; a++)
-                if (n->plan.unavailable[a])
-                        json_string(&w, NULL, sdc_action_to_string((SdcAction) a));
-        json_array_end(&w);
-        sdc_findings_to_json(&w, "hazards", &n->assessment);
-        json_string(&w, "cmdline", n->cmdline);
-        json_string(&w, "cgroup_observed", sdc_cgroup_mode_to_string(n->cgroup_observed));
-        json_string(&w, "shim_target", n->shim_target);
-        json_string(&w, "shim_note", n->shim_note);
-        if (n->have_initrd)
-                sdc_tree_facts_to_json(&w, "initrd", &n->initrd);
-        else
-                json_null(&w, "initrd");
-        if (n->have_root)
-                sdc_tree_facts_to_json(&w, "root", &n->root);
-        else
-                json_null(&w, "root");
-        json_array_begin(&w, "errors");
-        STRV_FOREACH(e, n->errors)
-                json_string(&w, NULL, *e);
-        json_array_end(&w);
-        json_object_begin(&w, "catalogue");
-        json_string(&w, "used", n->catalogue_from_root ? "root" : "initramfs");
-        json_uint(&w, "initramfs_version", n->catalogue_image);
-        json_uint(&w, "root_version", n->catalogue_root);
-        json_uint(&w, "systemd_max", n->rules ? n->rules->catalogue.systemd_max : 0);
-        json_bool(&w, "root_systemd_future", root_is_future(n));
-        json_object_end(&w);
-        json_uint(&w, "duration_usec", n->duration);
-        json_object_end(&w);
-        json_finish(&w);
-        return 0;
-}
-
-/* dir/name, written atomically by fill; a warning when it cannot be. 0 or negative errno. */
-static int write_record(const char *dir, const char *name, int (*fill)(FILE *f, const void *userdata), const Negotiation *n) {
-        _cleanup_free_ char *path = NULL;
-        int r = asprintf(&path, "%s/%s", dir, name) < 0 ? -ENOMEM : write_file_atomic_stream_at(AT_FDCWD, path, 0644, fill, n);
+/* The plan the shim reads after the switch, RUN_DIR/sdcompat/plan. */
+static int write_plan(const char *dir, const Negotiation *n) {
+        SdcPlanFile p;
+        int r = plan_file_of(n, &p);
 
         if (r < 0)
-                log_warning_errno(r, "Cannot write %s/%s: %m", dir, name);
+                return log_warning_errno(r, "Cannot write %s/%s: %m", dir, SDC_PLAN_FILE_NAME);
+        r = sdc_plan_file_write(dir, &p);
+        sdc_plan_file_done(&p);
         return r;
+}
+
+/* negotiate's record, RUN_DIR/sdcompat/handoff.json (handoff-record.h writes it). */
+static int write_handoff_record(const char *dir, const Negotiation *n) {
+        SdcHandoffRecord rec = {
+                .plan = &n->plan,
+                .assessment = &n->assessment,
+                .applied = n->applied,
+                .cmdline = n->cmdline,
+                .cgroup_observed = sdc_cgroup_mode_to_string(n->cgroup_observed),
+                .shim_target = n->shim_target,
+                .shim_note = n->shim_note,
+                .initrd = n->have_initrd ? &n->initrd : NULL,
+                .root = n->have_root ? &n->root : NULL,
+                .errors = n->errors,
+                .catalogue_from_root = n->catalogue_from_root,
+                .catalogue_initramfs = n->catalogue_image,
+                .catalogue_root = n->catalogue_root,
+                .systemd_max = n->rules ? n->rules->catalogue.systemd_max : 0,
+                .root_systemd_future = root_is_future(n),
+                .duration_usec = n->duration,
+        };
+
+        return sdc_handoff_record_write(dir, &rec);
 }
 
 /* rd.sdcompat.fault=plan: the plan cannot be written (a full /run), for the tests that prove the
@@ -723,9 +696,10 @@ static int negotiate_allowed(void) {
 }
 
 static void log_summary(Negotiation *n) {
-        _cleanup_free_ char *actions = join_actions(n->applied), *hazards = join_hazards(&n->assessment);
+        _cleanup_free_ char *actions = NULL, *hazards = join_hazards(&n->assessment);
         int level = n->errors ? LOG_WARNING : LOG_NOTICE;
 
+        (void) sdc_actions_format(n->applied, &actions);
         if (n->plan.disabled) {
                 log_full(level, "disabled by rd.sdcompat=0: stock handoff");
                 return;
@@ -777,14 +751,15 @@ static int verb_negotiate(void) {
         n.duration = now_usec() - n.started;
 
         if (asprintf(&dir, "%s/sdcompat", arg_run_dir) >= 0 && mkdir_p(dir, 0755) >= 0) {
-                r = fault_plan(n.words) ? -ENOSPC : write_record(dir, "plan", fill_plan, &n);
+                r = fault_plan(n.words) ? -ENOSPC : write_plan(dir, &n);
                 if (r < 0 && mounted_unplanned) {
                         /* The shim without a plan would have to guess: the stock handoff instead. */
                         add_error(&n, r, "cannot write the plan: the shim is unmounted again");
                         unmount_shim(&n);
                         n.plan.mode = SDC_MODE_NATIVE;
-                }
-                (void) write_record(dir, "handoff.json", fill_handoff_json, &n);
+                } else if (r < 0)
+                        add_error(&n, r, "cannot write the plan"); /* for `sdcompat status`, from handoff.json */
+                (void) write_handoff_record(dir, &n);
         } else {
                 log_warning("Cannot create %s/sdcompat: no record of this handoff.", arg_run_dir);
                 if (mounted_unplanned) {
@@ -822,8 +797,16 @@ static int read_record(const char *name, char **ret_path, char **ret_data) {
 /* What sdcompat-shim did after the switch, when it ran: its last step is the one that took over. */
 static void print_shim_record(void) {
         SdcShimRecord rec;
+        unsigned version;
+        int r = sdc_shim_record_read(arg_run_dir, &rec, &version);
 
-        if (sdc_shim_record_read(arg_run_dir, &rec) < 0)
+        if (r == -EPROTONOSUPPORT)
+                printf("%15s: its record %s/sdcompat/%s has schema_version %u; this sdcompat reads 1 to %u\n", "Shim",
+                       arg_run_dir, SDC_SHIM_RECORD_NAME, version, SDC_SHIM_RECORD_VERSION);
+        else if (r == -EBADMSG)
+                printf("%15s: its record %s/sdcompat/%s is not one this sdcompat can read (not strict JSON, or not a record)\n",
+                       "Shim", arg_run_dir, SDC_SHIM_RECORD_NAME);
+        if (r < 0)
                 return;
         printf("%15s: %s: %s%s (all steps: %s)\n", "Shim", strna(rec.last_step), strna(rec.last_detail),
                rec.fallback ? "; fell back: a step failed or another took over" : "", rec.path);
@@ -850,52 +833,102 @@ static void print_release_record(void) {
                        rec.pid1_reexecuted ? "; PID 1 re-executed to use them" : "", path);
 }
 
+static void print_row(const char *label, const char *value) {
+        if (!isempty(value))
+                printf("%15s: %s\n", label, value);
+}
+
+/* The plan's record, as the plan file module read it. */
+static void print_plan(const SdcPlanFile *p) {
+        _cleanup_free_ char *actions = NULL, *unavailable = NULL;
+        char duration[32], catalogue[16];
+
+        (void) sdc_actions_format(p->actions, &actions);
+        (void) sdc_actions_format(p->unavailable, &unavailable);
+        snprintf(duration, sizeof(duration), "%" PRIu64, p->duration_usec);
+        snprintf(catalogue, sizeof(catalogue), "%u", p->catalogue_version);
+        print_row("Handoff", sdc_mode_to_string(p->mode));
+        print_row("Disabled", yes_no(p->disabled));
+        print_row("Forced", yes_no(p->forced));
+        print_row("Verdict", p->verdict);
+        print_row("Initrd systemd", p->initrd_systemd_version);
+        print_row("Root systemd", p->root_systemd_version);
+        print_row("Hazards", p->hazards);
+        print_row("Applied", actions);
+        print_row("Not available", unavailable);
+        print_row("Took (us)", duration);
+        print_row("Rules from", p->catalogue_from_root ? "root" : "initramfs");
+        print_row("Catalogue", catalogue);
+        print_row("Root too new", p->root_systemd_future ? "yes" : NULL);
+        print_row("Shim on", p->shim_target);
+        print_row("Shim not used", p->shim_note);
+        print_row("Note", p->note);
+        print_row("Errors", p->errors);
+}
+
+/* No plan: either negotiate did not run at this boot, or it ran and could not write the plan (then
+ * the shim was unmounted again and the handoff was stock systemd's); its record says which. */
+static int print_no_plan(const char *dir) {
+        SdcHandoffSummary h;
+        int r = sdc_handoff_record_read(dir, &h);
+
+        if (r == -ENOENT) {
+                printf("This system was booted without sdcompat negotiating the handoff (no %s/%s).\n", dir, SDC_PLAN_FILE_NAME);
+                return 3;
+        }
+        if (r == -EPROTONOSUPPORT)
+                return log_error_errno(r, "%s/%s: no plan, and the record has schema_version %u; this sdcompat reads 1 to %u "
+                                          "(sdcompat.run(5)).",
+                                       dir, SDC_HANDOFF_RECORD_NAME, h.version, SDC_HANDOFF_RECORD_VERSION);
+        if (r < 0)
+                return log_error_errno(r, "%s/%s: no plan, and the record cannot be read: %s", dir, SDC_HANDOFF_RECORD_NAME,
+                                       r == -EBADMSG ? "not strict JSON, or not a record" : strerror(-r));
+        print_row("Handoff", h.mode);
+        printf("%15s: not written (no %s/%s): sdcompat-shim, if mounted, was taken back; negotiate's record is %s/%s "
+               "(sdcompat status --json)\n",
+               "Plan", dir, SDC_PLAN_FILE_NAME, dir, SDC_HANDOFF_RECORD_NAME);
+        print_row("Errors", h.errors);
+        sdc_handoff_summary_done(&h);
+        print_shim_record();
+        print_release_record();
+        return 0;
+}
+
 static int verb_status(void) {
-        _cleanup_free_ char *path = NULL, *data = NULL;
+        _cleanup_free_ char *dir = NULL, *path = NULL, *data = NULL;
+        SdcPlanFile plan;
+        unsigned format;
         size_t size;
         int r;
 
-        if (asprintf(&path, "%s/sdcompat/%s", arg_run_dir, arg_json ? "handoff.json" : "plan") < 0)
+        if (asprintf(&dir, "%s/sdcompat", arg_run_dir) < 0)
                 return log_oom();
-        r = read_full_file_at(AT_FDCWD, path, 1 << 20, &data, &size);
-        if (r == -ENOENT) {
-                printf("This system was booted without sdcompat negotiating the handoff (no %s).\n", path);
-                return 3;
-        }
-        if (r < 0)
-                return log_error_errno(r, "%s: cannot read: %m", path);
         if (arg_json) {
+                r = sdc_run_file_read(dir, "handoff.json", &path, &data, &size);
+                if (r == -ENOENT) {
+                        printf("This system was booted without sdcompat negotiating the handoff (no %s/handoff.json).\n", dir);
+                        return 3;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "%s/handoff.json: cannot read: %m", dir);
                 fwrite(data, 1, size, stdout);
                 return 0;
         }
-        {
-                static const struct {
-                        const char *key, *label;
-                } rows[] = {
-                        { "MODE", "Handoff" },
-                        { "DISABLED", "Disabled" },
-                        { "FORCED", "Forced" },
-                        { "VERDICT", "Verdict" },
-                        { "INITRD_SYSTEMD_VERSION", "Initrd systemd" },
-                        { "ROOT_SYSTEMD_VERSION", "Root systemd" },
-                        { "HAZARDS", "Hazards" },
-                        { "ACTIONS", "Applied" },
-                        { "UNAVAILABLE", "Not available" },
-                        { "DURATION_USEC", "Took (us)" },
-                        { "CATALOGUE", "Rules from" },
-                        { "CATALOGUE_VERSION", "Catalogue" },
-                        { "ROOT_SYSTEMD_FUTURE", "Root too new" },
-                        { "SHIM_TARGET", "Shim on" },
-                        { "SHIM_NOTE", "Shim not used" },
-                        { "NOTE", "Note" },
-                        { "ERRORS", "Errors" },
-                };
-                for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
-                        _cleanup_free_ char *v = NULL;
-                        if (sdc_envfile_get(data, size, rows[i].key, &v) >= 0 && !isempty(v))
-                                printf("%15s: %s\n", rows[i].label, v);
-                }
-        }
+        r = sdc_plan_file_read(dir, &plan, &format, &path);
+        if (r == -ENOENT)
+                return print_no_plan(dir);
+        if (r == -EPROTONOSUPPORT)
+                return log_error_errno(r, "%s: plan format version %u; this sdcompat reads 1 to %u (sdcompat.run(5)): "
+                                          "the initramfs's sdcompat is another version than the root's.",
+                                       path, format, SDC_PLAN_FILE_VERSION);
+        if (r == -EBADMSG)
+                return log_error_errno(r, "%s: not a plan this sdcompat can read (a malformed line, or no "
+                                          "SDCOMPAT_PLAN_VERSION or MODE; sdcompat.run(5)).",
+                                       path ?: dir);
+        if (r < 0)
+                return log_error_errno(r, "%s/%s: cannot read: %m", dir, SDC_PLAN_FILE_NAME);
+        print_plan(&plan);
+        sdc_plan_file_done(&plan);
         print_shim_record();
         print_release_record();
         return 0;

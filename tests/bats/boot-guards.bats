@@ -91,6 +91,11 @@ plan_of() {
         [ ! -e "$T/run/sdcompat/plan" ]
         jq -e '.mode == "native" and .shim_target == null' "$T/run/sdcompat/handoff.json"
         jq -e '.errors | any(test("cannot write the plan: the shim is unmounted again"))' "$T/run/sdcompat/handoff.json"
+        # status says what happened, from handoff.json, not "booted without sdcompat"
+        run -0 "$sdcompat_bin" status --run-dir "$T/run"
+        [[ "$output" == *"Plan: not written"* ]]
+        [[ "$output" == *"Errors: cannot write the plan: the shim is unmounted again"* ]]
+        [[ "$output" != *"booted without sdcompat"* ]]
 }
 
 @test "init= on the kernel command line names another program: the shim is not mounted; naming systemd: it is" {
@@ -167,7 +172,7 @@ pidns() {
 @test "shim: PID 1 of a PID namespace is not the machine's PID 1: /run/systemd stays, no cgroup conversion" {
         export T shim SDCOMPAT_SHIM_RUN_DIR=/run/sdcompat SDCOMPAT_SHIM_INIT=/sbin/init
         pidns '
-                printf "MODE=fresh\nACTIONS=\"\"\nSHIM_TARGET=\"%s\"\n" "$T/root/usr/lib/systemd/systemd" > /run/sdcompat/plan
+                printf "SDCOMPAT_PLAN_VERSION=1\nMODE=fresh\nACTIONS=\"\"\nSHIM_TARGET=\"%s\"\n" "$T/root/usr/lib/systemd/systemd" > /run/sdcompat/plan
                 exec -a "$T/root/usr/lib/systemd/systemd" "$shim" --switched-root --system'
         [ -e "$OUT/systemd.argv" ]
         grep -qx systemd "$OUT/systemd.run"

@@ -164,3 +164,26 @@ plan() {
         [ "$status" -eq 3 ]
         [[ "$output" == *"booted without sdcompat"* ]]
 }
+
+@test "status: a plan negotiate could not write is said from handoff.json; a plan of another version is named, exit 1" {
+        local tree
+        tree=$(initrd_tree bookworm)
+        negotiate --initrd-root "$tree" --sysroot "$(fixture_path tree-trixie)" \
+                --cmdline "root=LABEL=root rd.sdcompat.mode=translate rd.sdcompat.fault=plan" 2>/dev/null
+        if [ -e "$BATS_TEST_TMPDIR/run/sdcompat/plan" ]; then
+                skip "this build has no test faults (-Dtest-faults=true)"
+        fi
+        run -0 "$sdcompat_bin" status --run-dir "$BATS_TEST_TMPDIR/run"
+        [[ "$output" == *"Plan: not written (no $BATS_TEST_TMPDIR/run/sdcompat/plan)"* ]]
+        [[ "$output" == *"Errors: cannot write the plan: No space left on device"* ]]
+        [[ "$output" != *"booted without sdcompat"* ]]
+        # a plan from a newer sdcompat: named with its version, not misread
+        printf 'SDCOMPAT_PLAN_VERSION=2\nMODE=translate\n' > "$BATS_TEST_TMPDIR/run/sdcompat/plan"
+        run -1 "$sdcompat_bin" status --run-dir "$BATS_TEST_TMPDIR/run"
+        [[ "$output" == *"/run/sdcompat/plan: plan format version 2; this sdcompat reads 1 to 1"* ]]
+        [[ "$output" != *"Handoff:"* ]]
+        # a malformed one: named, exit 1
+        printf 'SDCOMPAT_PLAN_VERSION=1\nMODE=translate\nACTIONS=a b\n' > "$BATS_TEST_TMPDIR/run/sdcompat/plan"
+        run -1 "$sdcompat_bin" status --run-dir "$BATS_TEST_TMPDIR/run"
+        [[ "$output" == *"/run/sdcompat/plan: not a plan this sdcompat can read"* ]]
+}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer target for every text and binary parser besides the image reader (fuzz-image): rule
- * files, manifests, os-release files, versions, kernel command lines, ELF headers, and the probe's
- * version and feature scanners. The first byte picks the parser. */
+ * files, manifests, os-release files, versions, kernel command lines, ELF headers, the probe's
+ * version and feature scanners, and the run files (sdcompat.run(5)): the strict JSON reader with
+ * shim.json and handoff.json, and the plan. The first byte picks the parser. */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,9 +11,13 @@
 #include "cmdline.h"
 #include "elf-reader.h"
 #include "envfile.h"
+#include "handoff-record.h"
+#include "json-parse.h"
 #include "manifest.h"
+#include "plan-file.h"
 #include "probe.h"
 #include "rules.h"
+#include "shim-record.h"
 #include "strv.h"
 #include "version.h"
 
@@ -37,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memcpy(s, d, n);
         s[n] = 0;
 
-        switch (data[0] % 8) {
+        switch (data[0] % 10) {
         case 0: {
                 SdcRule r = {};
                 char *error = NULL;
@@ -125,6 +130,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 char *f = NULL;
                 if (sdc_probe_scan_features(d, n, &f) > 0)
                         free(f);
+                break;
+        }
+        case 8: {
+                JsonValue *v = NULL;
+                SdcShimRecord rec;
+                SdcHandoffSummary h;
+                if (json_parse((const char *) d, n, &v) >= 0)
+                        json_value_free(v);
+                if (sdc_shim_record_parse((const char *) d, n, &rec, NULL) >= 0)
+                        sdc_shim_record_done(&rec);
+                if (sdc_handoff_record_parse((const char *) d, n, &h) >= 0)
+                        sdc_handoff_summary_done(&h);
+                break;
+        }
+        case 9: {
+                SdcPlanFile p, q;
+                char *text = NULL;
+                size_t len = 0;
+                FILE *f;
+                /* What parses must format again, and read back as the same plan. */
+                if (sdc_plan_file_parse((const char *) d, n, &p, NULL) < 0)
+                        break;
+                f = open_memstream(&text, &len);
+                if (f) {
+                        bool formatted = sdc_plan_file_format(&p, f) >= 0;
+
+                        if (fclose(f) == 0 && formatted) {
+                                if (sdc_plan_file_parse(text, len, &q, NULL) < 0 || q.mode != p.mode ||
+                                    memcmp(q.actions, p.actions, sizeof(p.actions)) != 0)
+                                        abort();
+                                sdc_plan_file_done(&q);
+                        }
+                }
+                free(text);
+                sdc_plan_file_done(&p);
                 break;
         }
         }
