@@ -88,6 +88,7 @@ rhel_image() {
         rhel_image rhel-7.7 7.7 "$BATS_TEST_TMPDIR/i77.img"
         rhel_root rhel-7.7 7.7 "$BATS_TEST_TMPDIR/root77"
         run check --image "$BATS_TEST_TMPDIR/i77.img" --root "$BATS_TEST_TMPDIR/root77" --cmdline "root=/dev/vda" --json
+        [ "$status" -eq 0 ]
         [ "$(json '.entries[0].hazards | map(select(.hazard == "H1")) | length')" = 0 ]
 }
 
@@ -95,6 +96,7 @@ rhel_image() {
         rhel_image rhel-7.7 7.7 "$BATS_TEST_TMPDIR/i.img"
         rhel_root rhel-7.9 7.9 "$BATS_TEST_TMPDIR/root"
         run check --image "$BATS_TEST_TMPDIR/i.img" --root "$BATS_TEST_TMPDIR/root" --cmdline "root=/dev/vda" --json
+        [ "$status" -eq 0 ]
         [ "$(json '.root.facts.spares_switch_root_sigterm')" = true ]
         [ "$(json '.entries[0].hazards | map(select(.hazard == "H1")) | length')" = 0 ]
 }
@@ -176,6 +178,7 @@ rhel_image() {
         mkdir -p "$root/lib/systemd/system/initrd-switch-root.service.d"
         printf '[Service]\nSuccessExitStatus=0 TERM\n' >"$root/lib/systemd/system/initrd-switch-root.service.d/sigterm.conf"
         run check --image "$BATS_TEST_TMPDIR/race.img" --root "$root" --cmdline "root=/dev/vda" --json
+        [ "$status" -eq 0 ]
         [ "$(json '.root.facts.switch_root_sigterm_success_source')" = /lib/systemd/system/initrd-switch-root.service.d/sigterm.conf ]
         [ "$(json '.entries[0].verdict')" = protected ]
         # negotiate leaves it to the root: nothing written in /run.
