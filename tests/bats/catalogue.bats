@@ -68,6 +68,7 @@ root_rules() { # CATALOGUE_VERSION
 @test "a root with an older (or the same) catalogue: the image's rules stay in force" {
         root_rules 2
         run negotiate
+        [ "$status" -eq 0 ]
         [ "$(plan CATALOGUE)" = initramfs ]
         [[ "$(plan HAZARDS)" != *SDC-H1-UNIT* ]]
 }
@@ -76,6 +77,7 @@ root_rules() { # CATALOGUE_VERSION
         mkdir -p "$sysroot/etc/sdcompat/rules.d"
         cp "$top/rules.d/11-sdc-h1-unprotected-switch-root.rules" "$sysroot/etc/sdcompat/rules.d/"
         run negotiate
+        [ "$status" -eq 0 ]
         [ "$(plan CATALOGUE)" = initramfs ]
         [[ "$(plan HAZARDS)" == *SDC-H1-UNIT* ]]
         [ "$(plan ACTIONS)" = dropin-sigterm-success ]
@@ -98,5 +100,7 @@ root_rules() { # CATALOGUE_VERSION
         # With the catalogue that knows 257: safe again.
         run "$build/sdcompat-check" --rules-path "$top/rules.d" --image "$(fixture_path dracut-bookworm)" \
                 --root "$sysroot" --cmdline "root=LABEL=root"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"verdict:        safe"* ]]
         [[ "$output" != *"unknown future version"* ]]
 }

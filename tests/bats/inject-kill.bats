@@ -83,8 +83,10 @@ state() {
         done
         for k in "${!seen[@]}"; do echo "# $k: ${seen[$k]}" >&3; done
         # Both outcomes happened for both operations: the kill points really differ.
-        [ "${seen[inject-original]:-0}" -gt 0 ] && [ "${seen[inject-injected]:-0}" -gt 0 ]
-        [ "${seen[remove-original]:-0}" -gt 0 ] && [ "${seen[remove-injected]:-0}" -gt 0 ]
+        [ "${seen[inject-original]:-0}" -gt 0 ]
+        [ "${seen[inject-injected]:-0}" -gt 0 ]
+        [ "${seen[remove-original]:-0}" -gt 0 ]
+        [ "${seen[remove-injected]:-0}" -gt 0 ]
         [ $(( ${seen[inject-original]:-0} + ${seen[inject-injected]:-0} + ${seen[remove-original]:-0} + ${seen[remove-injected]:-0} )) -eq "$TRIALS" ]
         # What interrupted runs left beside the image is cleaned by the next run.
         inject "$img" >/dev/null
@@ -119,5 +121,6 @@ state() {
                 [ "$output" = initrd.img ] || { echo "trial $i left: $output"; return 1; }
         done
         for k in "${!seen[@]}"; do echo "# rlimit $k: ${seen[$k]}" >&3; done
-        [ "${seen[original]:-0}" -gt 0 ] && [ "${seen[injected]:-0}" -gt 0 ]
+        [ "${seen[original]:-0}" -gt 0 ]
+        [ "${seen[injected]:-0}" -gt 0 ]
 }

@@ -232,14 +232,17 @@ check_injected() { # IMG ORIGINAL-COPY
         [ "$status" -eq 0 ]
         [[ "$output" == *": unchanged: "* ]]
         run inject --boot-dir "$boot" --all --remove --json
+        [ "$status" -eq 0 ]
         [ "$(json '.images[0].action')" = would-remove ]
         run inject --boot-dir "$boot" --all --remove --apply --json
+        [ "$status" -eq 0 ]
         [ "$(json '.images[0].action')" = removed ]
         cmp "$boot/initrd.img-6.1.0-99-amd64" "$(fixture_path dracut-bookworm)"
         # Outside /boot, the default is to write; --dry-run still never does.
         img=$BATS_TEST_TMPDIR/img
         cp "$(fixture_path dracut-bookworm)" "$img"
         run inject --dry-run --json "$img"
+        [ "$status" -eq 0 ]
         [ "$(json '.images[0].action')" = would-inject ]
         cmp "$img" "$(fixture_path dracut-bookworm)"
 }
@@ -260,9 +263,11 @@ check_injected() { # IMG ORIGINAL-COPY
         [ "$(json '.images[0].action')" = replaced ]
         cmp -n "$(stat -c %s "$(fixture_path dracut-bookworm)")" "$img" "$(fixture_path dracut-bookworm)"
         run inject --remove "$img"
+        [ "$status" -eq 0 ]
         cmp "$img" "$(fixture_path dracut-bookworm)"
         # A byte of the original changed after the injection: --remove and inject refuse.
         run inject "$img"
+        [ "$status" -eq 0 ]
         printf 'X' | dd of="$img" bs=1 seek=100 conv=notrunc status=none
         cp "$img" "$img.before"
         run inject --remove "$img"

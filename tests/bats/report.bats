@@ -53,6 +53,7 @@ h2a() {
         local img
         img=$(fixture_path "$(dracut_of bookworm)")
         run script -qec "$build/sdcompat-check --rules-path $top/rules.d --image $img --root $(fixture_path tree-bookworm) --cmdline root=LABEL=root -j" /dev/null
+        [ "$status" -eq 0 ]
         [ "${#lines[@]}" -gt 20 ]
         [[ "${lines[0]}" == "{"* ]]
 }

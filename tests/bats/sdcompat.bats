@@ -85,6 +85,8 @@ plan() {
         [ -z "$(plan SHIM_TARGET)" ]
         [[ "$(plan SHIM_NOTE)" == *"not in the initramfs"* ]]
         jq -e '.initrd.systemd.upstream == 247 and .root.systemd.upstream == 262' "$BATS_TEST_TMPDIR/run/sdcompat/handoff.json"
+        [ "$(jq -r .verdict "$BATS_TEST_TMPDIR/run/sdcompat/handoff.json")" = "$(plan VERDICT)" ]
+        [ -n "$(plan VERDICT)" ]
         [ ! -e "$BATS_TEST_TMPDIR/run/systemd" ]
 }
 
@@ -102,6 +104,9 @@ plan() {
         dropin="$BATS_TEST_TMPDIR/run/systemd/system/initrd-switch-root.service.d/50-sdcompat-sigterm.conf"
         grep -qx 'SuccessExitStatus=SIGTERM' "$dropin"
         grep -qx '\[Service\]' "$dropin"
+        # handoff.json says the same as the plan (sdcompat status and the Prometheus textfile read it).
+        jq -e '.mode == "translate" and .verdict == "protected" and .actions_applied == ["dropin-sigterm-success"]' \
+                "$BATS_TEST_TMPDIR/run/sdcompat/handoff.json"
         [[ "$output" == *"translate, hazards SDC-H1-UNIT, applied dropin-sigterm-success"* ]]
 }
 

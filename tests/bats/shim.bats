@@ -190,7 +190,7 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         jq -e '.steps[] | select(.step == "transform") | .detail | test("in place")' "$run_dir/shim.json"
         cmp "$capture" "$run_dir/state.before"
         cmp "$out/systemd.state" "$run_dir/state.after"
-        ! cmp -s "$capture" "$run_dir/state.after"
+        run ! cmp -s "$capture" "$run_dir/state.after"
 }
 
 @test "fault transform: the original state and argv are handed on" {
@@ -216,7 +216,8 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         write_plan translate ""
         SDCOMPAT_SHIM_CMDLINE="rd.sdcompat.fault=exec,fresh" run_shim --switched-root --system --deserialize 7
         [ "$status" -eq 0 ]
-        [ -e "$out/init.argv" ] && [ -z "$(cat "$out/init.argv")" ]
+        [ -e "$out/init.argv" ]
+        [ -z "$(cat "$out/init.argv")" ]
         [ ! -e "$out/systemd.argv" ]
         [ "$(step_of -1)" = exec-init ]
 }
@@ -226,7 +227,8 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         SDCOMPAT_SHIM_CMDLINE="rd.sdcompat.fault=fresh,init" run_shim --switched-root --system --deserialize 7
         [ "$status" -eq 1 ]
         [ "$(step_of -1)" = last-resort ]
-        [ ! -e "$out/systemd.argv" ] && [ ! -e "$out/init.argv" ]
+        [ ! -e "$out/systemd.argv" ]
+        [ ! -e "$out/init.argv" ]
 }
 
 @test "fresh plan: no state crosses, /run/systemd is not touched outside PID 1's /run" {

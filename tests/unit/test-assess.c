@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The verdict (assess.c) over the shipped rules (rules.d) and the facts of real pairs: each
+ * suite's dracut image and the fixture root trees. safe, at-risk, protected (the image's sdcompat
+ * handles each hazard) and blocked (no rules; a root newer than the catalogue knows). */
+
+#include <string.h>
+
+#include "assess.h"
+#include "manifest.h"
+#include "pair-fixtures.h"
+
+static SdcRuleSet *rules;
+
+static const SdcFinding *finding(const SdcAssessment *a, const char *id) {
+        for (size_t i = 0; i < a->n_findings; i++)
+                if (strcmp(a->findings[i].rule->id, id) == 0)
+                        return &a->findings[i];
+        return NULL;
+}
+
+static bool starts_with(const char *s, const char *prefix) {
+        return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* bullseye's 247 initramfs to sid: the mount units it serializes (SDC-H4) are a degrading hazard. */
+static void test_at_risk(void) {
+        SdcPairFacts f = pair_of("dracut-bullseye", "tree-sid", "root=LABEL=root ro quiet");
+        SdcAssessment a = {};
+        const SdcFinding *h4;
+
+        ASSERT_EQ(sdc_assess(rules, &f, NULL, &a), 0);
+        ASSERT_EQ(a.verdict, SDC_VERDICT_AT_RISK);
+        ASSERT_STREQ(sdc_verdict_to_string(a.verdict), "at-risk");
+        h4 = finding(&a, "SDC-H4");
+        ASSERT_TRUE(h4);
+        ASSERT_EQ(h4->match, SDC_MATCH_YES);
+        ASSERT_EQ(h4->rule->action, SDC_ACTION_SHIM_DROP_SECTIONS);
+        ASSERT_TRUE(!h4->handled_by_root);
+        ASSERT_TRUE(starts_with(a.reason, "hazards apply: SDC-H4"));
+        sdc_assessment_done(&a);
+        sdc_pair_facts_done(&f);
+}
+
+/* The same pair with an image whose sdcompat does what SDC-H4 needs: protected. Without that one
+ * action (only the others), at risk again. */
+static void test_protected(void) {
+        SdcPairFacts f = pair_of("dracut-bullseye", "tree-sid", "root=LABEL=root ro quiet");
+        SdcManifest m = {};
+        SdcAssessment a = {};
+
+        sdc_manifest_set_implemented_actions(&m);
+        ASSERT_TRUE(m.actions[SDC_ACTION_SHIM_DROP_SECTIONS]);
+        ASSERT_EQ(sdc_assess(rules, &f, m.actions, &a), 0);
+        ASSERT_EQ(a.verdict, SDC_VERDICT_PROTECTED);
+        ASSERT_TRUE(starts_with(
+                a.reason, "hazards apply, and sdcompat in the image handles them at boot: SDC-H4"));
+        sdc_assessment_done(&a);
+
+        m.actions[SDC_ACTION_SHIM_DROP_SECTIONS] = false;
+        ASSERT_EQ(sdc_assess(rules, &f, m.actions, &a), 0);
+        ASSERT_EQ(a.verdict, SDC_VERDICT_AT_RISK);
+        sdc_assessment_done(&a);
+        sdc_manifest_done(&m);
+        sdc_pair_facts_done(&f);
+}
+
+/* A suite's image on its own root, and an image without systemd on any root: safe. */
+static void test_safe(void) {
+        static const char *const pairs[][2] = {
+                { "dracut-bookworm", "tree-bookworm" },
+                { "dracut-bookworm", "tree-sid" },
+                { "dracut-sid", "tree-sid" },
+                { "initramfs-tools-bookworm", "tree-sid" },
+                { "initramfs-tools-bookworm", "tree-bullseye" },
+        };
+
+        for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+                SdcPairFacts f = pair_of(pairs[i][0], pairs[i][1], "root=LABEL=root ro quiet");
+                SdcAssessment a = {};
+
+                ASSERT_EQ(sdc_assess(rules, &f, NULL, &a), 0);
+                if (a.verdict != SDC_VERDICT_SAFE)
+                        fprintf(stderr, "%s -> %s: %s\n", pairs[i][0], pairs[i][1], a.reason);
+                ASSERT_EQ(a.verdict, SDC_VERDICT_SAFE);
+                /* Only cosmetic findings may be listed beside "safe". */
+                for (size_t j = 0; j < a.n_findings; j++)
+                        ASSERT_TRUE(a.findings[j].rule->severity == SDC_SEVERITY_COSMETIC);
+                sdc_assessment_done(&a);
+                sdc_pair_facts_done(&f);
+        }
+}
+
+/* bookworm's 252 mounting the legacy hierarchy for a sid root (262 refuses v1): SDC-H2A. */
+static void test_cgroup_v1_command_line(void) {
+        SdcPairFacts f =
+                pair_of("dracut-bookworm", "tree-sid", "root=LABEL=root systemd.unified_cgroup_hierarchy=0");
+        SdcAssessment a = {};
+
+        ASSERT_EQ(sdc_assess(rules, &f, NULL, &a), 0);
+        ASSERT_EQ(a.verdict, SDC_VERDICT_AT_RISK);
+        ASSERT_TRUE(finding(&a, "SDC-H2A"));
+        ASSERT_EQ(finding(&a, "SDC-H2A")->rule->severity, SDC_SEVERITY_BOOT_FAILS);
+        sdc_assessment_done(&a);
+        sdc_pair_facts_done(&f);
+}
+
+/* The catalogue checked only up to 256, a trixie root (257): no rule applies, and still not safe. */
+static void test_unknown_future_version(void) {
+        SdcPairFacts f = pair_of("dracut-bookworm", "tree-trixie", "root=LABEL=root ro");
+        unsigned max = rules->catalogue.systemd_max;
+        SdcAssessment a = {};
+
+        ASSERT_EQ(sdc_assess(rules, &f, NULL, &a), 0);
+        ASSERT_EQ(a.verdict, SDC_VERDICT_SAFE);
+        sdc_assessment_done(&a);
+        rules->catalogue.systemd_max = 256;
+        ASSERT_EQ(sdc_assess(rules, &f, NULL, &a), 0);
+        ASSERT_EQ(a.verdict, SDC_VERDICT_BLOCKED);
+        ASSERT_TRUE(starts_with(a.reason, "unknown future version: root systemd 257.13-1~deb13u1"));
+        sdc_assessment_done(&a);
+        rules->catalogue.systemd_max = max;
+        sdc_pair_facts_done(&f);
+}
+
+/* No rules at all (an empty rule directory): nothing can be judged. */
+static void test_no_rules(void) {
+        char dir[] = "/tmp/test-assess-XXXXXX";
+        SdcPairFacts f = pair_of("dracut-bookworm", "tree-bookworm", "root=LABEL=root");
+        SdcRuleSet *none = NULL;
+        SdcAssessment a = {};
+
+        ASSERT_TRUE(mkdtemp(dir));
+        ASSERT_EQ(sdc_rules_load(dir, &none), 0);
+        ASSERT_EQ(none->n_rules, 0);
+        ASSERT_EQ(sdc_assess(none, &f, NULL, &a), 0);
+        ASSERT_EQ(a.verdict, SDC_VERDICT_BLOCKED);
+        sdc_assessment_done(&a);
+        sdc_rules_free(none);
+        ASSERT_EQ(rmdir(dir), 0);
+        sdc_pair_facts_done(&f);
+}
+
+static void test_worst(void) {
+        ASSERT_EQ(sdc_verdict_worst(SDC_VERDICT_SAFE, SDC_VERDICT_PROTECTED), SDC_VERDICT_PROTECTED);
+        ASSERT_EQ(sdc_verdict_worst(SDC_VERDICT_BLOCKED, SDC_VERDICT_PROTECTED), SDC_VERDICT_BLOCKED);
+        ASSERT_EQ(sdc_verdict_worst(SDC_VERDICT_BLOCKED, SDC_VERDICT_AT_RISK), SDC_VERDICT_AT_RISK);
+        ASSERT_EQ(sdc_verdict_worst(SDC_VERDICT_AT_RISK, SDC_VERDICT_SAFE), SDC_VERDICT_AT_RISK);
+}
+
+int main(void) {
+        (void) fixtures_dir();
+        rules = shipped_rules();
+        TEST(test_at_risk);
+        TEST(test_protected);
+        TEST(test_safe);
+        TEST(test_cgroup_v1_command_line);
+        TEST(test_unknown_future_version);
+        TEST(test_no_rules);
+        TEST(test_worst);
+        sdc_rules_free(rules);
+        return 0;
+}
