@@ -321,6 +321,26 @@ ROOT_SDCOMPAT_RECIPE=2
 # sdcompat's root-side H1 guard, as its package installs it.
 ROOT_DROPIN_PATH=/usr/lib/systemd/system/initrd-switch-root.service.d/sdcompat-sigterm.conf
 
+# Makes VARIANT: a sparse copy of the disk BASE edited by the debugfs commands in the file CMDS (no
+# mount), checked with e2fsck -fn; WHAT names the edit in errors. BASE is never changed. Run under
+# the caller's lock, after it found VARIANT missing; removes CMDS.
+disk_variant_edit() {
+        local base=$1 variant=$2 cmds=$3 what=$4
+        cp --sparse=always "$base" "$variant.tmp"
+        debugfs -w -f "$cmds" "$variant.tmp" > "$variant.log" 2>&1 ||
+                { cat "$variant.log" >&2; rm -f "$variant.tmp"; die "debugfs on $variant.tmp failed"; }
+        # debugfs goes on after a failed command: every failure but an existing directory is fatal.
+        if grep -v -e '^debugfs[ :]' -e 'already exists' -e '^Allocated inode: ' "$variant.log" | grep -q .; then
+                cat "$variant.log" >&2
+                rm -f "$variant.tmp"
+                die "debugfs could not add $what to $variant.tmp"
+        fi
+        e2fsck -fn "$variant.tmp" > "$variant.fsck" 2>&1 ||
+                { cat "$variant.fsck" >&2; rm -f "$variant.tmp"; die "the variant disk $variant.tmp fails e2fsck"; }
+        rm -f "$cmds" "$variant.log" "$variant.fsck"
+        mv "$variant.tmp" "$variant"
+}
+
 # Sets ROOT_DISK to a variant of the base disk of the last root_setup that carries only sdcompat's
 # root-side drop-in (units/initrd-switch-root.service.d/sdcompat-sigterm.conf of this checkout) at
 # ROOT_DROPIN_PATH: no sdcompat anywhere else (boot --root-dropin). Made as root_sdcompat_variant
@@ -334,19 +354,9 @@ root_dropin_variant() {
                 flock 9
                 [ -e "$variant" ] && exit 0
                 d=${ROOT_DROPIN_PATH%/*}
-                cp --sparse=always "$base" "$variant.tmp"
                 printf 'mkdir %s\nwrite %s %s\nset_inode_field %s mode 0100644\n' "$d" "$src" "$ROOT_DROPIN_PATH" \
-                        "$ROOT_DROPIN_PATH" | debugfs -w -f - "$variant.tmp" > "$variant.log" 2>&1 ||
-                        { cat "$variant.log" >&2; rm -f "$variant.tmp"; die "debugfs on $variant.tmp failed"; }
-                if grep -v -e '^debugfs[ :]' -e 'already exists' -e '^Allocated inode: ' "$variant.log" | grep -q .; then
-                        cat "$variant.log" >&2
-                        rm -f "$variant.tmp"
-                        die "debugfs could not add the drop-in to $variant.tmp"
-                fi
-                e2fsck -fn "$variant.tmp" > "$variant.fsck" 2>&1 ||
-                        { cat "$variant.fsck" >&2; rm -f "$variant.tmp"; die "the variant disk $variant.tmp fails e2fsck"; }
-                rm -f "$variant.log" "$variant.fsck"
-                mv "$variant.tmp" "$variant"
+                        "$ROOT_DROPIN_PATH" > "$variant.debugfs"
+                disk_variant_edit "$base" "$variant" "$variant.debugfs" "the drop-in"
         ) 9> "$VM_CACHE/disks/.lock.dropin-variant"
         [ -e "$variant" ] || die "building the drop-in variant of $base failed"
 }
@@ -404,20 +414,7 @@ root_sdcompat_variant() {
                                 done
                         done
                 } > "$cmds"
-                cp --sparse=always "$base" "$variant.tmp"
-                debugfs -w -f "$cmds" "$variant.tmp" > "$variant.log" 2>&1 ||
-                        { cat "$variant.log" >&2; rm -f "$variant.tmp"; die "debugfs on $variant.tmp failed"; }
-                # debugfs goes on after a failed command: every failure but an existing
-                # directory is fatal here.
-                if grep -v -e '^debugfs[ :]' -e 'already exists' -e '^Allocated inode: ' "$variant.log" | grep -q .; then
-                        cat "$variant.log" >&2
-                        rm -f "$variant.tmp"
-                        die "debugfs could not add the sdcompat install to $variant.tmp"
-                fi
-                e2fsck -fn "$variant.tmp" > "$variant.fsck" 2>&1 ||
-                        { cat "$variant.fsck" >&2; rm -f "$variant.tmp"; die "the variant disk $variant.tmp fails e2fsck"; }
-                rm -f "$cmds" "$variant.log" "$variant.fsck"
-                mv "$variant.tmp" "$variant"
+                disk_variant_edit "$base" "$variant" "$cmds" "the sdcompat install"
         ) 9> "$VM_CACHE/disks/.lock.sdcompat-variant"
         [ -e "$variant" ] || die "building the sdcompat variant of $base failed"
 }
