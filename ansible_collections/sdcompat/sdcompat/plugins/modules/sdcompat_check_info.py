@@ -93,9 +93,8 @@ report:
   type: dict
 '''
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sdcompat.sdcompat.plugins.module_utils.sdcompat import find_program, run_report
 
 
 def main():
@@ -111,9 +110,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    exe = p['executable']
-    if '/' not in exe:
-        exe = module.get_bin_path(exe, required=True, opt_dirs=['/usr/sbin', '/sbin'])
+    exe = find_program(module, p['executable'])
     cmd = [exe, '--json=short', '--root=' + p['root'], '--boot-dir=' + p['boot_dir']]
     if p['image']:
         cmd.append('--image=' + p['image'])
@@ -122,15 +119,7 @@ def main():
     if p['rules_path']:
         cmd.append('--rules-path=' + p['rules_path'])
 
-    rc, out, err = module.run_command(cmd)
-    try:
-        report = json.loads(out)
-    except ValueError:
-        module.fail_json(msg='sdcompat-check gave no report (exit status %d): %s' % (rc, err.strip()),
-                         rc=rc, stdout=out, stderr=err, cmd=cmd)
-    if report.get('schema_version') != 1:
-        module.fail_json(msg='sdcompat-check report has schema_version %r; this module reads 1'
-                         % report.get('schema_version'), report=report)
+    rc, report, err = run_report(module, cmd, 'sdcompat-check')
 
     entries = report.get('entries', [])
     inhibitors = []
