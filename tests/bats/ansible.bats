@@ -78,11 +78,20 @@ EOF2
         done
 }
 
-@test "ansible-lint on the role and the playbook" {
+@test "ansible-lint on the role and the playbooks, module arguments checked" {
         command -v ansible-lint >/dev/null || skip "ansible-lint is not installed"
         cd "$top"
-        run env ANSIBLE_COLLECTIONS_PATH="$top" ANSIBLE_HOME="$BATS_TEST_TMPDIR/ansible-home" \
-                ansible-lint --offline --nocolor ansible_collections/sdcompat/sdcompat/roles/protect tests/ansible/localhost.yml
+        # ANSIBLE_COLLECTIONS_PATH names the ansible_collections directory itself: with ansible-core
+        # 2.14, Debian's ansible-compat 3.0.1 gives ansible-lint's own collection finder the DIRNAME of
+        # that variable, so the usual "$top" made it look in $top/.. and silently skip the modules'
+        # argument checks ("Unable to load module ... for options validation"). --strict: args[module]
+        # is an "experimental" rule, a warning that would otherwise pass.
+        run env ANSIBLE_COLLECTIONS_PATH="$top/ansible_collections" ANSIBLE_HOME="$BATS_TEST_TMPDIR/ansible-home" \
+                ansible-lint --strict --offline --nocolor ansible_collections/sdcompat/sdcompat/roles/protect \
+                tests/ansible/localhost.yml tests/ansible/guest.yml
         echo "$output" | tail -n 20 >&3
         [ "$status" -eq 0 ] || { echo "$output" | tail -n 60; return 1; }
+        # every task of the collection's modules had its arguments checked
+        [[ "$output" != *"Unable to load module"* ]]
+        [[ "$output" != *"Unable to resolve FQCN"* ]]
 }
