@@ -70,7 +70,9 @@ summary:
   description: The one line a person reads per host.
   returned: always
   type: str
-  sample: "web1: at-risk: 2 boot entries (1 at-risk, 1 safe); 1 would fail the boot (SDC-H2A on /boot/initrd.img-6.1.0-9-amd64), 0 degrade it; root systemd 257.9-1"
+  sample: >-
+    web1: at-risk: 2 boot entries (1 at-risk, 1 safe); 1 would fail the boot
+    (SDC-H2A on /boot/initrd.img-6.1.0-9-amd64), 0 degrade it; root systemd 257.9-1
 exit_status:
   description: sdcompat-check's exit status (0 no risk found, 1 at risk, 2 could not check).
   returned: always
