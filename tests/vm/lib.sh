@@ -23,6 +23,9 @@ VM_KERNEL_META=linux-image-cloud-amd64
 # the systemd and udev packages ship.
 VM_ROOT_PACKAGES=systemd,systemd-sysv,udev,kmod,dracut,dracut-core,e2fsprogs,util-linux,cpio
 VM_ROOT_LABEL=sdvm-root
+# The "ssh" flavour of a root (root_setup SUITE ssh; tests/vm/ansible-ssh) adds these, from the
+# suite's own archive: an SSH server, and the Python that Ansible's modules run with.
+VM_ROOT_SSH_PACKAGES=openssh-server,python3
 
 die() { echo "sdvm: $*" >&2; exit 3; }
 note() { echo "sdvm: $*" >&2; }
@@ -126,25 +129,41 @@ ROOT_CUSTOM_RECIPE=1
 # What the harness adds to every root (root_customize); their contents key the disk images.
 ROOT_GUEST_FILES=("$VM_DIR/guest/marker" "$VM_DIR/guest/sdvm-report.service"
                   "$VM_DIR/guest/root-emergency.conf")
+# What root_customize_ssh adds to the roots of the ssh flavour.
+ROOT_SSH_GUEST_FILES=("$VM_DIR/guest/ssh/ssh-key" "$VM_DIR/guest/ssh/ssh-key.conf"
+                      "$VM_DIR/guest/ssh/sdvm.network" "$VM_DIR/guest/ssh/report-hold.conf")
 
 # Sets ROOT_TREE and ROOT_DISK for SUITE, building what is not cached. The tree's key names the
-# suite, its candidate systemd and dracut versions, the kernel and the recipe, so an archive
-# update builds a new tree and a rerun reuses the old one; the disk's key adds the guest files.
+# suite, its candidate systemd and dracut versions, the package list, the kernel and the recipe,
+# so an archive update builds a new tree and a rerun reuses the old one; the disk's key adds the
+# guest files. FLAVOUR "ssh" is a tree of its own with VM_ROOT_SSH_PACKAGES as well, and a disk
+# with root_customize_ssh's files (sshd, a network, a guest that stays up after multi-user).
 root_setup() {
-        local suite=$1 sdver dver key gkey
+        local suite=$1 flavour=${2:-} packages=$VM_ROOT_PACKAGES sdver dver key gkey
         if source_suite "$suite"; then
+                [ -z "$flavour" ] || die "no $flavour flavour of the source suite $suite"
                 src_root_setup "$suite"
                 return 0
         fi
+        case $flavour in
+        '') ;;
+        ssh) packages+=,$VM_ROOT_SSH_PACKAGES ;;
+        *) die "unknown root flavour '$flavour'" ;;
+        esac
         kernel_setup
         sdver=$(candidate_version "$suite" systemd)
         dver=$(candidate_version "$suite" dracut)
         [ -n "$sdver" ] && [ -n "$dver" ] || die "no systemd/dracut candidate in $suite"
-        key=$(recipe_hash "$suite" "$sdver" "$dver" "$VM_ROOT_PACKAGES" "$KVER" \
+        key=$(recipe_hash "$suite" "$sdver" "$dver" "$packages" "$KVER" \
                 "$ROOT_BASE_RECIPE" "$(file_hash "$REPO_DIR/scripts/mkchroot")")
-        gkey=$(recipe_hash "$ROOT_CUSTOM_RECIPE" "$(file_hash "${ROOT_GUEST_FILES[@]}")")
+        if [ -n "$flavour" ]; then
+                gkey=$(recipe_hash "$ROOT_CUSTOM_RECIPE" "$(file_hash "${ROOT_GUEST_FILES[@]}")" \
+                        "$flavour" "$(file_hash "${ROOT_SSH_GUEST_FILES[@]}")")
+        else
+                gkey=$(recipe_hash "$ROOT_CUSTOM_RECIPE" "$(file_hash "${ROOT_GUEST_FILES[@]}")")
+        fi
         ROOT_SYSTEMD=$sdver
-        ROOT_KEY=$suite-${sdver//[~+:]/_}-$key
+        ROOT_KEY=$suite${flavour:+-$flavour}-${sdver//[~+:]/_}-$key
         ROOT_TREE=$VM_CACHE/roots/$ROOT_KEY
         ROOT_DISK=$VM_CACHE/disks/$ROOT_KEY-$gkey.img
         [ -e "$ROOT_TREE.done" ] && [ -e "$ROOT_DISK" ] && return 0
@@ -152,24 +171,26 @@ root_setup() {
         (
                 flock 9
                 if [ ! -e "$ROOT_TREE.done" ]; then
-                        root_build "$suite"
+                        root_build "$suite" "$packages" "$flavour"
                 fi
                 # Disks of the same tree with other guest files are left alone: several checkouts
                 # share the cache, and deleting the disk another one is booting from made both
                 # rebuild in turn (and its boots fail: "Could not open backing file").
                 if [ ! -e "$ROOT_DISK" ]; then
                         root_customize "$ROOT_TREE"
+                        [ "$flavour" != ssh ] || root_customize_ssh "$ROOT_TREE"
                         disk_build
                 fi
-        ) 9> "$VM_CACHE/roots/.lock.$suite"
+        ) 9> "$VM_CACHE/roots/.lock.$suite${flavour:+-$flavour}"
         [ -e "$ROOT_TREE.done" ] && [ -e "$ROOT_DISK" ] || die "building the $suite root failed"
 }
 
 root_build() {
-        local suite=$1 tmp=$ROOT_TREE.tmp start=$SECONDS
+        local suite=$1 packages=$2 flavour=$3 tmp=$ROOT_TREE.tmp start=$SECONDS log
         local -a merged
         rm -rf "$tmp"
-        note "building the $suite root in $ROOT_TREE (mmdebstrap)"
+        log=$VM_CACHE/logs/mkchroot-$suite${flavour:+-$flavour}.log
+        note "building the $suite${flavour:+ ($flavour)} root in $ROOT_TREE (mmdebstrap)"
         mkdir -p "$VM_CACHE/logs"
         # Merged /usr: bookworm and later ship usr-is-merged, which mmdebstrap's merged-usr hook
         # installs; bullseye does not, so there only the hook's debootstrap-style symlinks.
@@ -179,8 +200,7 @@ root_build() {
                 merged=(--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr)
         fi
         "$REPO_DIR/scripts/mkchroot" "$suite" "$tmp" --variant=apt --quiet "${merged[@]}" \
-                --include="$VM_ROOT_PACKAGES" > "$VM_CACHE/logs/mkchroot-$suite.log" 2>&1 ||
-                { tail -n 30 "$VM_CACHE/logs/mkchroot-$suite.log" >&2; die "mkchroot $suite failed"; }
+                --include="$packages" > "$log" 2>&1 || { tail -n 30 "$log" >&2; die "mkchroot $suite failed"; }
         mkdir -p "$tmp/usr/lib/modules"
         cp -a "$KERNEL_DIR/modules/$KVER" "$tmp/usr/lib/modules/"
         chroot "$tmp" depmod -a "$KVER"
@@ -214,6 +234,22 @@ root_customize() {
         # Nobody logs in: a getty on the serial console would only add lines to the log.
         ln -sfn /dev/null "$t/etc/systemd/system/serial-getty@ttyS0.service"
         ln -sfn /dev/null "$t/etc/systemd/system/getty@tty1.service"
+}
+
+# The ssh flavour (tests/vm/ansible-ssh): sshd takes root's authorized key from the kernel command
+# line (sdvm.ssh_key=, base64; the key pair is made per run and never stored on a disk),
+# systemd-networkd gives the NIC QEMU's user-mode address, and the report marks multi-user
+# without powering off: whoever holds the key powers the guest off over SSH.
+root_customize_ssh() {
+        local t=$1
+        install -D -m 0755 "$VM_DIR/guest/ssh/ssh-key" "$t/usr/lib/sdvm/ssh-key"
+        install -D -m 0644 "$VM_DIR/guest/ssh/ssh-key.conf" "$t/etc/systemd/system/ssh.service.d/sdvm-key.conf"
+        install -D -m 0644 "$VM_DIR/guest/ssh/sdvm.network" "$t/etc/systemd/network/10-sdvm.network"
+        install -D -m 0644 "$VM_DIR/guest/ssh/report-hold.conf" "$t/etc/systemd/system/sdvm-report.service.d/hold.conf"
+        ln -sfn /usr/lib/systemd/system/ssh.service "$t/etc/systemd/system/multi-user.target.wants/ssh.service"
+        ln -sfn /usr/lib/systemd/system/systemd-networkd.service \
+                "$t/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
+        [ -s "$t/etc/ssh/ssh_host_ed25519_key.pub" ] || die "the ssh root $t has no SSH host key"
 }
 
 disk_build() {
@@ -321,6 +357,26 @@ ROOT_SDCOMPAT_RECIPE=2
 # sdcompat's root-side H1 guard, as its package installs it.
 ROOT_DROPIN_PATH=/usr/lib/systemd/system/initrd-switch-root.service.d/sdcompat-sigterm.conf
 
+# Makes VARIANT: a sparse copy of the disk BASE edited by the debugfs commands in the file CMDS (no
+# mount), checked with e2fsck -fn; WHAT names the edit in errors. BASE is never changed. Run under
+# the caller's lock, after it found VARIANT missing; removes CMDS.
+disk_variant_edit() {
+        local base=$1 variant=$2 cmds=$3 what=$4
+        cp --sparse=always "$base" "$variant.tmp"
+        debugfs -w -f "$cmds" "$variant.tmp" > "$variant.log" 2>&1 ||
+                { cat "$variant.log" >&2; rm -f "$variant.tmp"; die "debugfs on $variant.tmp failed"; }
+        # debugfs goes on after a failed command: every failure but an existing directory is fatal.
+        if grep -v -e '^debugfs[ :]' -e 'already exists' -e '^Allocated inode: ' "$variant.log" | grep -q .; then
+                cat "$variant.log" >&2
+                rm -f "$variant.tmp"
+                die "debugfs could not add $what to $variant.tmp"
+        fi
+        e2fsck -fn "$variant.tmp" > "$variant.fsck" 2>&1 ||
+                { cat "$variant.fsck" >&2; rm -f "$variant.tmp"; die "the variant disk $variant.tmp fails e2fsck"; }
+        rm -f "$cmds" "$variant.log" "$variant.fsck"
+        mv "$variant.tmp" "$variant"
+}
+
 # Sets ROOT_DISK to a variant of the base disk of the last root_setup that carries only sdcompat's
 # root-side drop-in (units/initrd-switch-root.service.d/sdcompat-sigterm.conf of this checkout) at
 # ROOT_DROPIN_PATH: no sdcompat anywhere else (boot --root-dropin). Made as root_sdcompat_variant
@@ -334,19 +390,9 @@ root_dropin_variant() {
                 flock 9
                 [ -e "$variant" ] && exit 0
                 d=${ROOT_DROPIN_PATH%/*}
-                cp --sparse=always "$base" "$variant.tmp"
                 printf 'mkdir %s\nwrite %s %s\nset_inode_field %s mode 0100644\n' "$d" "$src" "$ROOT_DROPIN_PATH" \
-                        "$ROOT_DROPIN_PATH" | debugfs -w -f - "$variant.tmp" > "$variant.log" 2>&1 ||
-                        { cat "$variant.log" >&2; rm -f "$variant.tmp"; die "debugfs on $variant.tmp failed"; }
-                if grep -v -e '^debugfs[ :]' -e 'already exists' -e '^Allocated inode: ' "$variant.log" | grep -q .; then
-                        cat "$variant.log" >&2
-                        rm -f "$variant.tmp"
-                        die "debugfs could not add the drop-in to $variant.tmp"
-                fi
-                e2fsck -fn "$variant.tmp" > "$variant.fsck" 2>&1 ||
-                        { cat "$variant.fsck" >&2; rm -f "$variant.tmp"; die "the variant disk $variant.tmp fails e2fsck"; }
-                rm -f "$variant.log" "$variant.fsck"
-                mv "$variant.tmp" "$variant"
+                        "$ROOT_DROPIN_PATH" > "$variant.debugfs"
+                disk_variant_edit "$base" "$variant" "$variant.debugfs" "the drop-in"
         ) 9> "$VM_CACHE/disks/.lock.dropin-variant"
         [ -e "$variant" ] || die "building the drop-in variant of $base failed"
 }
@@ -404,20 +450,7 @@ root_sdcompat_variant() {
                                 done
                         done
                 } > "$cmds"
-                cp --sparse=always "$base" "$variant.tmp"
-                debugfs -w -f "$cmds" "$variant.tmp" > "$variant.log" 2>&1 ||
-                        { cat "$variant.log" >&2; rm -f "$variant.tmp"; die "debugfs on $variant.tmp failed"; }
-                # debugfs goes on after a failed command: every failure but an existing
-                # directory is fatal here.
-                if grep -v -e '^debugfs[ :]' -e 'already exists' -e '^Allocated inode: ' "$variant.log" | grep -q .; then
-                        cat "$variant.log" >&2
-                        rm -f "$variant.tmp"
-                        die "debugfs could not add the sdcompat install to $variant.tmp"
-                fi
-                e2fsck -fn "$variant.tmp" > "$variant.fsck" 2>&1 ||
-                        { cat "$variant.fsck" >&2; rm -f "$variant.tmp"; die "the variant disk $variant.tmp fails e2fsck"; }
-                rm -f "$cmds" "$variant.log" "$variant.fsck"
-                mv "$variant.tmp" "$variant"
+                disk_variant_edit "$base" "$variant" "$cmds" "the sdcompat install"
         ) 9> "$VM_CACHE/disks/.lock.sdcompat-variant"
         [ -e "$variant" ] || die "building the sdcompat variant of $base failed"
 }
@@ -499,6 +532,13 @@ VM_QEMU_CPU=${SDCOMPAT_VM_QEMU_CPU:-max,-erms}
 VM_BASE_CMDLINE="root=LABEL=$VM_ROOT_LABEL ro console=ttyS0,115200 panic=-1 no_timer_check \
 printk.devkmsg=on systemd.log_target=kmsg rd.shell=0 rd.emergency=poweroff"
 
+# Extra QEMU arguments of the next boot_qemu (e.g. a NIC), and a function it runs once the marker
+# showed while the guest still runs (the ssh flavour's guest stays up for it; the function ends
+# by powering the guest off, and its exit status is left in BOOT_HOOK_RC).
+BOOT_QEMU_ARGS=()
+BOOT_ON_MARKER=''
+BOOT_HOOK_RC=''
+
 # Boots INITRD_IMG with ROOT_DISK (through a throwaway qcow2 overlay) and the kernel command line
 # CMDLINE_ALL; the console goes to BOOT_DIR/console.log. Sets BOOT_END (marker, frozen, panic,
 # exited, timeout) and BOOT_SECONDS (wall seconds until the outcome showed on the console).
@@ -511,7 +551,7 @@ boot_qemu() {
         qemu-system-x86_64 -accel tcg -cpu "$VM_QEMU_CPU" -m 1024 -smp 1 -nodefaults -no-reboot \
                 -display none -monitor none -serial "file:$log" \
                 -kernel "$KERNEL_DIR/vmlinuz" -initrd "$BOOT_INITRD" -append "$CMDLINE_ALL" \
-                -drive "file=$BOOT_DIR/disk.qcow2,format=qcow2,if=virtio" \
+                -drive "file=$BOOT_DIR/disk.qcow2,format=qcow2,if=virtio" "${BOOT_QEMU_ARGS[@]}" \
                 > "$BOOT_DIR/qemu.out" 2>&1 &
         qpid=$!
         BOOT_END='' grace=''
@@ -532,6 +572,11 @@ boot_qemu() {
                         if [ -n "$BOOT_END" ]; then
                                 BOOT_SECONDS=$((now - start))
                                 grace=$((now + grace))
+                                if [ "$BOOT_END" = marker ] && [ -n "$BOOT_ON_MARKER" ]; then
+                                        BOOT_HOOK_RC=0
+                                        "$BOOT_ON_MARKER" || BOOT_HOOK_RC=$?
+                                        grace=$(( $(date +%s) + 60 ))
+                                fi
                         fi
                 elif [ "$now" -ge "$grace" ]; then
                         kill "$qpid" 2>/dev/null || true

@@ -70,7 +70,9 @@ summary:
   description: The one line a person reads per host.
   returned: always
   type: str
-  sample: "web1: at-risk: 2 boot entries (1 at-risk, 1 safe); 1 would fail the boot (SDC-H2A on /boot/initrd.img-6.1.0-9-amd64), 0 degrade it; root systemd 257.9-1"
+  sample: >-
+    web1: at-risk: 2 boot entries (1 at-risk, 1 safe); 1 would fail the boot
+    (SDC-H2A on /boot/initrd.img-6.1.0-9-amd64), 0 degrade it; root systemd 257.9-1
 exit_status:
   description: sdcompat-check's exit status (0 no risk found, 1 at risk, 2 could not check).
   returned: always
@@ -93,9 +95,8 @@ report:
   type: dict
 '''
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sdcompat.sdcompat.plugins.module_utils.sdcompat import find_program, run_report
 
 
 def main():
@@ -111,9 +112,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    exe = p['executable']
-    if '/' not in exe:
-        exe = module.get_bin_path(exe, required=True, opt_dirs=['/usr/sbin', '/sbin'])
+    exe = find_program(module, p['executable'])
     cmd = [exe, '--json=short', '--root=' + p['root'], '--boot-dir=' + p['boot_dir']]
     if p['image']:
         cmd.append('--image=' + p['image'])
@@ -122,15 +121,7 @@ def main():
     if p['rules_path']:
         cmd.append('--rules-path=' + p['rules_path'])
 
-    rc, out, err = module.run_command(cmd)
-    try:
-        report = json.loads(out)
-    except ValueError:
-        module.fail_json(msg='sdcompat-check gave no report (exit status %d): %s' % (rc, err.strip()),
-                         rc=rc, stdout=out, stderr=err, cmd=cmd)
-    if report.get('schema_version') != 1:
-        module.fail_json(msg='sdcompat-check report has schema_version %r; this module reads 1'
-                         % report.get('schema_version'), report=report)
+    rc, report, err = run_report(module, cmd, 'sdcompat-check')
 
     entries = report.get('entries', [])
     inhibitors = []

@@ -94,9 +94,8 @@ refused:
   elements: str
 '''
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.sdcompat.sdcompat.plugins.module_utils.sdcompat import find_program, run_report
 
 WOULD = ('would-inject', 'would-replace', 'would-remove')
 
@@ -115,9 +114,7 @@ def main():
     p = module.params
     if p['all'] == bool(p['images']):
         module.fail_json(msg='give either images or all=true')
-    exe = p['executable']
-    if '/' not in exe:
-        exe = module.get_bin_path(exe, required=True, opt_dirs=['/usr/sbin', '/sbin'])
+    exe = find_program(module, p['executable'])
     # Without --apply, sdcompat-inject writes images outside the boot directory: check mode
     # must say --dry-run.
     cmd = [exe, '--json', '--boot-dir', p['boot_dir'], '--dry-run' if module.check_mode else '--apply']
@@ -129,18 +126,7 @@ def main():
         cmd.append('--')
         cmd.extend(p['images'])
 
-    rc, out, err = module.run_command(cmd)
-    if rc == 2:
-        module.fail_json(msg='sdcompat-inject: usage error: %s' % err.strip(), rc=rc, stderr=err, cmd=cmd)
-    try:
-        doc = json.loads(out)
-    except ValueError:
-        module.fail_json(msg='sdcompat-inject gave no report (exit status %d): %s' % (rc, err.strip()),
-                         rc=rc, stdout=out, stderr=err, cmd=cmd)
-    if doc.get('schema_version') != 1:
-        module.fail_json(msg='sdcompat-inject report has schema_version %r; this module reads 1'
-                         % doc.get('schema_version'), report=doc)
-
+    rc, doc, err = run_report(module, cmd, 'sdcompat-inject', usage_rc=2)
     images = doc.get('images', [])
     if module.check_mode:
         changed = any(i.get('action') in WOULD or i.get('changed') for i in images)
