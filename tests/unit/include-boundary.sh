@@ -2,7 +2,8 @@
 # include-boundary.sh SRCDIR BUILDDIR CC... — proves the layering meson.build sets: a file of
 # src/libsdcompat-core (what the static shim links) cannot include an engine header, and
 # src/shared cannot include a core one. Each layer's headers compile with its own include path;
-# a deliberate violation must fail with "No such file", not for another reason.
+# a deliberate violation must fail with "No such file" (gcc) or "file not found" (clang), not for
+# another reason.
 set -u
 src=$1 build=$2
 shift 2
@@ -35,7 +36,7 @@ must_not() {
                 else
                         echo "ok: $what: $header resolves to a system header, not the layer's"
                 fi
-        elif ! grep -q "No such file" "$tmp/out"; then
+        elif ! grep -qE "No such file|file not found" "$tmp/out"; then
                 echo "FAIL: $what: $header fails for another reason than the boundary:"; cat "$tmp/out"; fail=1
         else
                 echo "ok: $what: $header is out of reach"
