@@ -712,6 +712,25 @@ static void log_summary(Negotiation *n) {
                  strempty(actions), n->duration, n->errors ? ", with errors: stock handoff where it failed" : "");
 }
 
+/* A hazard that applies and that nothing at this boot handles (no action for it, an action this
+ * build lacks, or one that failed) is the stock handoff's risk, unchanged: say so, with what to do,
+ * rather than let the summary line read as if sdcompat had it covered. */
+static void log_unmitigated(const Negotiation *n) {
+        if (n->plan.disabled)
+                return;
+        for (size_t i = 0; i < n->assessment.n_findings; i++) {
+                const SdcFinding *f = &n->assessment.findings[i];
+
+                if (f->match != SDC_MATCH_YES || f->rule->severity < SDC_SEVERITY_DEGRADED ||
+                    sdc_finding_handled(f, n->applied))
+                        continue;
+                log_full(f->rule->severity == SDC_SEVERITY_BOOT_FAILS ? LOG_WARNING : LOG_NOTICE,
+                         "%s (%s) applies and nothing at this boot handles it, as without sdcompat: %s. %s",
+                         f->rule->id, sdc_severity_to_string(f->rule->severity), f->rule->title,
+                         strempty(f->rule->remedy));
+        }
+}
+
 static int verb_negotiate(void) {
         _cleanup_free_ char *dir = NULL;
         Negotiation n = { .started = now_usec(), .dashdash = SIZE_MAX };
@@ -773,6 +792,7 @@ static int verb_negotiate(void) {
         mounted_unplanned = NULL;
 
         log_summary(&n);
+        log_unmitigated(&n);
         negotiation_done(&n);
         (void) alarm(0);
         return 0; /* never the reason a boot fails */

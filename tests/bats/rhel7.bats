@@ -214,3 +214,23 @@ rhel_image() {
                 "$BATS_TEST_TMPDIR/run/systemd/system/initrd-switch-root.service.d/50-sdcompat-sigterm.conf"
         grep -qx 'ACTIONS="dropin-sigterm-success"' "$BATS_TEST_TMPDIR/run/sdcompat/plan"
 }
+
+@test "sid image -> 7.8 root (H2d, booted: PID 1 freezes): at risk in check; negotiate says nothing handles it" {
+        require_fixtures
+        local img
+        img=$(fixtures_where builder dracut | while read -r n; do
+                [ "$(fixture "$n" suite)" = sid ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
+        done | head -n1)
+        [ -n "$img" ] || skip "no sid dracut fixture"
+        rhel_root rhel-7.8 7.8 "$BATS_TEST_TMPDIR/root"
+        run check --image "$(fixture_path "$img")" --root "$BATS_TEST_TMPDIR/root" --cmdline "root=/dev/vda" --json
+        [ "$status" -eq 1 ]
+        [ "$(json '.entries[0].verdict')" = at-risk ]
+        [ "$(json '.entries[0].hazards | map(select(.id == "SDC-H2D")) | .[0].severity')" = boot-fails ]
+        unpack_image "$(fixture_path "$img")" "$BATS_TEST_TMPDIR/initrd"
+        run "$sdcompat_bin" negotiate --rules-path "$top/rules.d" --run-dir "$BATS_TEST_TMPDIR/run" \
+                --initrd-root "$BATS_TEST_TMPDIR/initrd" --sysroot "$BATS_TEST_TMPDIR/root" --cmdline "root=/dev/vda"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"SDC-H2D (boot-fails) applies and nothing at this boot handles it"* ]]
+        grep -qx 'VERDICT=at-risk' "$BATS_TEST_TMPDIR/run/sdcompat/plan"
+}
