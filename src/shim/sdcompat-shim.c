@@ -117,19 +117,38 @@ typedef struct Shim {
         char **exec_argv;        /* what the stateful exec passes */
         Step steps[STEPS_MAX];
         unsigned n_steps;
+        unsigned n_steps_overwritten; /* steps recorded over the last slot once it was full */
 } Shim;
 
-/* Records a step and returns its error, as systemd's log helpers do: "return step_add(s, name, r, ...);". */
+/* Records a step and returns its error, as systemd's log helpers do: "return step_add(s, name, r, ...);".
+ * The record is fixed-size on purpose (recording never allocates, so it cannot fail on the way to
+ * an exec), but it is never cut silently: a detail that does not fit ends in " [cut]", and once
+ * the steps are full the last slot keeps the newest step (the exec that took over) and says how
+ * many before it were not kept (the log has every one). */
 static int step_add(Shim *s, const char *name, int error, const char *fmt, ...) _printf_(4, 5);
 static int step_add(Shim *s, const char *name, int error, const char *fmt, ...) {
-        Step *st = &s->steps[s->n_steps < STEPS_MAX ? s->n_steps++ : STEPS_MAX - 1];
+        static const char cut[] = " [cut]";
+        Step *st;
         va_list ap;
+        int k = 0, n;
 
+        if (s->n_steps < STEPS_MAX)
+                st = &s->steps[s->n_steps++];
+        else {
+                st = &s->steps[STEPS_MAX - 1];
+                s->n_steps_overwritten++;
+                k = snprintf(st->detail, sizeof(st->detail), "[%u steps before this one not kept here] ",
+                             s->n_steps_overwritten);
+        }
         st->name = name;
         st->error = error;
         va_start(ap, fmt);
-        vsnprintf(st->detail, sizeof(st->detail), fmt, ap);
+        n = vsnprintf(st->detail + k, sizeof(st->detail) - (size_t) k, fmt, ap);
         va_end(ap);
+        if (n < 0)
+                (void) snprintf(st->detail + k, sizeof(st->detail) - (size_t) k, "(detail not formattable)");
+        else if ((size_t) n >= sizeof(st->detail) - (size_t) k)
+                memcpy(st->detail + sizeof(st->detail) - sizeof(cut), cut, sizeof(cut));
         if (error < 0)
                 log_warning_errno(error, "%s: %s: %m", name, st->detail);
         else

@@ -411,3 +411,18 @@ PY
         [ "$(step_of -1)" = exec ]
         [ -e "$out/systemd.state" ]
 }
+
+@test "a step detail longer than the record's slot is marked [cut], not cut silently" {
+        local d="$BATS_TEST_TMPDIR" i
+        for i in 1 2 3; do d="$d/$(printf 'd%.0s' $(seq 200))"; done
+        mkdir -p "$d"
+        ln -s "$BATS_TEST_TMPDIR/systemd" "$d/systemd"
+        write_plan translate ""
+        sed -i "s|^SHIM_TARGET=.*|SHIM_TARGET=\"$d/systemd\"|" "$run_dir/plan"
+        run_shim --switched-root --system --deserialize 7
+        [ "$status" -eq 0 ]
+        [ "$(step_of -1)" = exec ]
+        [[ "$(jq -r '.steps[-1].detail' "$run_dir/shim.json")" == *" [cut]" ]]
+        # A detail that fits carries no marker.
+        [[ "$(jq -r '.steps[0].detail' "$run_dir/shim.json")" != *"[cut]"* ]]
+}
