@@ -626,6 +626,10 @@ boot_analyse() {
         M_INITRD_TS=$(sed -n 's/.* initrd_ts=\([^ ]*\).*/\1/p' <<< "$marker")
         M_UPTIME=$(sed -n 's/.* uptime=\([^ ]*\).*/\1/p' <<< "$marker")
         M_ARGV=$(sed -n 's/.* pid1_argv="\(.*\)".*/\1/p' <<< "$marker")
+        M_FDS=$(sed -n 's/.* pid1_fds=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_PIDFDS=$(sed -n 's/.* pid1_pidfds=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_TRAFFIC=$(sed -n 's/.* notify_traffic=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_PIDFDS_AFTER=$(sed -n 's/.* pid1_pidfds_after=\([^ ]*\).*/\1/p' <<< "$marker")
         # When the root's PID 1 reached multi-user.target, by the kernel log's clock (seconds since
         # the kernel started): the boot time, before anything the harness runs after that target.
         MU_AT=$(grep -a -m1 -E '^\[ *[0-9]+\.[0-9]+\] systemd\[1\]: Reached target.*Multi-User' <<< "$text" |
