@@ -15,9 +15,13 @@ VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
 VM_CACHE=${SDCOMPAT_VM_CACHE:-/var/tmp/sdcompat-vm}
 VM_SUITES=(bullseye bookworm bookworm-backports trixie sid)
-# The one kernel: bookworm's cloud flavour (virtio drivers, small module tree, uncompressed
-# modules that every suite's kmod can read).
-VM_KERNEL_SUITE=bookworm
+# The kernel: by default bookworm's cloud flavour (virtio drivers, small module tree, uncompressed
+# modules that every suite's kmod can read). SDCOMPAT_VM_KERNEL=SUITE (boot --kernel SUITE) takes
+# the same metapackage from another suite's archive, e.g. trixie's 6.12 for the cells that need a
+# kernel >= 6.5 (H6: SO_PASSPIDFD). KVER is in every root's key (the tree carries its modules), so
+# another kernel builds trees, disks and images of its own; the default keeps the existing keys.
+VM_KERNEL_DEFAULT_SUITE=bookworm
+VM_KERNEL_SUITE=${SDCOMPAT_VM_KERNEL:-$VM_KERNEL_DEFAULT_SUITE}
 VM_KERNEL_META=linux-image-cloud-amd64
 # Packages of every root. dracut-core carries the modules; the systemd module needs only what
 # the systemd and udev packages ship.
@@ -29,6 +33,18 @@ VM_ROOT_SSH_PACKAGES=openssh-server,python3
 
 die() { echo "sdvm: $*" >&2; exit 3; }
 note() { echo "sdvm: $*" >&2; }
+
+# SUITE whose archive gives the kernel (SDCOMPAT_VM_KERNEL, boot --kernel): a Debian suite.
+set_kernel_suite() {
+        local s
+        for s in "${VM_SUITES[@]}"; do
+                if [ "$s" = "$1" ]; then
+                        VM_KERNEL_SUITE=$1
+                        return 0
+                fi
+        done
+        die "unknown kernel suite '$1' (known: ${VM_SUITES[*]})"
+}
 
 valid_suite() {
         local s
@@ -610,6 +626,10 @@ boot_analyse() {
         M_INITRD_TS=$(sed -n 's/.* initrd_ts=\([^ ]*\).*/\1/p' <<< "$marker")
         M_UPTIME=$(sed -n 's/.* uptime=\([^ ]*\).*/\1/p' <<< "$marker")
         M_ARGV=$(sed -n 's/.* pid1_argv="\(.*\)".*/\1/p' <<< "$marker")
+        M_FDS=$(sed -n 's/.* pid1_fds=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_PIDFDS=$(sed -n 's/.* pid1_pidfds=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_TRAFFIC=$(sed -n 's/.* notify_traffic=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_PIDFDS_AFTER=$(sed -n 's/.* pid1_pidfds_after=\([^ ]*\).*/\1/p' <<< "$marker")
         # When the root's PID 1 reached multi-user.target, by the kernel log's clock (seconds since
         # the kernel started): the boot time, before anything the harness runs after that target.
         MU_AT=$(grep -a -m1 -E '^\[ *[0-9]+\.[0-9]+\] systemd\[1\]: Reached target.*Multi-User' <<< "$text" |
@@ -662,3 +682,6 @@ boot_analyse() {
 # Suites whose systemd is built from source (RHEL 7): tests/vm/source-suites.sh.
 # shellcheck source=tests/vm/source-suites.sh
 source "$VM_DIR/source-suites.sh"
+
+# An unknown SDCOMPAT_VM_KERNEL is an error before anything is built.
+set_kernel_suite "$VM_KERNEL_SUITE"
