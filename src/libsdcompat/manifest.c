@@ -5,6 +5,7 @@
 
 #include "alloc.h"
 #include "envfile.h"
+#include "clock.h"
 #include "manifest.h"
 
 /* v254 passes --deserialize first; v250–v253 put the kernel's words first (H5) unless the build
@@ -23,13 +24,8 @@ static const char *argv_style(const SdcVersion *v) {
 int sdc_manifest_from_facts(const SdcTreeFacts *f, const char *kernel, const char *dracut_version, SdcManifest *ret) {
         SdcManifest m = { .format = SDC_MANIFEST_VERSION, .switch_root_via_systemctl = SDC_TRI_UNKNOWN };
         char now[32];
-        time_t t = time(NULL);
-        struct tm tm;
 
-        if (gmtime_r(&t, &tm))
-                (void) strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        else
-                strcpy(now, "unknown");
+        (void) format_rfc3339(build_clock(), now);
 
         if (strdup_to(&m.sdcompat_version, PACKAGE_VERSION) < 0 || strdup_to(&m.build_time, now) < 0 ||
             strdup_to(&m.dracut_version, dracut_version ?: f->dracut_version) < 0 ||

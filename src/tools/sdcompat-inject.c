@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bootentry.h"
+#include "clock.h"
 #include "elf-reader.h"
 #include "fileio.h"
 #include "inject.h"
@@ -205,12 +206,7 @@ static int refuse(Result *res, int error, const char *fmt, ...) {
 }
 
 static const char *now_rfc3339(char buf[static 32]) {
-        time_t t = time(NULL);
-        struct tm tm;
-
-        if (!gmtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-                strcpy(buf, "unknown");
-        return buf;
+        return format_rfc3339(build_clock(), buf);
 }
 
 /* ---- the payload: what dracut's sdcompat module installs ------------------------------------- */
@@ -445,7 +441,7 @@ static int build_segment(
                                 "the image has no initrd.target in /usr/lib/systemd/system or "
                                 "/lib/systemd/system: not a systemd initramfs sdcompat can hook into")),
                        -ENOENT;
-        sdc_cpio_writer_init(&b.w, (uint32_t)time(NULL));
+        sdc_cpio_writer_init(&b.w, (uint32_t) build_clock());
 
         /* The same paths as dracut's module: module-setup.sh.in. */
         r = add_file(&b, "/usr/bin/sdcompat", S_IFREG | 0755, p->sdcompat, p->sdcompat_size);
