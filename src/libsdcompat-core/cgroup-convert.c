@@ -762,15 +762,13 @@ int sdc_cgroup_release(const char *root, char *const *only, const char *scratch,
 void sdc_cgroup_revert_done(SdcCgroupRevert *r) {
         strv_free(r->disabled);
         strv_free(r->not_disabled);
-        strv_free(r->busy);
         *r = (SdcCgroupRevert) {};
 }
 
-/* "name:num_cgroups" of each controller in controllers that /proc/cgroups counts more than its root
- * for (removed cgroups not yet freed), replacing *ret. On cgroup2 the hierarchy id is 0. */
-static int dfl_controllers_busy(char *const *controllers, char ***ret) {
+/* The cgroups besides its root that cgroup2 counts, dying ones included: /proc/cgroups gives each
+ * controller on cgroup2 (hierarchy id 0) the hierarchy's count. 0 when it cannot be read. */
+static unsigned dfl_cgroups_left(const char *unused) {
         _cleanup_free_ char *text = NULL;
-        _cleanup_strv_free_ char **l = NULL;
 
         if (read_full_file_at(AT_FDCWD, "/proc/cgroups", 1 << 16, &text, NULL) < 0)
                 return 0; /* nothing known to wait for */
@@ -781,13 +779,9 @@ static int dfl_controllers_busy(char *const *controllers, char ***ret) {
 
                 snprintf(line, sizeof(line), "%.*s", (int) MIN((size_t) (eol - p), sizeof(line) - 1), p);
                 p = *eol ? eol + 1 : eol;
-                if (line[0] == '#' || sscanf(line, "%63s %u %u %u", name, &id, &count, &enabled) != 4)
-                        continue;
-                if (id == 0 && count > 1 && strv_contains(controllers, name) && strv_extendf(&l, "%s:%u", name, count) < 0)
-                        return -ENOMEM;
+                if (line[0] != '#' && sscanf(line, "%63s %u %u %u", name, &id, &count, &enabled) == 4 && id == 0 && enabled)
+                        return count > 1 ? count - 1 : 0;
         }
-        strv_free(*ret);
-        *ret = TAKE_PTR(l);
         return 0;
 }
 
@@ -840,24 +834,8 @@ int sdc_cgroup_revert(const char *root, SdcCgroupRevert *ret) {
 
         /* The kernel frees removed cgroups asynchronously, and a controller binds to a v1 hierarchy
          * only once no cgroup2 cgroup but the root references it. Wait (at most a second, less once
-         * the counts stop falling: an exited process not yet reaped holds what is left). */
-        {
-                _cleanup_strv_free_ char **all = NULL;
-
-                if (read_cgroup2_controllers(root, &all) < 0)
-                        return -ENOMEM;
-                for (unsigned i = 0, still = 0; i < SETTLE_POLLS && still < SETTLE_STILL_POLLS; i++) {
-                        size_t before = strv_length(ret->busy);
-
-                        k = dfl_controllers_busy(all, &ret->busy);
-                        if (k < 0)
-                                return k;
-                        if (!ret->busy)
-                                break;
-                        still = i > 0 && strv_length(ret->busy) >= before ? still + 1 : 0;
-                        sleep_ms(SETTLE_POLL_MS);
-                }
-        }
+         * the count stops falling: an exited process not yet reaped holds what is left). */
+        ret->left = settle(dfl_cgroups_left, NULL, SETTLE_POLL_MS, SETTLE_POLLS * SETTLE_POLL_MS);
 
         fd = safe_close(fd);
         k = unmount_path(root);

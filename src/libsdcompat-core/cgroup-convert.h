@@ -107,9 +107,12 @@ typedef struct SdcCgroupRevert {
         unsigned kept;               /* child cgroups that could not be removed */
         char **disabled;             /* controllers taken out of the root's cgroup.subtree_control */
         char **not_disabled;         /* "memory: Device or resource busy": the kernel refused */
-        char **busy;                 /* "memory:3": controllers whose removed cgroups are still counted
-                                      * after the wait (an exited process not yet reaped holds them):
-                                      * a v1 mount of these fails with EBUSY until they are freed */
+        unsigned left;               /* cgroups cgroup2 still counts besides its root after the wait
+                                      * (/proc/cgroups counts per hierarchy, dying ones included: removed
+                                      * cgroups an exited process not yet reaped, or charged pages, still
+                                      * reference). A controller with such a cgroup cannot be mounted on
+                                      * v1 (EBUSY) until the kernel frees it; which ones, the kernel does
+                                      * not say. */
 } SdcCgroupRevert;
 
 /* Hands a root PID 1 older than systemd 230 (RHEL 7's 219) a /sys/fs/cgroup it can set up: it skips
@@ -120,7 +123,7 @@ typedef struct SdcCgroupRevert {
  * cgroups (a controller can be mounted on a v1 hierarchy only once no cgroup2 cgroup references
  * it, and the kernel frees them asynchronously), and unmounts cgroup2 from root. The root's PID 1
  * then mounts its tmpfs and v1 hierarchies itself (219 skips, with a message, a controller the
- * kernel refuses to bind: see busy).
+ * kernel refuses to bind: see left).
  * 0 and reverted=false when root is not cgroup2; -EPERM when not PID 1; other negative errno when a
  * step failed (the report says how far it got). Freed with sdc_cgroup_revert_done() whatever it
  * returned. */

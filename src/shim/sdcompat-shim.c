@@ -430,7 +430,7 @@ static void convert_cgroups(Shim *s) {
  * a cgroup2 /sys/fs/cgroup. Whatever fails, the root's systemd is exec'd: it would freeze anyway. */
 static void revert_cgroups(Shim *s) {
         _cleanup_(sdc_cgroup_revert_done) SdcCgroupRevert rep = {};
-        _cleanup_free_ char *disabled = NULL, *not_disabled = NULL, *busy = NULL;
+        _cleanup_free_ char *disabled = NULL, *not_disabled = NULL;
         int r;
 
         if (!s->pid1) {
@@ -440,8 +440,7 @@ static void revert_cgroups(Shim *s) {
         r = sdc_cgroup_revert("/sys/fs/cgroup", &rep);
         disabled = strv_join(rep.disabled, " ");
         not_disabled = strv_join(rep.not_disabled, ", ");
-        busy = strv_join(rep.busy, " ");
-        if (!disabled || !not_disabled || !busy) {
+        if (!disabled || !not_disabled) {
                 step_add(s, "cgroup-revert", r < 0 ? r : -ENOMEM, "cgroup2 %s; the report could not be made",
                          rep.reverted ? "unmounted" : "still mounted");
                 return;
@@ -452,11 +451,11 @@ static void revert_cgroups(Shim *s) {
         }
         step_add(s, "cgroup-revert", r,
                  "%s; moved %u processes to the cgroup2 root, removed %u cgroups (%u kept); controllers released: %s%s%s; "
-                 "still referenced by removed cgroups (a v1 mount of them fails until they are freed): %s",
+                 "%u removed cgroups not yet freed by the kernel (a controller they reference cannot be mounted on v1 until then)",
                  rep.reverted ? "cgroup2 unmounted from /sys/fs/cgroup: the root's systemd mounts its v1 hierarchies"
                               : "cgroup2 still mounted: the root's systemd finds it as without sdcompat",
                  rep.moved, rep.removed, rep.kept, disabled[0] ? disabled : "none",
-                 not_disabled[0] ? "; refused: " : "", not_disabled, busy[0] ? busy : "none");
+                 not_disabled[0] ? "; refused: " : "", not_disabled, rep.left);
 }
 
 /* shim-legacy-force (H2c): systemd 256 and 257 read SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1 from the

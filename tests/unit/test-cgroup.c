@@ -148,7 +148,7 @@ static void revert_tmpfs_as_pid1(const char *dir) {
         snprintf(sub, sizeof(sub), "%s/cpu", dir);
         ASSERT_EQ(mkdir(sub, 0755), 0);
         ASSERT_EQ(sdc_cgroup_revert(dir, &rep), 0);
-        ASSERT_TRUE(!rep.reverted && rep.moved == 0 && rep.removed == 0 && !rep.disabled && !rep.busy);
+        ASSERT_TRUE(!rep.reverted && rep.moved == 0 && rep.removed == 0 && !rep.disabled && rep.left == 0);
         sdc_cgroup_revert_done(&rep);
         ASSERT_EQ(sdc_cgroup_mode_mounted(dir, &m), 0);
         ASSERT_EQ(m, SDC_CGROUP_LEGACY); /* still mounted */
