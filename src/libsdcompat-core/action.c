@@ -16,6 +16,7 @@ static const char *const action_names[_SDC_ACTION_MAX] = {
         [SDC_ACTION_CGROUP_CONVERT] = "cgroup-convert",
         [SDC_ACTION_SHIM_LEGACY_FORCE] = "shim-legacy-force",
         [SDC_ACTION_FRESH] = "fresh",
+        [SDC_ACTION_CGROUP_REVERT] = "cgroup-revert",
 };
 
 static const char *const action_texts[_SDC_ACTION_MAX] = {
@@ -32,6 +33,8 @@ static const char *const action_texts[_SDC_ACTION_MAX] = {
         [SDC_ACTION_SHIM_LEGACY_FORCE] =
                 "sdcompat-shim gives the root's systemd the command line with SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1",
         [SDC_ACTION_FRESH] = "sdcompat-shim starts the root's systemd without the initramfs's state (fresh)",
+        [SDC_ACTION_CGROUP_REVERT] =
+                "sdcompat-shim empties and unmounts cgroup2 so that the root's systemd mounts its own cgroup v1 hierarchies",
 };
 
 const char *sdc_action_describe(SdcAction a) {

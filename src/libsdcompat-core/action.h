@@ -16,6 +16,7 @@ typedef enum SdcAction {
         SDC_ACTION_CGROUP_CONVERT,
         SDC_ACTION_SHIM_LEGACY_FORCE,
         SDC_ACTION_FRESH,
+        SDC_ACTION_CGROUP_REVERT,
         _SDC_ACTION_MAX,
         _SDC_ACTION_INVALID = -1,
 } SdcAction;

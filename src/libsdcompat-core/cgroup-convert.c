@@ -756,3 +756,91 @@ int sdc_cgroup_release(const char *root, char *const *only, const char *scratch,
                         return -ENOMEM;
         return read_cgroup2_controllers(root, &ret->controllers);
 }
+
+/* ---- the other direction: cgroup2 for a root PID 1 that knows only v1 (H2d) ---------------------- */
+
+void sdc_cgroup_revert_done(SdcCgroupRevert *r) {
+        strv_free(r->disabled);
+        strv_free(r->not_disabled);
+        *r = (SdcCgroupRevert) {};
+}
+
+/* The cgroups besides its root that cgroup2 counts, dying ones included: /proc/cgroups gives each
+ * controller on cgroup2 (hierarchy id 0) the hierarchy's count. 0 when it cannot be read. */
+static unsigned dfl_cgroups_left(const char *unused) {
+        _cleanup_free_ char *text = NULL;
+
+        if (read_full_file_at(AT_FDCWD, "/proc/cgroups", 1 << 16, &text, NULL) < 0)
+                return 0; /* nothing known to wait for */
+        for (const char *p = text; p && *p;) {
+                const char *eol = strchrnul(p, '\n');
+                char line[256], name[64];
+                unsigned id, count, enabled;
+
+                snprintf(line, sizeof(line), "%.*s", (int) MIN((size_t) (eol - p), sizeof(line) - 1), p);
+                p = *eol ? eol + 1 : eol;
+                if (line[0] != '#' && sscanf(line, "%63s %u %u %u", name, &id, &count, &enabled) == 4 && id == 0 && enabled)
+                        return count > 1 ? count - 1 : 0;
+        }
+        return 0;
+}
+
+int sdc_cgroup_revert(const char *root, SdcCgroupRevert *ret) {
+        _cleanup_strv_free_ char **enabled = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_close_ int fd = -1;
+        SdcCgroupReport drained = {};
+        SdcCgroupMode mode;
+        int k;
+
+        *ret = (SdcCgroupRevert) {};
+        /* It moves every process and takes cgroup2 away: only PID 1's to do, between the
+         * initramfs and the root. */
+        if (getpid() != 1)
+                return -EPERM;
+        k = sdc_cgroup_mode_mounted(root, &mode);
+        if (k < 0)
+                return k;
+        if (mode != SDC_CGROUP_UNIFIED)
+                return 0;
+
+        fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* Post-order: the processes of a cgroup go to the root, then the cgroup goes. (cgroup2 has
+         * no memory.force_empty: that write fails and is ignored.) */
+        drain_children(fd, fd, 0, true, &drained);
+        ret->moved = drained.moved;
+        ret->removed = drained.removed;
+        ret->kept = drained.kept;
+
+        /* One controller per write: one the kernel refuses leaves the others released. */
+        if (asprintf(&path, "%s/cgroup.subtree_control", root) < 0)
+                return -ENOMEM;
+        if (read_full_file_at(AT_FDCWD, path, 4096, &text, NULL) >= 0) {
+                text[strcspn(text, "\n")] = 0;
+                if (strv_split_extend(&enabled, text, " ") < 0)
+                        return -ENOMEM;
+        }
+        STRV_FOREACH(c, enabled) {
+                _cleanup_free_ char *word = NULL;
+
+                if (asprintf(&word, "-%s", *c) < 0)
+                        return -ENOMEM;
+                k = write_string_at(fd, "cgroup.subtree_control", word);
+                if ((k < 0 ? strv_extendf(&ret->not_disabled, "%s: %s", *c, strerror(-k)) : strv_extend(&ret->disabled, *c)) < 0)
+                        return -ENOMEM;
+        }
+
+        /* The kernel frees removed cgroups asynchronously, and a controller binds to a v1 hierarchy
+         * only once no cgroup2 cgroup but the root references it. Wait (at most a second, less once
+         * the count stops falling: an exited process not yet reaped holds what is left). */
+        ret->left = settle(dfl_cgroups_left, NULL, SETTLE_POLL_MS, SETTLE_POLLS * SETTLE_POLL_MS);
+
+        fd = safe_close(fd);
+        k = unmount_path(root);
+        if (k < 0)
+                return log_error_errno(k, "Cannot unmount cgroup2 from %s: %m", root);
+        ret->reverted = true;
+        return 0;
+}

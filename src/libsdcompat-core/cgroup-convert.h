@@ -97,3 +97,35 @@ typedef struct SdcCgroupRelease {
  * sdc_cgroup_release_done() whatever it returned. */
 int sdc_cgroup_release(const char *root, char *const *only, const char *scratch, unsigned timeout_ms, SdcCgroupRelease *ret);
 void sdc_cgroup_release_done(SdcCgroupRelease *r);
+
+/* ---- the other direction: cgroup2 for a root PID 1 that knows only v1 (H2d) ---------------------- */
+
+typedef struct SdcCgroupRevert {
+        bool reverted;               /* cgroup2 is unmounted from root now */
+        unsigned moved;              /* processes moved to the cgroup2 root */
+        unsigned removed;            /* child cgroups removed */
+        unsigned kept;               /* child cgroups that could not be removed */
+        char **disabled;             /* controllers taken out of the root's cgroup.subtree_control */
+        char **not_disabled;         /* "memory: Device or resource busy": the kernel refused */
+        unsigned left;               /* cgroups cgroup2 still counts besides its root after the wait
+                                      * (/proc/cgroups counts per hierarchy, dying ones included: removed
+                                      * cgroups an exited process not yet reaped, or charged pages, still
+                                      * reference). A controller with such a cgroup cannot be mounted on
+                                      * v1 (EBUSY) until the kernel frees it; which ones, the kernel does
+                                      * not say. */
+} SdcCgroupRevert;
+
+/* Hands a root PID 1 older than systemd 230 (RHEL 7's 219) a /sys/fs/cgroup it can set up: it skips
+ * its tmpfs when something is mounted there, and cgroup2 refuses the controller links it then
+ * makes (EPERM), after which 219 freezes. Runs in sdcompat-shim as PID 1: moves every process in a
+ * child cgroup to the cgroup2 root, removes the child cgroups depth first, takes every controller
+ * out of the root's cgroup.subtree_control, waits (bounded) for the kernel to free the removed
+ * cgroups (a controller can be mounted on a v1 hierarchy only once no cgroup2 cgroup references
+ * it, and the kernel frees them asynchronously), and unmounts cgroup2 from root. The root's PID 1
+ * then mounts its tmpfs and v1 hierarchies itself (219 skips, with a message, a controller the
+ * kernel refuses to bind: see left).
+ * 0 and reverted=false when root is not cgroup2; -EPERM when not PID 1; other negative errno when a
+ * step failed (the report says how far it got). Freed with sdc_cgroup_revert_done() whatever it
+ * returned. */
+int sdc_cgroup_revert(const char *root, SdcCgroupRevert *ret);
+void sdc_cgroup_revert_done(SdcCgroupRevert *r);

@@ -445,6 +445,38 @@ static void convert_cgroups(Shim *s) {
         sdc_cgroup_report_done(&rep);
 }
 
+/* cgroup-revert (H2d): a root PID 1 older than systemd 230 sets up cgroup v1 itself and freezes on
+ * a cgroup2 /sys/fs/cgroup. Whatever fails, the root's systemd is exec'd: it would freeze anyway. */
+static void revert_cgroups(Shim *s) {
+        _cleanup_(sdc_cgroup_revert_done) SdcCgroupRevert rep = {};
+        _cleanup_free_ char *disabled = NULL, *not_disabled = NULL;
+        int r;
+
+        if (!s->pid1) {
+                step_add(s, "cgroup-revert", 0, "not PID 1 (a test run): /sys/fs/cgroup not touched");
+                return;
+        }
+        r = sdc_cgroup_revert("/sys/fs/cgroup", &rep);
+        disabled = strv_join(rep.disabled, " ");
+        not_disabled = strv_join(rep.not_disabled, ", ");
+        if (!disabled || !not_disabled) {
+                step_add(s, "cgroup-revert", r < 0 ? r : -ENOMEM, "cgroup2 %s; the report could not be made",
+                         rep.reverted ? "unmounted" : "still mounted");
+                return;
+        }
+        if (r >= 0 && !rep.reverted) {
+                step_add(s, "cgroup-revert", 0, "/sys/fs/cgroup is not cgroup2: nothing to revert");
+                return;
+        }
+        step_add(s, "cgroup-revert", r,
+                 "%s; moved %u processes to the cgroup2 root, removed %u cgroups (%u kept); controllers released: %s%s%s; "
+                 "%u removed cgroups not yet freed by the kernel (a controller they reference cannot be mounted on v1 until then)",
+                 rep.reverted ? "cgroup2 unmounted from /sys/fs/cgroup: the root's systemd mounts its v1 hierarchies"
+                              : "cgroup2 still mounted: the root's systemd finds it as without sdcompat",
+                 rep.moved, rep.removed, rep.kept, disabled[0] ? disabled : "none",
+                 not_disabled[0] ? "; refused: " : "", not_disabled, rep.left);
+}
+
 /* shim-legacy-force (H2c): systemd 256 and 257 read SYSTEMD_CGROUP_ENABLE_LEGACY_FORCE=1 from the
  * kernel command line, and without it they refuse (256) or, seeing systemd.unified_cgroup_hierarchy=0,
  * stall 30 s (257) before going on with the v1 hierarchy the initramfs mounted, whatever is mounted.
@@ -860,6 +892,8 @@ _noreturn_ static void run_chain(Shim *s) {
          * v1 hierarchy with or without state. */
         if (s->mode != SDC_MODE_NATIVE && s->actions[SDC_ACTION_CGROUP_CONVERT])
                 convert_cgroups(s);
+        if (s->mode != SDC_MODE_NATIVE && s->actions[SDC_ACTION_CGROUP_REVERT])
+                revert_cgroups(s);
         legacy_force(s);
         /* A lost state is not handed on: half of a stream is worse than none. */
         if (s->state_lost)

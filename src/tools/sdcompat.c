@@ -397,7 +397,7 @@ static int apply_dropin_sigterm(Negotiation *n) {
 static const SdcAction shim_actions[] = {
         SDC_ACTION_SHIM_ARGV_REORDER, SDC_ACTION_SHIM_CLEAR_PASSPIDFD, SDC_ACTION_SHIM_DROP_SECTIONS,
         SDC_ACTION_SHIM_FOLD_LINES,   SDC_ACTION_CGROUP_CONVERT,       SDC_ACTION_SHIM_LEGACY_FORCE,
-        SDC_ACTION_FRESH,
+        SDC_ACTION_FRESH,             SDC_ACTION_CGROUP_REVERT,
 };
 
 /* Takes the mount back: the stock handoff follows. */

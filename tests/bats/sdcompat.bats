@@ -54,7 +54,7 @@ plan() {
         grep -qx 'INITRD_SYSTEMD_EXEC_PATH="/lib/systemd/systemd"' "$m"
         grep -qx 'INITRD_SWITCH_ROOT_VIA_SYSTEMCTL=yes' "$m"
         grep -qx 'KERNEL_VERSION="6.1.0-test"' "$m"
-        grep -qx 'ACTIONS="dropin-sigterm-success shim-argv-reorder shim-clear-passpidfd shim-drop-sections shim-fold-lines cgroup-convert shim-legacy-force fresh"' "$m"
+        grep -qx 'ACTIONS="dropin-sigterm-success shim-argv-reorder shim-clear-passpidfd shim-drop-sections shim-fold-lines cgroup-convert shim-legacy-force fresh cgroup-revert"' "$m"
 }
 
 @test "record on an initramfs without systemd says so in the manifest" {

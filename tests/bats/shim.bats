@@ -276,6 +276,17 @@ step_of() { # N: the Nth step name of shim.json (0-based; -1 the last)
         [ "$(stat -f -c %T /sys/fs/cgroup; grep -c ' /sys/fs/cgroup' /proc/self/mountinfo)" = "$before" ]
 }
 
+@test "cgroup-revert in a test run (not PID 1): the host's /sys/fs/cgroup is not touched, the target still runs" {
+        before=$(stat -f -c %T /sys/fs/cgroup; grep -c ' /sys/fs/cgroup' /proc/self/mountinfo)
+        write_plan translate "cgroup-revert"
+        run_shim --switched-root --system --deserialize=7
+        [ "$status" -eq 0 ]
+        [ "$(jq -r '.steps[] | select(.step == "cgroup-revert") | .detail' "$run_dir/shim.json")" = \
+                "not PID 1 (a test run): /sys/fs/cgroup not touched" ]
+        [ "$(stat -f -c %T /sys/fs/cgroup; grep -c ' /sys/fs/cgroup' /proc/self/mountinfo)" = "$before" ]
+        cmp "$capture" "$out/systemd.state"
+}
+
 @test "--release-cgroups where /sys/fs/cgroup is not cgroup2: nothing touched, said so, recorded" {
         [ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] ||
                 skip "this host runs cgroup2 only: the refusal is covered by tests/unit/test-cgroup.c"

@@ -4,12 +4,18 @@
  * system that is not on cgroup2. The conversion and the release themselves need PID 1 and a
  * kernel to act on: tests/vm boots them. */
 #include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup-convert.h"
+#include "cgroup-mode.h"
 #include "fileio.h"
 #include "macro.h"
 #include "strv.h"
@@ -115,10 +121,100 @@ static void test_convert_only_pid1(void) {
         ASSERT_EQ(rmdir(dir), 0);
 }
 
+/* The reverse conversion (H2d) moves every process and unmounts cgroup2: anything but PID 1 is
+ * refused before it looks at anything (a scratch directory, never the host's /sys/fs/cgroup). */
+static void test_revert_only_pid1(void) {
+        char dir[] = "/tmp/sdcompat-test-cgroup.XXXXXX";
+        SdcCgroupRevert rep;
+
+        ASSERT_TRUE(getpid() != 1);
+        ASSERT_TRUE(mkdtemp(dir));
+        ASSERT_EQ(sdc_cgroup_revert(dir, &rep), -EPERM);
+        ASSERT_TRUE(!rep.reverted && !rep.disabled && rep.moved == 0);
+        sdc_cgroup_revert_done(&rep);
+        ASSERT_EQ(rmdir(dir), 0);
+}
+
+/* As PID 1 of its own user, mount and PID namespaces (a child; nothing of the host is mounted on):
+ * a /sys/fs/cgroup that is not cgroup2 (here a tmpfs, the v1 layout) is left exactly as it is. */
+static void revert_tmpfs_as_pid1(const char *dir) {
+        SdcCgroupRevert rep;
+        SdcCgroupMode m;
+        char sub[256];
+
+        ASSERT_EQ(getpid(), 1);
+        ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+        ASSERT_EQ(mount("tmpfs", dir, "tmpfs", 0, "size=64k"), 0);
+        snprintf(sub, sizeof(sub), "%s/cpu", dir);
+        ASSERT_EQ(mkdir(sub, 0755), 0);
+        ASSERT_EQ(sdc_cgroup_revert(dir, &rep), 0);
+        ASSERT_TRUE(!rep.reverted && rep.moved == 0 && rep.removed == 0 && !rep.disabled && rep.left == 0);
+        sdc_cgroup_revert_done(&rep);
+        ASSERT_EQ(sdc_cgroup_mode_mounted(dir, &m), 0);
+        ASSERT_EQ(m, SDC_CGROUP_LEGACY); /* still mounted */
+        ASSERT_EQ(access(sub, F_OK), 0); /* nothing removed */
+        _exit(0);
+}
+
+static bool write_proc(const char *name, const char *text) {
+        FILE *f = fopen(name, "we");
+        bool ok = f && fputs(text, f) >= 0;
+
+        return f ? fclose(f) == 0 && ok : false;
+}
+
+/* Not root: the same in a user namespace where this user is root (mapped, so that files can be
+ * made on the tmpfs). */
+static bool own_user_namespace(void) {
+        char map[64];
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+
+        if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) < 0)
+                return false;
+        snprintf(map, sizeof(map), "0 %u 1\n", (unsigned) uid);
+        if (!write_proc("/proc/self/uid_map", map) || !write_proc("/proc/self/setgroups", "deny"))
+                return false;
+        snprintf(map, sizeof(map), "0 %u 1\n", (unsigned) gid);
+        return write_proc("/proc/self/gid_map", map);
+}
+
+static void test_revert_leaves_non_cgroup2(void) {
+        char dir[] = "/tmp/sdcompat-test-cgroup.XXXXXX";
+        int status;
+        pid_t pid;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                pid_t init;
+
+                if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 && !own_user_namespace()) {
+                        fprintf(stderr, "skipped: no user, mount and PID namespaces here (%m)\n");
+                        _exit(77);
+                }
+                init = fork();
+                if (init < 0)
+                        _exit(1);
+                if (init == 0)
+                        revert_tmpfs_as_pid1(dir);
+                if (waitpid(init, &status, 0) != init || !WIFEXITED(status))
+                        _exit(1);
+                _exit(WEXITSTATUS(status));
+        }
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status));
+        ASSERT_TRUE(WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 77);
+        ASSERT_EQ(rmdir(dir), 0);
+}
+
 int main(void) {
         TEST(test_separate_hierarchies);
         TEST(test_malformed);
         TEST(test_release_refuses_non_cgroup2);
         TEST(test_convert_only_pid1);
+        TEST(test_revert_only_pid1);
+        TEST(test_revert_leaves_non_cgroup2);
         return 0;
 }
