@@ -193,3 +193,17 @@ void sdc_assessment_done(SdcAssessment *a) {
         free(a->findings);
         *a = (SdcAssessment) {};
 }
+
+bool sdc_finding_unhandled(const SdcFinding *f, const bool *applied) {
+        return f->match == SDC_MATCH_YES && f->rule->severity >= SDC_SEVERITY_DEGRADED &&
+               !sdc_finding_handled(f, applied);
+}
+
+SdcVerdict sdc_verdict_applied(const SdcAssessment *a, const bool *applied) {
+        if (a->verdict != SDC_VERDICT_PROTECTED)
+                return a->verdict;
+        for (size_t i = 0; i < a->n_findings; i++)
+                if (sdc_finding_unhandled(&a->findings[i], applied))
+                        return SDC_VERDICT_AT_RISK;
+        return SDC_VERDICT_PROTECTED;
+}

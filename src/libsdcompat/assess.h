@@ -46,3 +46,10 @@ void sdc_findings_to_json_for_entry(JsonWriter *w, const char *key, const SdcAss
 /* Whether finding f is handled: by the root's own configuration, or by the image's sdcompat (its
  * manifest's actions; NULL if none) at boot, for an undecided rule only where ApplyWhenUnknown=yes. */
 bool sdc_finding_handled(const SdcFinding *f, const bool *handled);
+/* Whether finding f is the stock handoff's risk with only the actions applied at this boot
+ * (applied: what negotiate wrote or mounted, not what the build could do): it applies, it is
+ * degraded or boot-fails, and neither the root's configuration nor an applied action handles it. */
+bool sdc_finding_unhandled(const SdcFinding *f, const bool *applied);
+/* The verdict for this boot: a's, except that "protected" needs every finding handled by what was
+ * applied (the shim not mounted, or an action that failed: at-risk). */
+SdcVerdict sdc_verdict_applied(const SdcAssessment *a, const bool *applied);

@@ -24,7 +24,7 @@ static int fill(FILE *f, const void *userdata) {
         json_bool(&w, "disabled", r->plan->disabled);
         json_bool(&w, "forced", r->plan->forced);
         json_string(&w, "note", r->plan->note);
-        json_string(&w, "verdict", r->plan->disabled ? NULL : sdc_verdict_to_string(r->assessment->verdict));
+        json_string(&w, "verdict", r->plan->disabled ? NULL : sdc_verdict_to_string(sdc_verdict_applied(r->assessment, r->applied)));
         json_string(&w, "reason", r->assessment->reason);
         sdc_actions_json(&w, "actions_applied", r->applied);
         sdc_actions_json(&w, "actions_unavailable", r->plan->unavailable);

@@ -604,7 +604,7 @@ static int plan_file_of(const Negotiation *n, SdcPlanFile *ret) {
         memcpy(p.actions, n->applied, sizeof(p.actions));
         memcpy(p.unavailable, n->plan.unavailable, sizeof(p.unavailable));
         if (!p.hazards || (n->errors && !p.errors) || strdup_to(&p.sdcompat_version, PACKAGE_VERSION) < 0 ||
-            strdup_to(&p.verdict, n->plan.disabled ? NULL : sdc_verdict_to_string(n->assessment.verdict)) < 0 ||
+            strdup_to(&p.verdict, n->plan.disabled ? NULL : sdc_verdict_to_string(sdc_verdict_applied(&n->assessment, n->applied))) < 0 ||
             strdup_to(&p.initrd_systemd_version, n->initrd.systemd.has_version ? n->initrd.systemd.version.text : NULL) < 0 ||
             strdup_to(&p.root_systemd_version, n->root.systemd.has_version ? n->root.systemd.version.text : NULL) < 0 ||
             strdup_to(&p.shim_target, n->shim_target) < 0 || strdup_to(&p.shim_note, n->shim_note) < 0 ||
@@ -721,8 +721,7 @@ static void log_unmitigated(const Negotiation *n) {
         for (size_t i = 0; i < n->assessment.n_findings; i++) {
                 const SdcFinding *f = &n->assessment.findings[i];
 
-                if (f->match != SDC_MATCH_YES || f->rule->severity < SDC_SEVERITY_DEGRADED ||
-                    sdc_finding_handled(f, n->applied))
+                if (!sdc_finding_unhandled(f, n->applied))
                         continue;
                 log_full(f->rule->severity == SDC_SEVERITY_BOOT_FAILS ? LOG_WARNING : LOG_NOTICE,
                          "%s (%s) applies and nothing at this boot handles it, as without sdcompat: %s. %s",

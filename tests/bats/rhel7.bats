@@ -238,4 +238,8 @@ rhel_image() {
         [[ "$output" == *"SDC-H2D (boot-fails) applies and nothing at this boot handles it"* ]]
         grep -q '^HAZARDS=.*SDC-H2D' "$BATS_TEST_TMPDIR/run/sdcompat/plan"
         grep -qx 'UNAVAILABLE=""' "$BATS_TEST_TMPDIR/run/sdcompat/plan"
+        # The verdict follows what was applied, not what the build could do: at-risk, in the plan
+        # and in handoff.json alike.
+        grep -qx 'VERDICT=at-risk' "$BATS_TEST_TMPDIR/run/sdcompat/plan"
+        [ "$(jq -r .verdict "$BATS_TEST_TMPDIR/run/sdcompat/handoff.json")" = at-risk ]
 }
