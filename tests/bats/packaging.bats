@@ -2,7 +2,8 @@
 bats_require_minimum_version 1.5.0
 # The packages, built from a clean clone of this tree's HEAD as a distribution would: the Debian
 # packages with dpkg-buildpackage and lintian, the RPMs with rpmbuild (Debian's rpm) and rpmlint.
-# Installing and purging them in fresh chroots takes minutes per suite: scripts/test-packages.
+# The .deb files are then installed and purged in a fresh bookworm chroot (scripts/test-packages,
+# ~5 minutes; more suites with `scripts/test-packages --suite trixie --suite sid DEB...`).
 # (The unit tests run elsewhere in CI, hence DEB_BUILD_OPTIONS=nocheck and --nocheck.)
 
 load helpers
@@ -92,4 +93,16 @@ setup_file() {
         echo "$output"
         [ "$status" -eq 0 ]
         [[ "$output" == *" 0 errors, 0 warnings"* ]]
+}
+
+@test "the .deb files install, protect new images and purge cleanly in a fresh bookworm root (scripts/test-packages)" {
+        [ ! -e "$DEBS/failed" ] || skip "the packages did not build (the first test says why)"
+        [ "$(id -u)" -eq 0 ] || skip "scripts/test-packages needs root (a chroot)"
+        command -v mmdebstrap >/dev/null || skip "mmdebstrap is not installed (scripts/install-deps test)"
+        local debs
+        debs=("$DEBS"/sdcompat_*_amd64.deb "$DEBS"/dracut-sdcompat_*_all.deb)
+        run "$top/scripts/test-packages" --suite bookworm "${debs[@]}"
+        echo "$output" | tail -n 20
+        [ "$status" -eq 0 ]
+        [[ "${lines[-1]}" == "test-packages: bookworm: ok" ]]
 }
