@@ -156,29 +156,6 @@ static void revert_tmpfs_as_pid1(const char *dir) {
         _exit(0);
 }
 
-static bool write_proc(const char *name, const char *text) {
-        FILE *f = fopen(name, "we");
-        bool ok = f && fputs(text, f) >= 0;
-
-        return f ? fclose(f) == 0 && ok : false;
-}
-
-/* Not root: the same in a user namespace where this user is root (mapped, so that files can be
- * made on the tmpfs). */
-static bool own_user_namespace(void) {
-        char map[64];
-        uid_t uid = getuid();
-        gid_t gid = getgid();
-
-        if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) < 0)
-                return false;
-        snprintf(map, sizeof(map), "0 %u 1\n", (unsigned) uid);
-        if (!write_proc("/proc/self/uid_map", map) || !write_proc("/proc/self/setgroups", "deny"))
-                return false;
-        snprintf(map, sizeof(map), "0 %u 1\n", (unsigned) gid);
-        return write_proc("/proc/self/gid_map", map);
-}
-
 static void test_revert_leaves_non_cgroup2(void) {
         char dir[] = "/tmp/sdcompat-test-cgroup.XXXXXX";
         int status;
@@ -190,7 +167,7 @@ static void test_revert_leaves_non_cgroup2(void) {
         if (pid == 0) {
                 pid_t init;
 
-                if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 && !own_user_namespace()) {
+                if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 && !test_own_user_namespace(CLONE_NEWNS | CLONE_NEWPID)) {
                         fprintf(stderr, "skipped: no user, mount and PID namespaces here (%m)\n");
                         _exit(77);
                 }

@@ -5,6 +5,9 @@
  * the expression and aborts the program (meson reports the test as failed). */
 
 #include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,3 +46,27 @@
                 fprintf(stderr, "== %s\n", #fn);                                                              \
                 fn();                                                                                         \
         } while (0)
+
+/* Writes text to a /proc file (one write, as the kernel wants for uid_map). */
+static inline bool test_write_proc(const char *name, const char *text) {
+        FILE *f = fopen(name, "we");
+        bool ok = f && fputs(text, f) >= 0;
+
+        return f ? fclose(f) == 0 && ok : false;
+}
+
+/* For a test that is not root: unshare(CLONE_NEWUSER | flags) with this user mapped to root in the
+ * new user namespace (so that files can be made on a tmpfs mounted there). */
+static inline bool test_own_user_namespace(int flags) {
+        char map[64];
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+
+        if (unshare(CLONE_NEWUSER | flags) < 0)
+                return false;
+        snprintf(map, sizeof(map), "0 %u 1\n", (unsigned) uid);
+        if (!test_write_proc("/proc/self/uid_map", map) || !test_write_proc("/proc/self/setgroups", "deny"))
+                return false;
+        snprintf(map, sizeof(map), "0 %u 1\n", (unsigned) gid);
+        return test_write_proc("/proc/self/gid_map", map);
+}
