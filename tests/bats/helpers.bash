@@ -90,3 +90,11 @@ exec "$1/usr/sbin/sdcompat-inject" --sdcompat "$1/usr/bin/sdcompat" --shim "$1/u
 EOF
         chmod +x "$2"
 }
+
+# systemd_dracut_fixture SUITE: the name of that suite's dracut-built fixture image whose initramfs
+# runs systemd (empty if the fixture set has none).
+systemd_dracut_fixture() {
+        fixtures_where builder dracut | while read -r n; do
+                [ "$(fixture "$n" suite)" = "$1" ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
+        done | head -n1
+}

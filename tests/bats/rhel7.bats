@@ -63,6 +63,16 @@ rhel_image() {
         (cd "$d" && find . | cpio -o -H newc --quiet) >"$3"
 }
 
+# race_image FIXTURE: that image unpacked to $BATS_TEST_TMPDIR/initrd with the old-initrd race
+# (switch-root from a shell) added, repacked as $BATS_TEST_TMPDIR/race.img.
+race_image() {
+        unpack_image "$(fixture_path "$1")" "$BATS_TEST_TMPDIR/initrd"
+        mkdir -p "$BATS_TEST_TMPDIR/initrd/etc/systemd/system/initrd-switch-root.service.d"
+        printf '[Service]\nExecStart=\nExecStart=/bin/sh -c "systemctl --no-block switch-root /sysroot; sleep 60"\n' \
+                >"$BATS_TEST_TMPDIR/initrd/etc/systemd/system/initrd-switch-root.service.d/race.conf"
+        (cd "$BATS_TEST_TMPDIR/initrd" && find . | cpio -o -H newc --quiet) >"$BATS_TEST_TMPDIR/race.img"
+}
+
 @test "RHEL 7.7 image -> 7.8 root: at risk, SDC-H1 from the facts (systemctl, os-release), never safe" {
         rhel_image rhel-7.7 7.7 "$BATS_TEST_TMPDIR/i.img"
         rhel_root rhel-7.8 7.8 "$BATS_TEST_TMPDIR/root"
@@ -149,15 +159,9 @@ rhel_image() {
 @test "the root-side drop-in on a Debian root: the shell-wrapped race (SDC-H1-UNIT) is handled, in /etc or in /lib" {
         require_fixtures
         local tree img root=$BATS_TEST_TMPDIR/root
-        img=$(fixtures_where builder dracut | while read -r n; do
-                [ "$(fixture "$n" suite)" = bookworm ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
-        done | head -n1)
+        img=$(systemd_dracut_fixture bookworm)
         [ -n "$img" ] || skip "no bookworm dracut fixture"
-        unpack_image "$(fixture_path "$img")" "$BATS_TEST_TMPDIR/initrd"
-        mkdir -p "$BATS_TEST_TMPDIR/initrd/etc/systemd/system/initrd-switch-root.service.d"
-        printf '[Service]\nExecStart=\nExecStart=/bin/sh -c "systemctl --no-block switch-root /sysroot; sleep 60"\n' \
-                >"$BATS_TEST_TMPDIR/initrd/etc/systemd/system/initrd-switch-root.service.d/race.conf"
-        (cd "$BATS_TEST_TMPDIR/initrd" && find . | cpio -o -H newc --quiet) >"$BATS_TEST_TMPDIR/race.img"
+        race_image "$img"
         tree=$(fixture_path tree-trixie)
         mkdir -p "$root/usr/lib/systemd" "$root/usr/lib/x86_64-linux-gnu" "$root/etc"
         cp -a "$tree/usr/lib/systemd/systemd" "$root/usr/lib/systemd/"
@@ -191,15 +195,9 @@ rhel_image() {
 @test "a root whose systemd cannot be read: H1 undecided, never safe; negotiate still writes the harmless drop-in" {
         require_fixtures
         local img root=$BATS_TEST_TMPDIR/root
-        img=$(fixtures_where builder dracut | while read -r n; do
-                [ "$(fixture "$n" suite)" = bookworm ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
-        done | head -n1)
+        img=$(systemd_dracut_fixture bookworm)
         [ -n "$img" ] || skip "no bookworm dracut fixture"
-        unpack_image "$(fixture_path "$img")" "$BATS_TEST_TMPDIR/initrd"
-        mkdir -p "$BATS_TEST_TMPDIR/initrd/etc/systemd/system/initrd-switch-root.service.d"
-        printf '[Service]\nExecStart=\nExecStart=/bin/sh -c "systemctl --no-block switch-root /sysroot; sleep 60"\n' \
-                >"$BATS_TEST_TMPDIR/initrd/etc/systemd/system/initrd-switch-root.service.d/race.conf"
-        (cd "$BATS_TEST_TMPDIR/initrd" && find . | cpio -o -H newc --quiet) >"$BATS_TEST_TMPDIR/race.img"
+        race_image "$img"
         mkdir -p "$root/etc"
         cp -aL "$(fixture_path tree-trixie)/etc/os-release" "$root/etc/os-release"
         run check --image "$BATS_TEST_TMPDIR/race.img" --root "$root" --cmdline "root=/dev/vda" --json
@@ -218,9 +216,7 @@ rhel_image() {
 @test "sid image -> 7.8 root (H2d, booted: PID 1 freezes without sdcompat): at risk in check for an image without sdcompat; the action is the shim's cgroup-revert" {
         require_fixtures
         local img
-        img=$(fixtures_where builder dracut | while read -r n; do
-                [ "$(fixture "$n" suite)" = sid ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
-        done | head -n1)
+        img=$(systemd_dracut_fixture sid)
         [ -n "$img" ] || skip "no sid dracut fixture"
         rhel_root rhel-7.8 7.8 "$BATS_TEST_TMPDIR/root"
         run check --image "$(fixture_path "$img")" --root "$BATS_TEST_TMPDIR/root" --cmdline "root=/dev/vda" --json
