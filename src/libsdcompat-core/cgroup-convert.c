@@ -444,6 +444,15 @@ static int find_holders(char *const *still_bound, char ***held_all, SdcCgroupRep
         return 0;
 }
 
+/* Which hierarchy is mounted at root, for the conversion and its reverse. Both move every process
+ * and take a hierarchy away: only ever PID 1's to do, in the moment between the initramfs and the
+ * root (a test once ran the conversion on its host), so anything else is -EPERM. */
+static int pid1_cgroup_mode(const char *root, SdcCgroupMode *ret) {
+        if (getpid() != 1)
+                return -EPERM;
+        return sdc_cgroup_mode_mounted(root, ret);
+}
+
 int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
         _cleanup_strv_free_ char **hierarchies = NULL;
         SdcCgroupReport *r = ret;
@@ -451,11 +460,7 @@ int sdc_cgroup_convert(const char *root, SdcCgroupReport *ret) {
         int k;
 
         *r = (SdcCgroupReport) {};
-        /* It moves every process and takes the hierarchies away: only ever PID 1's to do, in the
-         * moment between the initramfs and the root (a test once ran it on its host). */
-        if (getpid() != 1)
-                return -EPERM;
-        k = sdc_cgroup_mode_mounted(root, &mode);
+        k = pid1_cgroup_mode(root, &mode);
         if (k < 0)
                 return k;
         if (mode == SDC_CGROUP_UNIFIED)
@@ -794,11 +799,7 @@ int sdc_cgroup_revert(const char *root, SdcCgroupRevert *ret) {
         int k;
 
         *ret = (SdcCgroupRevert) {};
-        /* It moves every process and takes cgroup2 away: only PID 1's to do, between the
-         * initramfs and the root. */
-        if (getpid() != 1)
-                return -EPERM;
-        k = sdc_cgroup_mode_mounted(root, &mode);
+        k = pid1_cgroup_mode(root, &mode);
         if (k < 0)
                 return k;
         if (mode != SDC_CGROUP_UNIFIED)
