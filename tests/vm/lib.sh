@@ -634,6 +634,12 @@ boot_analyse() {
         # the kernel started): the boot time, before anything the harness runs after that target.
         MU_AT=$(grep -a -m1 -E '^\[ *[0-9]+\.[0-9]+\] systemd\[1\]: Reached target.*Multi-User' <<< "$text" |
                 sed 's/^\[ *\([0-9.]*\)\].*/\1/' || true)
+        # The two ends of the stretch sdcompat negotiate runs in (the initramfs's root file system
+        # mounted, then the switch): tests/vm/cost splits the boot time into phases with them.
+        ROOTFS_AT=$(grep -a -m1 -E '^\[ *[0-9]+\.[0-9]+\] systemd\[1\]: Reached target.*Initrd Root File System' <<< "$text" |
+                sed 's/^\[ *\([0-9.]*\)\].*/\1/' || true)
+        SWITCH_AT=$(grep -a -m1 -E '^\[ *[0-9]+\.[0-9]+\] systemd\[1\]: Switching root' <<< "$text" |
+                sed 's/^\[ *\([0-9.]*\)\].*/\1/' || true)
         # guest/sdcompat-report's line (root disks with sdcompat only).
         report=$(grep -a -m1 -o 'SDVM-SDCOMPAT .*' <<< "$text" || true)
         S_RC=$(sed -n 's/.* status_rc=\([^ ]*\).*/\1/p' <<< "$report")
