@@ -89,14 +89,16 @@ int sdc_pair_facts_build(
         const SdcTreeFacts *initrd, const SdcTreeFacts *root, SdcTree *root_tree, const char *cmdline,
         const char *kernel, SdcPairFacts *ret) {
         SdcPairFacts f = {
-                .initrd_systemd = initrd->runs_systemd,
+                /* /init switches into a file system image first: what runs then is not known. */
+                .initrd_systemd = initrd->root_image ? SDC_TRI_UNKNOWN : tri_from_bool(initrd->runs_systemd),
+                .initrd_root_image = initrd->root_image,
+                .initrd_root_image_type = initrd->root_image_type,
                 .root_systemd = tri_from_bool(root->systemd.found),
                 .initrd_switch_root_via_systemctl = initrd->switch_root_via_systemctl,
                 .initrd_systemctl_ignores_sigterm = initrd->systemctl_ignores_sigterm,
                 .initrd_distro = initrd->distro,
                 .root_distro = root->distro,
-                .root_spares_switch_root =
-                        root->systemd.found ? root->spares_switch_root : SDC_TRI_UNKNOWN,
+                .root_spares_switch_root = root->systemd.found ? root->spares_switch_root : SDC_TRI_UNKNOWN,
                 .root_sigterm_success = root->sigterm_success,
                 .root_usr_separate = root->usr_separate,
                 .root_os_release = tri_from_bool(root->os_release_path != NULL),

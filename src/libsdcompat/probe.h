@@ -74,6 +74,11 @@ typedef struct SdcTreeFacts {
                                  * backported to 7.7's z-stream): the unit's name is in its
                                  * strings, which upstream's manager never has; no: read, not
                                  * there */
+        /* initrd: the file system image that /init mounts and switches into, which holds the
+         * initramfs's real root, its systemd included (dracut's squash modules); NULL if none.
+         * Its contents are not read: the systemd facts above are those of the archive only. */
+        char *root_image; /* "/squashfs-root.img" */
+        const char *root_image_type; /* static: "squashfs", "erofs" */
         char **notes;               /* non-fatal findings worth showing ("libsystemd-shared not found") */
 } SdcTreeFacts;
 
