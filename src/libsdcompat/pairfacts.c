@@ -93,6 +93,7 @@ int sdc_pair_facts_build(
                 .initrd_systemd = initrd->root_image ? SDC_TRI_UNKNOWN : tri_from_bool(initrd->runs_systemd),
                 .initrd_root_image = initrd->root_image,
                 .initrd_root_image_type = initrd->root_image_type,
+                .initrd_root_image_sdcompat = initrd->root_image_sdcompat,
                 .root_systemd = tri_from_bool(root->systemd.found),
                 .initrd_switch_root_via_systemctl = initrd->switch_root_via_systemctl,
                 .initrd_systemctl_ignores_sigterm = initrd->systemctl_ignores_sigterm,

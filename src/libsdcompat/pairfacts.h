@@ -22,6 +22,7 @@ typedef struct SdcPairFacts {
                                         * that holds the initramfs's root (dracut's squash), NULL
                                         * if none */
         const char *initrd_root_image_type;
+        SdcTri initrd_root_image_sdcompat; /* dracut's modules.txt lists sdcompat */
         bool has_initrd_version;
         SdcVersion initrd_version;
         SdcTri initrd_switch_root_via_systemctl;

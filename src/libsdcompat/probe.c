@@ -795,6 +795,26 @@ static const struct {
         { "/squash-root.img", "squashfs" },
 };
 
+/* Whether dracut's list of the modules it built the image with, /usr/lib/dracut/modules.txt (one
+ * name a line), names module; dracut's squash modules copy it out of the root image ("so dracut
+ * rebuild and lsinitrd can work"). Unknown when the list is missing or unreadable. */
+static SdcTri dracut_lists_module(SdcTree *t, const char *module) {
+        _cleanup_(sdc_blob_done) SdcBlob b = {};
+        size_t len = strlen(module);
+
+        if (sdc_tree_read(t, "/usr/lib/dracut/modules.txt", MAX_TEXT_SIZE, &b) < 0)
+                return SDC_TRI_UNKNOWN;
+        for (const uint8_t *p = b.data, *end = b.data + b.size; p < end;) {
+                const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t n = (size_t)((nl ?: end) - p);
+
+                if (n == len && memcmp(p, module, len) == 0)
+                        return SDC_TRI_YES;
+                p += n + 1;
+        }
+        return SDC_TRI_NO;
+}
+
 /* An initrd whose /init script mounts one of root_images that the archive holds as a regular file:
  * whatever runs after that switch, systemd included, is inside the image, not in this tree. */
 static int probe_root_image(SdcTree *t, SdcTreeFacts *f, const SdcBlob *script) {
@@ -810,6 +830,7 @@ static int probe_root_image(SdcTree *t, SdcTreeFacts *f, const SdcBlob *script) 
                 if (!f->root_image)
                         return -ENOMEM;
                 f->root_image_type = root_images[i].type;
+                f->root_image_sdcompat = dracut_lists_module(t, "sdcompat");
                 return add_note(
                         f,
                         "%s: %s mounts this file system image (%s) and switches into it (dracut's squash module): "
@@ -969,6 +990,7 @@ void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *
                         json_object_begin(w, "root_image");
                         json_string(w, "path", f->root_image);
                         json_string(w, "type", f->root_image_type);
+                        json_tri(w, "sdcompat_module", f->root_image_sdcompat);
                         json_object_end(w);
                 } else
                         json_null(w, "root_image");

@@ -79,6 +79,9 @@ typedef struct SdcTreeFacts {
          * Its contents are not read: the systemd facts above are those of the archive only. */
         char *root_image; /* "/squashfs-root.img" */
         const char *root_image_type; /* static: "squashfs", "erofs" */
+        SdcTri root_image_sdcompat; /* yes: dracut's modules.txt, which the squash module copies out
+                                     * of the root image, lists sdcompat (dracut --add sdcompat put
+                                     * it inside); no: it does not; unknown: no modules.txt */
         char **notes;               /* non-fatal findings worth showing ("libsystemd-shared not found") */
 } SdcTreeFacts;
 
