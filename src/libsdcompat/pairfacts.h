@@ -18,10 +18,9 @@
 
 typedef struct SdcPairFacts {
         SdcTri initrd_systemd; /* unknown when the initramfs's root is in initrd_root_image */
-        const char *initrd_root_image; /* borrowed from the initrd's facts: the file system image
-                                        * that holds the initramfs's root (dracut's squash), NULL
-                                        * if none */
-        const char *initrd_root_image_type;
+        char *initrd_root_image; /* owned: the file system image that holds the initramfs's root
+                                  * (dracut's squash), NULL if none */
+        const char *initrd_root_image_type; /* static */
         SdcTri initrd_root_image_sdcompat; /* dracut's modules.txt lists sdcompat */
         bool has_initrd_version;
         SdcVersion initrd_version;
