@@ -82,7 +82,7 @@ other_suite_tree() {
                 [[ $output == *"inside the root file system image that /init mounts"* ]] || { echo "$output"; return 1; }
                 [[ $output == *"note: /$file: /init mounts this file system image"* ]]
                 [[ $output != *"no systemd in this initramfs"* ]]
-                run "$probe" "$(fixture_path "$name")"
+                run "$probe" --image "$(fixture_path "$name")"
                 [ "$status" -eq 0 ]
                 [ "$(json .root_image.path)" = "/$file" ]
                 n=$((n + 1))
