@@ -80,6 +80,35 @@ static char *list_ids(const SdcAssessment *a, SdcMatch m, const bool *handled, b
         return s;
 }
 
+int sdc_root_image_text(const char *path, const char *type, SdcTri sdcompat, char **ret) {
+        int r;
+
+        if (sdcompat == SDC_TRI_YES)
+                r = asprintf(
+                        ret,
+                        "the image keeps its root, systemd included, in %s (%s, a file system image that its "
+                        "/init mounts and switches into: dracut's squash module), which this version of sdcompat "
+                        "cannot read; dracut's modules.txt in the image lists sdcompat: it was built with "
+                        "`dracut --add sdcompat`, whose module inside that file system negotiates the handoff at "
+                        "boot, which cannot be confirmed from here",
+                        path, type);
+        else
+                r = asprintf(
+                        ret,
+                        "the image keeps its root, systemd included, in %s (%s, a file system image that its "
+                        "/init mounts and switches into: dracut's squash module), which this version of sdcompat "
+                        "cannot read, so the hazards of its handoff are unknown; rebuild the image with `dracut "
+                        "--add sdcompat` (the module goes into that file system and protects the handoff at "
+                        "boot, although sdcompat-check still cannot read it there), or without dracut's squash "
+                        "module",
+                        path, type);
+        if (r < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, const bool *handled, SdcAssessment *ret) {
         _cleanup_free_ char *open_ids = NULL, *handled_ids = NULL, *unknown = NULL;
         bool by_root_or_unknown = false;
@@ -88,6 +117,13 @@ int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, const bool *handl
         int r;
 
         *ret = (SdcAssessment) {};
+        /* Never "no systemd": it runs from the image's root file system image, unread. */
+        if (f->initrd_root_image) {
+                ret->verdict = SDC_VERDICT_BLOCKED;
+                return sdc_root_image_text(
+                        f->initrd_root_image, f->initrd_root_image_type, f->initrd_root_image_sdcompat,
+                        &ret->reason);
+        }
         if (f->initrd_systemd == SDC_TRI_NO)
                 return set(ret, SDC_VERDICT_SAFE,
                            "no systemd in this initramfs: no state crosses switch-root, a version skew is harmless");

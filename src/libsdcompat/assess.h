@@ -29,9 +29,15 @@ typedef struct SdcAssessment {
  * manifest; NULL if the image has no sdcompat) covers every one of them;
  * at-risk: at least one applies that nothing handles; blocked: none does, but one could not be
  * decided, or no rules are loaded at all, or the root's systemd is newer than the catalogue was
- * checked against (CATALOGUE_SYSTEMD_MAX: "unknown future version", never "safe"). A pair whose initramfs runs no systemd is safe: no state
- * crosses switch-root. */
+ * checked against (CATALOGUE_SYSTEMD_MAX: "unknown future version", never "safe"), or the
+ * initramfs's root is in a file system image that is not read (dracut's squash). A pair whose
+ * initramfs runs no systemd is safe: no state crosses switch-root. */
 int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *facts, const bool *handled, SdcAssessment *ret);
+/* Why an image whose root, systemd included, is in a file system image that its /init mounts
+ * (SdcTreeFacts.root_image, of type) cannot be judged or protected here, and the remedy, or, when
+ * dracut's modules.txt lists sdcompat (sdcompat yes), that it was applied: the one text that
+ * check's verdict and inject's refusal give. */
+int sdc_root_image_text(const char *path, const char *type, SdcTri sdcompat, char **ret);
 void sdc_assessment_done(SdcAssessment *a);
 const char *sdc_verdict_to_string(SdcVerdict v);
 /* The more severe of two verdicts for a summary: at-risk > blocked > protected > safe. */

@@ -89,14 +89,16 @@ int sdc_pair_facts_build(
         const SdcTreeFacts *initrd, const SdcTreeFacts *root, SdcTree *root_tree, const char *cmdline,
         const char *kernel, SdcPairFacts *ret) {
         SdcPairFacts f = {
-                .initrd_systemd = initrd->runs_systemd,
+                /* /init switches into a file system image first: what runs then is not known. */
+                .initrd_systemd = initrd->root_image ? SDC_TRI_UNKNOWN : tri_from_bool(initrd->runs_systemd),
+                .initrd_root_image_type = initrd->root_image_type,
+                .initrd_root_image_sdcompat = initrd->root_image_sdcompat,
                 .root_systemd = tri_from_bool(root->systemd.found),
                 .initrd_switch_root_via_systemctl = initrd->switch_root_via_systemctl,
                 .initrd_systemctl_ignores_sigterm = initrd->systemctl_ignores_sigterm,
                 .initrd_distro = initrd->distro,
                 .root_distro = root->distro,
-                .root_spares_switch_root =
-                        root->systemd.found ? root->spares_switch_root : SDC_TRI_UNKNOWN,
+                .root_spares_switch_root = root->systemd.found ? root->spares_switch_root : SDC_TRI_UNKNOWN,
                 .root_sigterm_success = root->sigterm_success,
                 .root_usr_separate = root->usr_separate,
                 .root_os_release = tri_from_bool(root->os_release_path != NULL),
@@ -105,6 +107,11 @@ int sdc_pair_facts_build(
         };
         int r;
 
+        if (initrd->root_image) {
+                f.initrd_root_image = strdup(initrd->root_image);
+                if (!f.initrd_root_image)
+                        return -ENOMEM;
+        }
         if (initrd->systemd.has_version) {
                 f.has_initrd_version = true;
                 f.initrd_version = initrd->systemd.version;
@@ -114,8 +121,10 @@ int sdc_pair_facts_build(
                 f.root_version = root->systemd.version;
         }
         r = sdc_cmdline_split(cmdline ?: "", &f.cmdline_words, &f.cmdline_dashdash);
-        if (r < 0)
+        if (r < 0) {
+                sdc_pair_facts_done(&f);
                 return r;
+        }
         f.init_args_break_parsing = sdc_init_args_break_parsing(f.cmdline_words, f.cmdline_dashdash);
 
         f.initrd_cgroup = SDC_CGROUP_UNKNOWN;
@@ -144,4 +153,6 @@ int sdc_pair_facts_build(
 void sdc_pair_facts_done(SdcPairFacts *f) {
         strv_free(f->cmdline_words);
         f->cmdline_words = NULL;
+        free(f->initrd_root_image);
+        f->initrd_root_image = NULL;
 }

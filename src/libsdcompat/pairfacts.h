@@ -17,7 +17,11 @@
 #include "version.h"
 
 typedef struct SdcPairFacts {
-        SdcTri initrd_systemd;
+        SdcTri initrd_systemd; /* unknown when the initramfs's root is in initrd_root_image */
+        char *initrd_root_image; /* owned: the file system image that holds the initramfs's root
+                                  * (dracut's squash), NULL if none */
+        const char *initrd_root_image_type; /* static */
+        SdcTri initrd_root_image_sdcompat; /* dracut's modules.txt lists sdcompat */
         bool has_initrd_version;
         SdcVersion initrd_version;
         SdcTri initrd_switch_root_via_systemctl;

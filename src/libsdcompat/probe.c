@@ -778,6 +778,68 @@ static void probe_root_switch_root_unit(SdcTree *t, SdcTreeFacts *f) {
         f->sigterm_success = sigterm;
 }
 
+/* The file system images in which dracut's squash modules keep an initramfs's root, systemd
+ * included, and whose /init (a shell script) mounts one of them on a loop device under an overlay
+ * and switch_root's into it: dracut 10x's 88squash-lib/init-squash.sh tries /erofs-root.img
+ * (74squash-erofs, mkfs.erofs), then /squashfs-root.img (74squash-squashfs, mksquashfs); dracut
+ * 059's 99squash/init-squash.sh mounts /squash-root.img (dracut.sh: squash_img=
+ * "$initdir/squash-root.img", mksquashfs). The archive itself then holds only that script,
+ * busybox (or the few programs it runs) and kernel modules. The type is what the module that
+ * makes the file names it; its contents are not read. */
+static const struct {
+        const char *path;
+        const char *type;
+} root_images[] = {
+        { "/erofs-root.img", "erofs" },
+        { "/squashfs-root.img", "squashfs" },
+        { "/squash-root.img", "squashfs" },
+};
+
+/* Whether dracut's list of the modules it built the image with, /usr/lib/dracut/modules.txt (one
+ * name a line), names module; dracut's squash modules copy it out of the root image ("so dracut
+ * rebuild and lsinitrd can work"). Unknown when the list is missing or unreadable. */
+static SdcTri dracut_lists_module(SdcTree *t, const char *module) {
+        _cleanup_(sdc_blob_done) SdcBlob b = {};
+        size_t len = strlen(module);
+
+        if (sdc_tree_read(t, "/usr/lib/dracut/modules.txt", MAX_TEXT_SIZE, &b) < 0)
+                return SDC_TRI_UNKNOWN;
+        for (const uint8_t *p = b.data, *end = b.data + b.size; p < end;) {
+                const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t n = (size_t)((nl ?: end) - p);
+
+                if (n == len && memcmp(p, module, len) == 0)
+                        return SDC_TRI_YES;
+                p += n + 1;
+        }
+        return SDC_TRI_NO;
+}
+
+/* An initrd whose /init script mounts one of root_images that the archive holds as a regular file:
+ * whatever runs after that switch, systemd included, is inside the image, not in this tree. */
+static int probe_root_image(SdcTree *t, SdcTreeFacts *f, const SdcBlob *script) {
+        for (size_t i = 0; i < ELEMENTSOF(root_images); i++) {
+                const char *path = root_images[i].path;
+                SdcStat st;
+
+                if (!memmem(script->data, script->size, path + 1, strlen(path + 1)))
+                        continue;
+                if (sdc_tree_resolve(t, path, 0, NULL, &st) < 0 || st.type != SDC_NODE_REGULAR)
+                        continue;
+                f->root_image = strdup(path);
+                if (!f->root_image)
+                        return -ENOMEM;
+                f->root_image_type = root_images[i].type;
+                f->root_image_sdcompat = dracut_lists_module(t, "sdcompat");
+                return add_note(
+                        f,
+                        "%s: %s mounts this file system image (%s) and switches into it (dracut's squash module): "
+                        "the initramfs's root, its systemd included, is in there, and not read",
+                        path, f->init, f->root_image_type);
+        }
+        return 0;
+}
+
 static void probe_init(SdcTree *t, SdcTreeFacts *f) {
         const char *init = f->role == SDC_ROLE_INITRD ? "/init" : "/sbin/init";
         SdcBlob b = {};
@@ -799,6 +861,8 @@ static void probe_init(SdcTree *t, SdcTreeFacts *f) {
         }
         if (sdc_tree_read(t, f->init, MAX_BINARY_SIZE, &b) >= 0) {
                 f->init_is_script = b.size >= 2 && b.data[0] == '#' && b.data[1] == '!';
+                if (f->init_is_script && f->role == SDC_ROLE_INITRD)
+                        (void)probe_root_image(t, f, &b);
                 sdc_blob_done(&b);
         }
 }
@@ -870,6 +934,7 @@ void sdc_tree_facts_done(SdcTreeFacts *f) {
         free(f->package_version);
         free(f->systemctl);
         free(f->sigterm_success_source);
+        free(f->root_image);
         strv_free(f->kernel_versions);
         strv_free(f->notes);
         *f = (SdcTreeFacts) {};
@@ -921,6 +986,14 @@ void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *
                 json_tri(w, "switch_root_via_systemctl", f->switch_root_via_systemctl);
                 json_string(w, "systemctl", f->systemctl);
                 json_tri(w, "systemctl_ignores_sigterm", f->systemctl_ignores_sigterm);
+                if (f->root_image) {
+                        json_object_begin(w, "root_image");
+                        json_string(w, "path", f->root_image);
+                        json_string(w, "type", f->root_image_type);
+                        json_tri(w, "sdcompat_module", f->root_image_sdcompat);
+                        json_object_end(w);
+                } else
+                        json_null(w, "root_image");
         }
 
         json_object_begin(w, "systemd");

@@ -74,6 +74,14 @@ typedef struct SdcTreeFacts {
                                  * backported to 7.7's z-stream): the unit's name is in its
                                  * strings, which upstream's manager never has; no: read, not
                                  * there */
+        /* initrd: the file system image that /init mounts and switches into, which holds the
+         * initramfs's real root, its systemd included (dracut's squash modules); NULL if none.
+         * Its contents are not read: the systemd facts above are those of the archive only. */
+        char *root_image; /* "/squashfs-root.img" */
+        const char *root_image_type; /* static: "squashfs", "erofs" */
+        SdcTri root_image_sdcompat; /* yes: dracut's modules.txt, which the squash module copies out
+                                     * of the root image, lists sdcompat (dracut --add sdcompat put
+                                     * it inside); no: it does not; unknown: no modules.txt */
         char **notes;               /* non-fatal findings worth showing ("libsystemd-shared not found") */
 } SdcTreeFacts;
 

@@ -368,14 +368,16 @@ static ImageNode *find_parent(SdcTree *t, ImageTree *it, const char *name, size_
 
 /* What the probe (probe.c, manifest.c) reads whole, by the last component of the entry's name:
  * the systemd binary and its shared library, systemctl, os-release, initrd-release and
- * redhat-release, fstab, the init, the switch-root unit and its drop-ins, the sdcompat manifest.
+ * redhat-release, fstab, the init, the switch-root unit and its drop-ins, the sdcompat manifest,
+ * dracut's modules.txt (read when the root is in a squash image).
  * Only a hint: a file the probe reads by another name (through a symlink) is fetched by a second
  * walk (image_read()), which decodes the image again up to that file: on a dracut image a missing
  * name here costs a third of the check's time (systemctl did). */
 static bool probe_may_read(const char *base, size_t len) {
         static const char *const names[] = {
-                "systemd",        "systemctl", "os-release", "initrd-release", "redhat-release", "fstab", "init",
-                "initrd-switch-root.service", "manifest",
+                "systemd",        "systemctl",   "os-release", "initrd-release",
+                "redhat-release", "fstab",       "init",       "initrd-switch-root.service",
+                "manifest",       "modules.txt",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)

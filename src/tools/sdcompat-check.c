@@ -331,6 +331,8 @@ static void check_entries(EntryResult *res, size_t n, const SdcTreeFacts *root, 
 }
 
 static const char *systemd_text(const SdcTreeFacts *f, bool initrd) {
+        if (initrd && f->root_image)
+                return "unknown: inside the root file system image that /init mounts (not read)";
         if (initrd && !f->runs_systemd)
                 return "no systemd in this initramfs";
         if (!f->systemd.found)

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assess.h"
 #include "bootentry.h"
 #include "clock.h"
 #include "elf-reader.h"
@@ -741,6 +742,19 @@ static void process(const char *image, const Payload *p, Result *res) {
         r = sdc_probe_tree(tree, SDC_ROLE_INITRD, &facts);
         if (r < 0) {
                 set_reason(res, ACTION_REFUSED, "cannot probe the image: %s", strerror(-r));
+                goto out;
+        }
+        /* Its systemd runs from the root file system image that /init switches into: a segment
+         * appended here would land beside it, in the archive's root, which the switch leaves. */
+        if (facts.root_image) {
+                _cleanup_free_ char *why = NULL;
+
+                if (sdc_root_image_text(
+                            facts.root_image, facts.root_image_type, facts.root_image_sdcompat, &why) < 0) {
+                        set_reason(res, ACTION_REFUSED, "out of memory");
+                        goto out;
+                }
+                set_reason(res, ACTION_REFUSED, "cannot protect it by appending: %s", why);
                 goto out;
         }
         if (!facts.runs_systemd) {

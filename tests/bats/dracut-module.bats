@@ -83,3 +83,35 @@ check_suite() {
         grep -q ' usr/bin/sdcompat$' "$BATS_TEST_TMPDIR/list"
         run ! grep -q 'sdcompat-shim$' "$BATS_TEST_TMPDIR/list"
 }
+
+@test "dracut 112 --add sdcompat --add squash-squashfs: the module is inside squashfs-root.img, and check and inject say so" {
+        local root=$BATS_TEST_TMPDIR/root img
+        require_fixtures
+        [ "$(id -u)" -eq 0 ] || skip "needs root for chroot"
+        [ -d "$fixtures/chroots/sid-squash" ] || skip "no sid-squash chroot in $fixtures (tests/fixtures/build --only dracut-sid-squashfs)"
+        cp -a "$fixtures/chroots/sid-squash" "$root"
+        cp -a "$SDC_STATIC_DESTDIR/." "$root/"
+        unshare --mount --propagation private -- /bin/sh -euc '
+                r=$1
+                mount -t proc proc "$r/proc"; mount --rbind /sys "$r/sys"; mount --rbind /dev "$r/dev"
+                chroot "$r" dracut --force --no-kernel --no-hostonly --add sdcompat --add squash-squashfs /tmp/sdcompat.img
+                cd "$r/tmp" && cpio -i --quiet squashfs-root.img <sdcompat.img
+                chroot "$r" unsquashfs -l /tmp/squashfs-root.img' sh "$root" >"$BATS_TEST_TMPDIR/dracut.log" 2>&1 ||
+                { tail -n 20 "$BATS_TEST_TMPDIR/dracut.log"; return 1; }
+        # sdcompat's files went into the squashed root, beside the systemd that runs there
+        for f in usr/bin/sdcompat usr/lib/sdcompat/manifest usr/libexec/sdcompat/sdcompat-shim \
+                usr/lib/systemd/system/initrd.target.wants/sdcompat-negotiate.service usr/lib/systemd/systemd; do
+                grep -qx "squashfs-root/$f" "$BATS_TEST_TMPDIR/dracut.log" || { echo "not in the squashed root: $f"; return 1; }
+        done
+        img=$root/tmp/sdcompat.img
+        run check --image "$img" --root "$(fixture_path tree-bookworm)" --json
+        [ "$status" -eq 2 ]
+        [ "$(json '.entries[0].verdict')" = blocked ]
+        [ "$(json '.entries[0].initrd.root_image.sdcompat_module')" = true ]
+        [[ "$(json '.entries[0].reason')" == *"modules.txt in the image lists sdcompat"* ]]
+        write_inject "$SDC_STATIC_DESTDIR" "$BATS_TEST_TMPDIR/sdcompat-inject"
+        run "$BATS_TEST_TMPDIR/sdcompat-inject" --dry-run "$img"
+        [ "$status" -eq 1 ]
+        [[ $output == *"refused: cannot protect it by appending: "*"it was built with \`dracut --add sdcompat\`"* ]] ||
+                { echo "$output"; return 1; }
+}

@@ -98,3 +98,19 @@ systemd_dracut_fixture() {
                 [ "$(fixture "$n" suite)" = "$1" ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
         done | head -n1
 }
+
+# dracut's squash images (tests/fixtures/README.md): runs_systemd "nested" in the index.
+squash_fixtures() {
+        fixtures_where runs_systemd nested
+}
+
+# root_image_of NAME: the *-root.img the archive of squash fixture NAME holds, as cpio lists it.
+root_image_of() {
+        local img
+        img=$(fixture_path "$1")
+        case "$(fixture "$1" compression)" in
+        none) cpio -t --quiet <"$img" ;;
+        zstd) zstdcat "$img" | cpio -t --quiet ;;
+        *) echo "root_image_of: $1: unexpected compression" >&2 ;;
+        esac | grep -E '^(erofs|squashfs|squash)-root\.img$'
+}

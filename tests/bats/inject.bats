@@ -305,3 +305,23 @@ check_injected() { # IMG ORIGINAL-COPY
         [ "$status" -eq 0 ]
         [ "$output" -ge 1 ]
 }
+
+@test "squash images: sdcompat-inject refuses with the remedy (not immune) and leaves the image as it was" {
+        local n=0 file copy
+        for name in $(squash_fixtures); do
+                file=$(root_image_of "$name")
+                copy=$BATS_TEST_TMPDIR/$name.img
+                cp "$(fixture_path "$name")" "$copy"
+                run inject --dry-run "$copy"
+                [ "$status" -eq 1 ] || { echo "$name: exit $status: $output"; return 1; }
+                [[ $output == *"refused: cannot protect it by appending: "*"/$file"*'`dracut --add sdcompat`'* ]] ||
+                        { echo "$output"; return 1; }
+                [[ $output != *immune* ]]
+                run inject --dry-run --json "$copy"
+                [ "$status" -eq 1 ]
+                [ "$(json '.images[0].action')" = refused ] || { echo "$output"; return 1; }
+                cmp "$copy" "$(fixture_path "$name")"
+                n=$((n + 1))
+        done
+        [ "$n" -ge 3 ]
+}

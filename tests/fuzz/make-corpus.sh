@@ -9,7 +9,7 @@
 #                the small images in every compression and both cpio formats, and the
 #                concatenations dracut and bootloaders make; and the hostile images of issue #10
 #                (tests/unit/mkhostile.sh, with few entries): symlink loops under many entries,
-#                512 MiB of zeros in a few KiB
+#                512 MiB of zeros in a few KiB; an archive shaped as dracut's squash module leaves it
 #
 #   make-corpus.sh CORPUSDIR [FUZZER]
 set -eu
@@ -44,6 +44,15 @@ for c in gz xz lzma zst lz4l lz4 bz2; do
 done
 # two gzip members back to back
 cat "$work/early.cpio.gz" "$work/small.cpio.gz" >"$corpus/early.gz+small.gz"
+# shaped as dracut's squash module leaves an archive (tests/fixtures/README.md): a loader script as
+# /init naming its root image, that file (only squashfs's magic here) and dracut's modules.txt
+sq=$work/squash
+mkdir -p "$sq/usr/lib/dracut"
+printf '#!/bin/sh\nmount -t squashfs -o ro,loop /squashfs-root.img /squash/root\nexec switch_root /newroot /init\n' >"$sq/init"
+printf 'hsqs' >"$sq/squashfs-root.img"
+printf 'systemd\nsquash-lib\nsdcompat\n' >"$sq/usr/lib/dracut/modules.txt"
+(cd "$sq" && printf 'init\nsquashfs-root.img\nusr\nusr/lib\nusr/lib/dracut\nusr/lib/dracut/modules.txt\n' |
+        cpio -o -H newc --quiet -R 0:0) >"$corpus/squash-root.cpio"
 
 if [ "$fuzzer" = fuzz-inject ]; then
         # orig + 4..7 zero bytes to a multiple of 4 + a newc archive whose last entry before the

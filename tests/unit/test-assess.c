@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The verdict (assess.c) over the shipped rules (rules.d) and the facts of real pairs: each
  * suite's dracut image and the fixture root trees. safe, at-risk, protected (the image's sdcompat
- * handles each hazard) and blocked (no rules; a root newer than the catalogue knows). */
+ * handles each hazard) and blocked (no rules; a root newer than the catalogue knows; dracut's squash
+ * images, whose systemd is in a root image that is not read). */
 
 #include <string.h>
 
@@ -140,6 +141,34 @@ static void test_no_rules(void) {
         sdc_pair_facts_done(&f);
 }
 
+/* dracut's squash images (059 and 112, squashfs and erofs): /init is a script, the archive has no
+ * systemd, and systemd runs from the root image that script mounts: blocked, never "no systemd",
+ * on any root; the reason names the file and the remedy. */
+static void test_squash_root_image(void) {
+        static const char *const images[][2] = {
+                { "dracut-bookworm-squash", "/squash-root.img" },
+                { "dracut-sid-squashfs", "/squashfs-root.img" },
+                { "dracut-sid-erofs", "/erofs-root.img" },
+        };
+        static const char *const roots[] = { "tree-bookworm", "tree-sid", "tree-bullseye" };
+
+        for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++)
+                for (size_t j = 0; j < sizeof(roots) / sizeof(roots[0]); j++) {
+                        SdcPairFacts f = pair_of(images[i][0], roots[j], "root=LABEL=root ro quiet");
+                        SdcAssessment a = {};
+
+                        ASSERT_STREQ(f.initrd_root_image, images[i][1]);
+                        ASSERT_EQ(f.initrd_systemd, SDC_TRI_UNKNOWN);
+                        ASSERT_EQ(sdc_assess(rules, &f, NULL, &a), 0);
+                        ASSERT_EQ(a.verdict, SDC_VERDICT_BLOCKED);
+                        ASSERT_TRUE(strstr(a.reason, images[i][1]));
+                        ASSERT_TRUE(strstr(a.reason, "`dracut --add sdcompat`"));
+                        ASSERT_TRUE(!strstr(a.reason, "no systemd"));
+                        sdc_assessment_done(&a);
+                        sdc_pair_facts_done(&f);
+                }
+}
+
 static void test_worst(void) {
         ASSERT_EQ(sdc_verdict_worst(SDC_VERDICT_SAFE, SDC_VERDICT_PROTECTED), SDC_VERDICT_PROTECTED);
         ASSERT_EQ(sdc_verdict_worst(SDC_VERDICT_BLOCKED, SDC_VERDICT_PROTECTED), SDC_VERDICT_BLOCKED);
@@ -156,6 +185,7 @@ int main(void) {
         TEST(test_cgroup_v1_command_line);
         TEST(test_unknown_future_version);
         TEST(test_no_rules);
+        TEST(test_squash_root_image);
         TEST(test_worst);
         sdc_rules_free(rules);
         return 0;
