@@ -876,8 +876,8 @@ static void print_shim_record(void) {
                        "Shim", arg_run_dir, SDC_SHIM_RECORD_NAME);
         if (r < 0)
                 return;
-        printf("%15s: %s: %s%s (all steps: %s)\n", "Shim", strna(rec.last_step), strna(rec.last_detail),
-               rec.fallback ? "; fell back: a step failed or another took over" : "", rec.path);
+        printf("%15s: %s: %s%s (sdcompat-shim %s; all steps: %s)\n", "Shim", strna(rec.last_step), strna(rec.last_detail),
+               rec.fallback ? "; fell back: a step failed or another took over" : "", strna(rec.version), rec.path);
         sdc_shim_record_done(&rec);
 }
 
