@@ -154,6 +154,18 @@ const char *sdc_shim_self_test_verdict(const char *out, size_t size, const char 
         return why;
 }
 
+/* The self-test's process group while it runs, for sdc_shim_self_test_abort(). */
+static volatile pid_t self_test_pid = 0;
+
+void sdc_shim_self_test_abort(void) {
+        pid_t pid = self_test_pid;
+
+        if (pid > 0) {
+                (void) kill(-pid, SIGKILL);
+                (void) kill(pid, SIGKILL);
+        }
+}
+
 static uint64_t monotonic_usec(void) {
         struct timespec ts;
 
@@ -196,6 +208,7 @@ static const char *run_self_test(const char *program, const char *plan, uint64_t
                 _exit(127);
         }
         (void) setpgid(pid, pid); /* here too: whichever runs first, the group exists before a kill */
+        self_test_pid = pid;
         (void) close(p[1]);
 
         for (;;) {
@@ -249,10 +262,12 @@ static const char *run_self_test(const char *program, const char *plan, uint64_t
                 (void) kill(pid, SIGKILL);
                 while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                         ;
+                self_test_pid = 0;
                 (void) snprintf(buf, buf_size, "its self-test did not finish within %" PRIu64 " ms: killed",
                                 timeout_usec / 1000);
                 return buf;
         }
+        self_test_pid = 0;
         out[got] = 0;
         *out_size = got;
         if (too_much) {
@@ -356,12 +371,7 @@ static const char *check_root_shim(const SdcShimSelect *in, const char *root_fil
                 (void) snprintf(buf, buf_size, "cannot read its copy %s: %s", copy, strerror(-r));
                 return buf;
         }
-        if (this_machine(&machine) < 0)
-                return "cannot tell this machine's architecture (/proc/self/exe)";
-        why = elf_not_static((const uint8_t *) data, size, &machine, "it", buf, buf_size);
-        sdc_elf_info_done(&machine);
-        if (why)
-                return why;
+        /* The version first: the ordinary root carries the image's own version, and is done here. */
         r = sdc_shim_self_test_version((const uint8_t *) data, size, ret_version);
         if (r == -ENOMEM)
                 return "out of memory";
@@ -372,6 +382,12 @@ static const char *check_root_shim(const SdcShimSelect *in, const char *root_fil
                                 in->image_version);
                 return buf;
         }
+        if (this_machine(&machine) < 0)
+                return "cannot tell this machine's architecture (/proc/self/exe)";
+        why = elf_not_static((const uint8_t *) data, size, &machine, "it", buf, buf_size);
+        sdc_elf_info_done(&machine);
+        if (why)
+                return why;
 
         if (asprintf(&plan_path, "%s/%s", in->run_dir, SDC_SHIM_SELF_TEST_PLAN) < 0)
                 return "out of memory";

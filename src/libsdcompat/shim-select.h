@@ -15,11 +15,11 @@
  *   2. resolved inside the root (tree.h: a symlink cannot leave it); none there: the image's;
  *   3. a regular file owned by root, not writable by group or others, of at most SDC_SHIM_SIZE_MAX;
  *   4. copied to RUN_DIR/sdcompat/root-shim (SDC_SHIM_ROOT_COPY);
- *   5. the copy is a static ELF program (no program interpreter, sdc_shim_not_static()) of this
- *      machine's ELF class, byte order and machine (those of the running program);
- *   6. the self-test head in the copy (shim-self-test.h) names a version strictly newer than the
+ *   5. the self-test head in the copy (shim-self-test.h) names a version strictly newer than the
  *      image's, in dpkg's order: an equal or older shim, or a program without the self-test, is
- *      never executed;
+ *      never executed (and the ordinary root, with the image's own version, is done here);
+ *   6. the copy is a static ELF program (no program interpreter, sdc_shim_not_static()) of this
+ *      machine's ELF class, byte order and machine (those of the running program);
  *   7. `COPY --self-test=PLAN` runs as an ordinary process (no environment, its own process group,
  *      killed after the timeout): it exits 0, says the same version, PLAN=understood, and declares
  *      every action the plan names. */
@@ -61,6 +61,9 @@ typedef struct SdcShimSelect {
  * 0, or -ENOMEM (*ret is then the image's, with as much of a reason as there was memory for). */
 int sdc_shim_select(const SdcShimSelect *in, SdcShimChoice *ret);
 void sdc_shim_choice_done(SdcShimChoice *c);
+
+/* Kills a running self-test and its process group: async-signal-safe, for negotiate's deadline. */
+void sdc_shim_self_test_abort(void);
 
 /* Why the program at path cannot be PID 1 here (in buf); NULL if nothing says so. It cannot be read,
  * is no ELF program, or has a program interpreter: the loader runs after a successful execve(), as

@@ -145,6 +145,7 @@ static void deadline_reached(int sig) {
         int fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
 
         (void) sig;
+        sdc_shim_self_test_abort();
         if (mounted_unplanned)
                 (void) umount2(mounted_unplanned, MNT_DETACH);
         if (fd >= 0) {
