@@ -167,6 +167,14 @@ static void test_select(void) {
         snprintf(path, sizeof(path), "%s/%s", run, SDC_SHIM_ROOT_COPY);
         ASSERT_EQ(access(path, F_OK), -1);
 
+        /* the head of a newer version, but no program: the ELF check, on the copy */
+        snprintf(path, sizeof(path), "%s/root/usr/libexec/sdcompat/sdcompat-shim", dir);
+        put(path, "#!/bin/sh\n: '" SDC_SHIM_SELF_TEST_HEAD "9.9\n'\n", 0755);
+        ASSERT_EQ(sdc_shim_select(&in, &c), 0);
+        ASSERT_TRUE(!c.from_root && c.root_refused);
+        ASSERT_TRUE(strstr(c.reason, "(version 9.9) is not used: it is not an ELF program"));
+        sdc_shim_choice_done(&c);
+
         /* empty: no shim */
         snprintf(path, sizeof(path), "%s/root/usr/libexec/sdcompat/sdcompat-shim", dir);
         ASSERT_EQ(unlink(path), 0);
