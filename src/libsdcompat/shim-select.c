@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "cmdline.h"
 #include "envfile.h"
 #include "fileio.h"
@@ -166,13 +167,6 @@ void sdc_shim_self_test_abort(void) {
         }
 }
 
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* Runs `program --self-test=plan` as an ordinary process: no environment, standard input and error
  * on /dev/null, its own process group, which is killed at the deadline. Its standard output (at
  * most SDC_SHIM_SELF_TEST_OUTPUT_MAX bytes) in out. NULL when it exited 0, else why not. */
@@ -180,7 +174,7 @@ static const char *run_self_test(const char *program, const char *plan, uint64_t
                                  size_t *out_size, char *buf, size_t buf_size) {
         _cleanup_free_ char *arg = NULL;
         _cleanup_close_ int devnull = -1;
-        uint64_t deadline = monotonic_usec() + timeout_usec;
+        uint64_t deadline = now_monotonic_usec() + timeout_usec;
         int p[2], status = 0;
         bool timed_out = false, too_much = false;
         size_t got = 0;
@@ -212,7 +206,7 @@ static const char *run_self_test(const char *program, const char *plan, uint64_t
         (void) close(p[1]);
 
         for (;;) {
-                uint64_t now = monotonic_usec();
+                uint64_t now = now_monotonic_usec();
                 struct pollfd pfd = { .fd = p[0], .events = POLLIN };
                 char discard[512];
                 ssize_t l;
@@ -252,7 +246,7 @@ static const char *run_self_test(const char *program, const char *plan, uint64_t
                         status = -1;
                         break;
                 }
-                if (monotonic_usec() >= deadline)
+                if (now_monotonic_usec() >= deadline)
                         timed_out = true;
                 else
                         (void) nanosleep(&ts, NULL);

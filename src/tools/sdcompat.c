@@ -25,6 +25,7 @@
 #include "alloc.h"
 #include "assess.h"
 #include "cgroup-release-record.h"
+#include "clock.h"
 #include "cmdline.h"
 #include "elf-reader.h"
 #include "envfile.h"
@@ -162,12 +163,6 @@ static SdcCgroupMode observed_cgroup(void) {
         SdcCgroupMode m;
 
         return sdc_cgroup_mode_mounted("/sys/fs/cgroup", &m) < 0 ? SDC_CGROUP_UNKNOWN : m;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 typedef struct Negotiation {
@@ -782,7 +777,7 @@ static void log_unmitigated(const Negotiation *n) {
 
 static int verb_negotiate(void) {
         _cleanup_free_ char *dir = NULL;
-        Negotiation n = { .started = now_usec(), .dashdash = SIZE_MAX };
+        Negotiation n = { .started = now_monotonic_usec(), .dashdash = SIZE_MAX };
         struct sigaction sa = { .sa_handler = deadline_reached };
         int r;
 
@@ -816,7 +811,7 @@ static int verb_negotiate(void) {
                 decide(&n);
                 apply(&n);
         }
-        n.duration = now_usec() - n.started;
+        n.duration = now_monotonic_usec() - n.started;
 
         if (asprintf(&dir, "%s/sdcompat", arg_run_dir) >= 0 && mkdir_p(dir, 0755) >= 0) {
                 r = fault_plan(n.words) ? -ENOSPC : write_plan(dir, &n);
