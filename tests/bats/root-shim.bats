@@ -12,18 +12,6 @@ bats_require_minimum_version 1.5.0
 
 load helpers
 
-# shim_build LABEL VERSION: a build of this tree's sdcompat-shim that says VERSION; prints its path.
-shim_build() {
-        local b=${build%/}-rootshim-$1
-        if [ ! -e "$b/build.ninja" ]; then
-                meson setup "$b" "$top" -Dpackage-version="$2" -Dtests=false -Dbuildtype=release >/dev/null
-        elif [ "$(meson introspect --buildoptions "$b" | jq -r '.[] | select(.name == "package-version") | .value')" != "$2" ]; then
-                meson configure "$b" -Dpackage-version="$2" >/dev/null
-        fi
-        meson compile -C "$b" sdcompat-shim >/dev/null
-        echo "$b/sdcompat-shim"
-}
-
 # handmade NAME VERSION [CFLAGS...]: a static program that carries the self-test head with VERSION
 # (unless -DNO_HEAD) and then fails its self-test (-DHANG: hangs in it, with a child; -DMARK=path:
 # leaves that file behind when it runs at all).
