@@ -312,6 +312,27 @@ static int choose_root(SdcShimChoice *c, const char *copy, const char *version, 
         return 0;
 }
 
+typedef struct VersionScan {
+        char *version;
+} VersionScan;
+
+static int scan_version(const uint8_t *data, size_t size, void *userdata) {
+        VersionScan *v = userdata;
+        int r = sdc_shim_self_test_version(data, size, &v->version);
+
+        return r == -ENOENT ? 0 : r < 0 ? r : 1;
+}
+
+#define NO_SELF_TEST "it has no self-test (an sdcompat-shim older than the initramfs's, or no sdcompat-shim): not run"
+
+/* NULL when version is strictly newer than image_version (dpkg's order), else why not. */
+static const char *not_newer(const char *version, const char *image_version, char *buf, size_t buf_size) {
+        if (sdc_verrevcmp(version, image_version) > 0)
+                return NULL;
+        (void) snprintf(buf, buf_size, "its version %s is not newer than the initramfs's %s", version, image_version);
+        return buf;
+}
+
 /* Checks 3 to 7 of shim-select.h on the root's shim: NULL when it is to be used, else why not.
  * *ret_version is the version its file names, once known. */
 static const char *check_root_shim(const SdcShimSelect *in, const char *root_file, const char *copy,
@@ -320,8 +341,8 @@ static const char *check_root_shim(const SdcShimSelect *in, const char *root_fil
         _cleanup_close_ int fd = -1, dir_fd = -1;
         SdcElfInfo machine = {};
         const char *why;
-        struct stat st, cst;
-        size_t size, out_size = 0;
+        struct stat st;
+        size_t size = 0, out_size = 0;
         int r;
 
         r = sdc_tree_open_regular(in->root, in->shim_path, &fd);
@@ -346,6 +367,29 @@ static const char *check_root_shim(const SdcShimSelect *in, const char *root_fil
                 return buf;
         }
 
+        /* Its version, read from the root's file only to stop early: the ordinary root carries the
+         * image's own version, and an equal or older one (or a file that names none) is never copied,
+         * let alone run. This can only ever lead to the image's shim. Read in pieces through one small
+         * buffer (tree.h), not into fresh memory: a megabyte of page faults at every boot otherwise. */
+        {
+                VersionScan vs = {};
+
+                r = sdc_tree_scan(in->root, in->shim_path, 0, SDC_SHIM_SIZE_MAX, scan_version, &vs);
+                if (r < 0) {
+                        free(vs.version);
+                        (void) snprintf(buf, buf_size, "cannot read it: %s", strerror(-r));
+                        return buf;
+                }
+                if (r == 0)
+                        return NO_SELF_TEST;
+                *ret_version = vs.version;
+                why = not_newer(*ret_version, in->image_version, buf, buf_size);
+                if (why)
+                        return why;
+                free(*ret_version);
+                *ret_version = NULL;
+        }
+
         /* From here on only the copy counts: it is what is checked, run and mounted. */
         r = mkdir_p(in->run_dir, 0755);
         if (r >= 0) {
@@ -358,24 +402,20 @@ static const char *check_root_shim(const SdcShimSelect *in, const char *root_fil
                 (void) snprintf(buf, buf_size, "cannot copy it to %s: %s", copy, strerror(-r));
                 return buf;
         }
-        if (stat(copy, &cst) < 0 || cst.st_size != st.st_size)
-                return "it changed while it was copied";
         r = read_full_file_at(AT_FDCWD, copy, SDC_SHIM_SIZE_MAX, &data, &size);
         if (r < 0) {
                 (void) snprintf(buf, buf_size, "cannot read its copy %s: %s", copy, strerror(-r));
                 return buf;
         }
-        /* The version first: the ordinary root carries the image's own version, and is done here. */
+        /* Everything again on the copy, the version first. */
         r = sdc_shim_self_test_version((const uint8_t *) data, size, ret_version);
         if (r == -ENOMEM)
                 return "out of memory";
         if (r < 0)
-                return "it has no self-test (an sdcompat-shim older than the initramfs's, or no sdcompat-shim): not run";
-        if (sdc_verrevcmp(*ret_version, in->image_version) <= 0) {
-                (void) snprintf(buf, buf_size, "its version %s is not newer than the initramfs's %s", *ret_version,
-                                in->image_version);
-                return buf;
-        }
+                return NO_SELF_TEST;
+        why = not_newer(*ret_version, in->image_version, buf, buf_size);
+        if (why)
+                return why;
         if (this_machine(&machine) < 0)
                 return "cannot tell this machine's architecture (/proc/self/exe)";
         why = elf_not_static((const uint8_t *) data, size, &machine, "it", buf, buf_size);

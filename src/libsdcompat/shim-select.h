@@ -8,16 +8,17 @@
  * Trust: the root's shim (SDCOMPAT_SHIM_PATH inside the root) is as trusted as the root's systemd,
  * which the initramfs's PID 1 executes anyway, so using it opens no new trust boundary; the checks
  * are there so that a broken, truncated, foreign or half-installed file cannot become PID 1. The
- * file is copied into the run directory first and every check after the copy is made on the copy,
- * which is what is mounted: what is checked is what runs, and nothing on the root changes. In
- * order, and each failure ends in the image's shim with the reason in one sentence:
+ * file's version is read first, only to stop early (an equal or older shim, or a file without the
+ * self-test, is never copied nor run); a newer one is copied into the run directory, and every check
+ * after that is made on the copy, which is what is mounted: what is checked is what runs, and nothing
+ * on the root changes. In order, and each failure ends in the image's shim with the reason in one
+ * sentence:
  *   1. rd.sdcompat.shim=image on the kernel command line: the root's is not looked at;
  *   2. resolved inside the root (tree.h: a symlink cannot leave it); none there: the image's;
  *   3. a regular file owned by root, not writable by group or others, of at most SDC_SHIM_SIZE_MAX;
- *   4. copied to RUN_DIR/sdcompat/root-shim (SDC_SHIM_ROOT_COPY);
- *   5. the self-test head in the copy (shim-self-test.h) names a version strictly newer than the
- *      image's, in dpkg's order: an equal or older shim, or a program without the self-test, is
- *      never executed (and the ordinary root, with the image's own version, is done here);
+ *   4. the self-test head in the file (shim-self-test.h) names a version strictly newer than the
+ *      image's, in dpkg's order (the ordinary root, with the image's own version, is done here);
+ *   5. copied to RUN_DIR/sdcompat/root-shim (SDC_SHIM_ROOT_COPY); the copy names the same version;
  *   6. the copy is a static ELF program (no program interpreter, sdc_shim_not_static()) of this
  *      machine's ELF class, byte order and machine (those of the running program);
  *   7. `COPY --self-test=PLAN` runs as an ordinary process (no environment, its own process group,
