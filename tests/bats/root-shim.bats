@@ -13,8 +13,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 # handmade NAME VERSION [CFLAGS...]: a static program that carries the self-test head with VERSION
-# (unless -DNO_HEAD) and then fails its self-test (-DHANG: hangs in it, with a child; -DMARK=path:
-# leaves that file behind when it runs at all).
+# (unless -DNO_HEAD), prints it, and then fails its self-test (-DHANG: hangs in it instead, with a
+# child; -DMARK=path: leaves that file behind when it runs at all).
 handmade() {
         local name=$1 version=$2
         shift 2
@@ -27,14 +27,15 @@ int main(void) {
         if (f)
                 fclose(f);
 #endif
+#ifndef NO_HEAD
+        static const char head[] = "SDCOMPAT_SHIM_SELF_TEST=1\nSDCOMPAT_SHIM_VERSION=$version\n";
+        fputs(head, stdout);
+        fflush(stdout);
+#endif
 #ifdef HANG
         (void) fork();
         for (;;)
                 pause();
-#endif
-#ifndef NO_HEAD
-        static const char head[] = "SDCOMPAT_SHIM_SELF_TEST=1\nSDCOMPAT_SHIM_VERSION=$version\n";
-        fputs(head, stdout);
 #endif
         puts("PLAN=refused");
         return 1;
