@@ -416,6 +416,11 @@ root_dropin_variant() {
 # sdcompat package puts its shim, and where negotiate looks for it (sdcompat(8), "The newer shim").
 ROOT_SHIM_PATH=/usr/libexec/sdcompat/sdcompat-shim
 
+# disk_has DISK PATH: whether PATH exists on the ext4 image DISK (read with debugfs, no mount).
+disk_has() {
+        debugfs -R "stat $2" "$1" 2>/dev/null | grep -q '^Inode:'
+}
+
 # Sets ROOT_DISK to a variant of the disk chosen so far (the base disk of the last root_setup, or
 # the --sdcompat variant) that carries FILE at ROOT_SHIM_PATH, owned by root, mode 0755, in place of
 # what was there (boot --root-shim FILE): a root whose shim is newer than the image's, or broken.
@@ -429,10 +434,13 @@ root_shim_variant() {
                 flock 9
                 [ -e "$variant" ] && exit 0
                 {
-                        echo "mkdir /usr/libexec"
-                        echo "mkdir ${ROOT_SHIM_PATH%/*}"
-                        # debugfs's write refuses a name that exists: the install's shim goes first.
-                        if debugfs -R "stat $ROOT_SHIM_PATH" "$base" 2>/dev/null | grep -q '^Inode:'; then
+                        # Only what is missing: debugfs 1.47's mkdir of an existing directory leaves
+                        # an unconnected directory inode behind (e2fsck finds it), and its write
+                        # refuses a name that exists (the install's shim goes first).
+                        for d in /usr/libexec "${ROOT_SHIM_PATH%/*}"; do
+                                disk_has "$base" "$d" || echo "mkdir $d"
+                        done
+                        if disk_has "$base" "$ROOT_SHIM_PATH"; then
                                 echo "rm $ROOT_SHIM_PATH"
                         fi
                         echo "write $src $ROOT_SHIM_PATH"
