@@ -43,6 +43,9 @@ int sdc_plan_file_format(const SdcPlanFile *p, FILE *f) {
         fprintf(f, "ROOT_SYSTEMD_FUTURE=%s\n", p->root_systemd_future ? "yes" : "");
         sdc_envfile_put(f, "SHIM_TARGET", strempty(p->shim_target));
         sdc_envfile_put(f, "SHIM_NOTE", strempty(p->shim_note));
+        put_word(f, "SHIM_FROM", p->shim_from);
+        put_word(f, "SHIM_VERSION", p->shim_version);
+        sdc_envfile_put(f, "SHIM_CHOICE", strempty(p->shim_choice));
         fprintf(f, "DEBUG=%s\n", yes_no(p->debug));
         sdc_envfile_put(f, "NOTE", strempty(p->note));
         sdc_envfile_put(f, "ERRORS", strempty(p->errors));
@@ -131,8 +134,13 @@ static int on_assignment(const char *key, const char *value, unsigned line, void
                 r = take(&p->root_systemd_version, value);
         else if (streq(key, "HAZARDS"))
                 r = take(&p->hazards, value);
-        else if (streq(key, "ACTIONS"))
+        else if (streq(key, "ACTIONS")) {
                 r = sdc_actions_parse(value, p->actions);
+                if (r > 0) {
+                        p->unknown_actions += (unsigned) r;
+                        r = 0;
+                }
+        }
         else if (streq(key, "UNAVAILABLE"))
                 r = sdc_actions_parse(value, p->unavailable);
         else if (streq(key, "DURATION_USEC"))
@@ -151,6 +159,15 @@ static int on_assignment(const char *key, const char *value, unsigned line, void
                 r = take(&p->shim_target, value);
         else if (streq(key, "SHIM_NOTE"))
                 r = take(&p->shim_note, value);
+        else if (streq(key, "SHIM_FROM")) {
+                if (isempty(value) || streq(value, "root") || streq(value, "initramfs"))
+                        r = take(&p->shim_from, value);
+                else
+                        r = -EBADMSG;
+        } else if (streq(key, "SHIM_VERSION"))
+                r = take(&p->shim_version, value);
+        else if (streq(key, "SHIM_CHOICE"))
+                r = take(&p->shim_choice, value);
         else if (streq(key, "NOTE"))
                 r = take(&p->note, value);
         else if (streq(key, "ERRORS"))
@@ -207,6 +224,9 @@ void sdc_plan_file_done(SdcPlanFile *p) {
         free(p->hazards);
         free(p->shim_target);
         free(p->shim_note);
+        free(p->shim_from);
+        free(p->shim_version);
+        free(p->shim_choice);
         free(p->note);
         free(p->errors);
         *p = (SdcPlanFile) { .mode = SDC_MODE_NATIVE };

@@ -26,6 +26,7 @@ typedef struct SdcPlanFile {
         char *initrd_systemd_version, *root_systemd_version; /* NULL: unknown */
         char *hazards;                   /* space-separated rule ids that apply */
         bool actions[_SDC_ACTION_MAX];   /* applied: what the shim does */
+        unsigned unknown_actions;        /* names in ACTIONS this reader does not know (a newer writer's) */
         bool unavailable[_SDC_ACTION_MAX];
         uint64_t duration_usec;
         bool catalogue_from_root;        /* the rules came from the root, not the initramfs */
@@ -33,6 +34,11 @@ typedef struct SdcPlanFile {
         bool root_systemd_future;        /* the root's systemd is newer than the catalogue knows */
         char *shim_target;               /* where the shim is mounted; NULL: not used */
         char *shim_note;                 /* why the shim is not used */
+        char *shim_from;                 /* "root" or "initramfs": whose sdcompat-shim is (or, outside an
+                                          * initramfs, would be) mounted (shim-select.h); NULL: the plan
+                                          * needs no shim, or an older writer */
+        char *shim_version;              /* that shim's version */
+        char *shim_choice;               /* why that one, one sentence */
         char *note, *errors;             /* errors: "; "-joined */
 } SdcPlanFile;
 

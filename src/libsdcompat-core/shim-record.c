@@ -72,7 +72,7 @@ static int parse_record(const JsonValue *v, SdcShimRecord *rec, unsigned *ret_ve
                         rec->n_failed++;
         }
         rec->n_steps = (unsigned) steps->n_items;
-        if (strdup_to(&rec->mode, mode) < 0)
+        if (strdup_to(&rec->mode, mode) < 0 || strdup_to(&rec->version, json_member_string(v, "sdcompat_version")) < 0)
                 return -ENOMEM;
         if (steps->n_items > 0) {
                 const JsonValue *last = &steps->items[steps->n_items - 1];
@@ -129,6 +129,7 @@ int sdc_shim_record_read(const char *run_dir, SdcShimRecord *ret, unsigned *ret_
 void sdc_shim_record_done(SdcShimRecord *r) {
         free(r->path);
         free(r->mode);
+        free(r->version);
         free(r->last_step);
         free(r->last_detail);
         *r = (SdcShimRecord) {};

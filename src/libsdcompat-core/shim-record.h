@@ -28,6 +28,7 @@ int sdc_shim_record_write(const char *dir, SdcMode mode, const char *target, con
 typedef struct SdcShimRecord {
         char *path;
         char *mode;         /* the plan's mode the shim ran in: native, translate or fresh */
+        char *version;      /* the shim's own version (sdcompat_version): the image's or the root's */
         char *last_step;    /* the last step recorded: the exec that took over, or where it stopped */
         char *last_detail;
         unsigned n_steps;

@@ -33,6 +33,14 @@ static int fill(FILE *f, const void *userdata) {
         json_string(&w, "cgroup_observed", r->cgroup_observed);
         json_string(&w, "shim_target", r->shim_target);
         json_string(&w, "shim_note", r->shim_note);
+        if (r->shim_from) {
+                json_object_begin(&w, "shim");
+                json_string(&w, "from", r->shim_from);
+                json_string(&w, "version", r->shim_version);
+                json_string(&w, "reason", r->shim_choice);
+                json_object_end(&w);
+        } else
+                json_null(&w, "shim");
         if (r->initrd)
                 sdc_tree_facts_to_json(&w, "initrd", r->initrd);
         else

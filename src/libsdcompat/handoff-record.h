@@ -27,6 +27,8 @@ typedef struct SdcHandoffRecord {
         const char *cmdline;
         const char *cgroup_observed;
         const char *shim_target, *shim_note;
+        const char *shim_from;          /* "root", "initramfs"; NULL: no shim chosen (shim-select.h) */
+        const char *shim_version, *shim_choice;
         const SdcTreeFacts *initrd, *root; /* NULL: not probed */
         char *const *errors;
         bool catalogue_from_root;

@@ -231,6 +231,18 @@ static int dir_list(SdcTree *t, const SdcNode *n, char ***ret) {
         return 0;
 }
 
+static int dir_dup_fd(SdcTree *t, const SdcNode *n) {
+        int fl = fcntl(n->fd, F_GETFL), fd;
+
+        if (fl < 0)
+                return -errno;
+        if (fl & O_PATH)
+                return -EACCES; /* the upgrade to a readable descriptor was refused */
+        /* n was opened by this resolution and never read: the duplicate's shared offset is 0. */
+        fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 3);
+        return fd < 0 ? -errno : fd;
+}
+
 static void dir_release(SdcTree *t, SdcNode *n) {
         n->fd = safe_close(n->fd);
 }
@@ -322,6 +334,7 @@ static const SdcTreeOps dir_ops = {
         .release = dir_release,
         .free = dir_free,
         .open_path = dir_open_path,
+        .dup_fd = dir_dup_fd,
 };
 
 int sdc_tree_open_dir(int dir_fd, const char *path, unsigned flags, SdcTree **ret) {

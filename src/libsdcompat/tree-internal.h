@@ -33,6 +33,9 @@ typedef struct SdcTreeOps {
         /* Optional fast path for a whole path (the directory backend's openat2(RESOLVE_IN_ROOT)).
          * Returns -EOPNOTSUPP to make tree.c fall back to the walk. Does not give a canonical path. */
         int (*open_path)(SdcTree *t, const char *path, unsigned flags, SdcNode *ret, SdcStat *ret_stat);
+        /* Optional: a new readable descriptor (O_CLOEXEC) of the regular file n, for
+         * sdc_tree_open_regular(); -EOPNOTSUPP where the tree has no descriptors (an image). */
+        int (*dup_fd)(SdcTree *t, const SdcNode *n);
 } SdcTreeOps;
 
 struct SdcTree {

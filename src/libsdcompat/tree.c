@@ -309,6 +309,24 @@ int sdc_tree_read(SdcTree *t, const char *path, uint64_t max_size, SdcBlob *ret)
         return r;
 }
 
+int sdc_tree_open_regular(SdcTree *t, const char *path, int *ret_fd) {
+        SdcStat st;
+        SdcNode n;
+        int r;
+
+        if (!t->ops->dup_fd)
+                return -EOPNOTSUPP;
+        r = resolve_regular(t, path, &n, &st);
+        if (r < 0)
+                return r;
+        r = t->ops->dup_fd(t, &n);
+        t->ops->release(t, &n);
+        if (r < 0)
+                return r;
+        *ret_fd = r;
+        return 0;
+}
+
 #define SCAN_PIECE_MAX ((size_t) 64 << 10)
 
 /* How much of data[0..size) makes one piece: up to and including its last NUL, unless the range

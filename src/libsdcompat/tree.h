@@ -76,6 +76,12 @@ int sdc_tree_resolve(SdcTree *t, const char *path, unsigned flags, char **ret_ca
  * -EISDIR/-EINVAL if it is not a regular file. */
 int sdc_tree_read(SdcTree *t, const char *path, uint64_t max_size, SdcBlob *ret);
 
+/* A new readable descriptor (O_CLOEXEC, offset 0) of a regular file of a directory tree, resolved
+ * inside the tree as sdc_tree_read() resolves it: what is read from it is the inode that was
+ * resolved, whatever is renamed or replaced in the tree later. -EOPNOTSUPP for an image tree,
+ * -EISDIR/-EINVAL if it is not a regular file, -EACCES if it cannot be opened for reading. */
+int sdc_tree_open_regular(SdcTree *t, const char *path, int *ret_fd);
+
 /* Reads exactly size bytes at offset of a regular file (symlinks followed inside the tree) into
  * buf: -ENODATA if the file ends before, otherwise errors as sdc_tree_read(). */
 int sdc_tree_read_at(SdcTree *t, const char *path, uint64_t offset, void *buf, size_t size);

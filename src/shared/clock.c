@@ -27,3 +27,10 @@ const char *format_rfc3339(time_t t, char buf[static 32]) {
                 strcpy(buf, "unknown");
         return buf;
 }
+
+uint64_t now_monotonic_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}

@@ -13,3 +13,6 @@ time_t build_clock(void);
 
 /* t as "YYYY-MM-DDTHH:MM:SSZ" in buf; "unknown" if it cannot be formatted. Returns buf. */
 const char *format_rfc3339(time_t t, char buf[static 32]);
+
+/* CLOCK_MONOTONIC in microseconds: for durations and deadlines within one run. */
+uint64_t now_monotonic_usec(void);

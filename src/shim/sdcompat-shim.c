@@ -19,6 +19,8 @@
  *     at this boot). Anything else — an init= wrapper that execs systemd later, a container,
  *     a second run — gets every mount of this program removed and the real binary exec'd with
  *     its arguments untouched.
+ *   - `sdcompat-shim --self-test=PLAN` (not PID 1) only reads the plan and says whether it
+ *     understands it (shim-self-test.h): negotiate runs a root's newer shim so before it mounts it.
  *   - rd.sdcompat.fault=STEP[,STEP...] (transform, exec, fresh, init) makes that step fail on
  *     purpose. It exists for the test suite, which proves the chain in boots, and is honoured
  *     only in a build configured with -Dtest-faults=true. */
@@ -39,6 +41,7 @@
 #include "cgroup-mode.h"
 #include "cgroup-release-record.h"
 #include "cmdline.h"
+#include "envfile.h"
 #include "fileio.h"
 #include "json.h"
 #include "log.h"
@@ -49,6 +52,7 @@
 #include "plan.h"
 #include "run-file.h"
 #include "shim-record.h"
+#include "shim-self-test.h"
 #include "action.h"
 #include "alloc.h"
 #include "state.h"
@@ -952,6 +956,51 @@ _noreturn_ static void pass_through(Shim *s) {
         last_resort(s);
 }
 
+/* sdcompat-shim --self-test=PLAN, not PID 1 (shim-self-test.h): the plan file reader and the action
+ * table, nothing of PID 1's path. The first two lines are one string of this binary, which
+ * negotiate finds before it runs it. */
+static int self_test(const char *plan_path) {
+        static const char head[] = SDC_SHIM_SELF_TEST_HEAD PACKAGE_VERSION "\n";
+        _cleanup_free_ char *data = NULL, *known = NULL;
+        bool all[_SDC_ACTION_MAX];
+        const char *refused = NULL;
+        char why[256];
+        unsigned format = 0;
+        SdcPlanFile p;
+        size_t size;
+        int r;
+
+        fputs(head, stdout);
+        printf("PLAN_VERSIONS=1-%u\n", SDC_PLAN_FILE_VERSION);
+        for (int a = 0; a < _SDC_ACTION_MAX; a++)
+                all[a] = true;
+        if (sdc_actions_format(all, &known) < 0) {
+                log_oom();
+                return SDC_SHIM_SELF_TEST_REFUSED;
+        }
+        sdc_envfile_put(stdout, "ACTIONS", known);
+        r = read_full_file_at(AT_FDCWD, plan_path, SDC_RUN_FILE_MAX, &data, &size);
+        if (r >= 0)
+                r = sdc_plan_file_parse(data, size, &p, &format);
+        if (r == -EPROTONOSUPPORT)
+                refused = (snprintf(why, sizeof(why), "plan format version %u, this shim reads 1 to %u", format,
+                                    SDC_PLAN_FILE_VERSION), why);
+        else if (r < 0)
+                refused = (snprintf(why, sizeof(why), "cannot read %s: %s", plan_path, strerror(-r)), why);
+        else {
+                if (p.unknown_actions > 0)
+                        refused = (snprintf(why, sizeof(why), "the plan names %u action(s) this shim does not know",
+                                            p.unknown_actions), why);
+                sdc_plan_file_done(&p);
+        }
+        printf("PLAN=%s\n", refused ? "refused" : "understood");
+        if (refused)
+                sdc_envfile_put(stdout, "REASON", refused);
+        if (fflush(stdout) != 0 || ferror(stdout))
+                return SDC_SHIM_SELF_TEST_REFUSED;
+        return refused ? SDC_SHIM_SELF_TEST_REFUSED : SDC_SHIM_SELF_TEST_UNDERSTOOD;
+}
+
 int main(int argc, char *argv[]) {
         Shim s = { .argv = argv, .mode = SDC_MODE_NATIVE, .run_dir = "/run/sdcompat", .init = "/sbin/init" };
         const char *env;
@@ -971,10 +1020,13 @@ int main(int argc, char *argv[]) {
                         printf("sdcompat-shim: PID 1 between the initramfs's systemd and the root's; never started by\n"
                                "hand. sdcompat negotiate mounts it over the root's systemd binary. Its copy in /run also\n"
                                "runs as 'sdcompat-shim --release-cgroups CONTROLLER...' from the unit it installs when a\n"
-                               "cgroup v1 conversion left controllers bound. See sdcompat-shim(8).\n");
+                               "cgroup v1 conversion left controllers bound. 'sdcompat-shim --self-test=PLAN' says whether\n"
+                               "it understands a plan (negotiate asks a root's newer shim so). See sdcompat-shim(8).\n");
                 return 0;
         }
         log_set_prefix("sdcompat-shim");
+        if (!is_pid1 && argc == 2 && strncmp(argv[1], SDC_SHIM_SELF_TEST_OPTION, strlen(SDC_SHIM_SELF_TEST_OPTION)) == 0)
+                return self_test(argv[1] + strlen(SDC_SHIM_SELF_TEST_OPTION));
         if (!is_pid1 && argc >= 2 && streq(argv[1], "--release-cgroups"))
                 return release_cgroups((env = getenv("SDCOMPAT_SHIM_RUN_DIR")) ? env : s.run_dir, argv + 2);
         if (s.pid1)

@@ -25,6 +25,7 @@
 #include "alloc.h"
 #include "assess.h"
 #include "cgroup-release-record.h"
+#include "clock.h"
 #include "cmdline.h"
 #include "elf-reader.h"
 #include "envfile.h"
@@ -41,6 +42,7 @@
 #include "rules.h"
 #include "run-file.h"
 #include "shim-record.h"
+#include "shim-select.h"
 #include "strv.h"
 #include "tree.h"
 
@@ -144,6 +146,7 @@ static void deadline_reached(int sig) {
         int fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
 
         (void) sig;
+        sdc_shim_self_test_abort();
         if (mounted_unplanned)
                 (void) umount2(mounted_unplanned, MNT_DETACH);
         if (fd >= 0) {
@@ -162,12 +165,6 @@ static SdcCgroupMode observed_cgroup(void) {
         return sdc_cgroup_mode_mounted("/sys/fs/cgroup", &m) < 0 ? SDC_CGROUP_UNKNOWN : m;
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 typedef struct Negotiation {
         char *cmdline;
         char **words;
@@ -183,6 +180,7 @@ typedef struct Negotiation {
         bool applied[_SDC_ACTION_MAX];
         char *shim_target;       /* where in the root the shim is mounted; NULL if it is not */
         char *shim_note;         /* why the shim is not mounted */
+        SdcShimChoice shim;      /* whose shim is (or would be) mounted; path NULL: none chosen */
         char **errors;
         uint64_t started, duration;
         unsigned catalogue_image, catalogue_root; /* CATALOGUE_VERSION of each side, 0 if none */
@@ -203,6 +201,7 @@ static void negotiation_done(Negotiation *n) {
         strv_free(n->errors);
         free(n->shim_target);
         free(n->shim_note);
+        sdc_shim_choice_done(&n->shim);
 }
 
 /* Returns r, as systemd's log helpers do: "return add_error(n, r, ...);". */
@@ -263,15 +262,17 @@ static bool is_same_file(const char *a, const char *b);
  * systemd version. Every mount of the shim there goes first; this run decides afresh and mounts
  * again if its plan needs the shim. Only in the initramfs itself. */
 static void take_back_earlier_mount(Negotiation *n) {
-        _cleanup_free_ char *canonical = NULL, *where = NULL;
+        _cleanup_free_ char *canonical = NULL, *where = NULL, *root_copy = NULL;
         const char *target = n->initrd.systemd.compiled_binary_path ?: "/usr/lib/systemd/systemd";
         unsigned removed = 0;
         SdcStat st;
 
         if (!streq(arg_initrd_root, "/") || sdc_tree_resolve(n->root_tree, target, 0, &canonical, &st) < 0 ||
-            asprintf(&where, "%s%s", arg_sysroot, canonical) < 0)
+            asprintf(&where, "%s%s", arg_sysroot, canonical) < 0 ||
+            asprintf(&root_copy, "%s/sdcompat/%s", arg_run_dir, SDC_SHIM_ROOT_COPY) < 0)
                 return;
-        while (removed < 16 && is_same_file(SDCOMPAT_SHIM_PATH, where)) {
+        /* Either shim: the image's, or the copy of the root's (shim-select.h). */
+        while (removed < 16 && (is_same_file(SDCOMPAT_SHIM_PATH, where) || is_same_file(root_copy, where))) {
                 if (umount2(where, MNT_DETACH) < 0) {
                         add_error(n, -errno, "cannot unmount the shim an earlier run mounted on %s", where);
                         return;
@@ -441,23 +442,6 @@ static const char *shim_exec_refused(Negotiation *n, const char *shim) {
         return NULL;
 }
 
-/* A shim with a program interpreter: the loader runs after a successful execve(), as PID 1, and
- * its failure panics the kernel past every fallback. Only a static shim is ever mounted. */
-static const char *shim_not_static(const char *shim) {
-        _cleanup_free_ char *data = NULL;
-        SdcElfInfo info = {};
-        size_t size;
-        bool interp;
-
-        if (read_full_file_at(AT_FDCWD, shim, 64 << 20, &data, &size) < 0)
-                return "the shim cannot be read";
-        if (sdc_elf_parse((const uint8_t *) data, size, &info) < 0)
-                return "the shim is not an ELF program";
-        interp = info.has_interp;
-        sdc_elf_info_done(&info);
-        return interp ? "the shim is dynamically linked (it has a program interpreter): a PID 1 must be static" : NULL;
-}
-
 /* init= on the kernel command line: the initramfs's PID 1 execs that in the root (systemctl
  * switch-root takes it from there), not its compiled systemd path. Unless it resolves to the same
  * file in the root, the shim would never run and stay mounted for the whole boot. NULL: mount. */
@@ -483,29 +467,84 @@ static bool is_same_file(const char *a, const char *b) {
         return stat(a, &sa) >= 0 && stat(b, &sb) >= 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* Bind-mounts the shim over the binary the initramfs's PID 1 will exec in the root: its compiled
- * SYSTEMD_BINARY_PATH, resolved inside /sysroot (an absolute symlink there points into the root,
- * not into the initramfs). */
+static int plan_file_of(const Negotiation *n, SdcPlanFile *ret);
+
+/* Whose shim: the image's, or the root's newer one (shim-select.h). Also outside an initramfs, so
+ * that a run on trees records which one would be mounted and why. One line in the log says it. */
+static void choose_shim(Negotiation *n, const char *canonical_target) {
+        _cleanup_free_ char *run = NULL;
+        SdcPlanFile p;
+        int r;
+
+        /* The plan as it will be written when the mount succeeds: what the chosen shim will read. */
+        r = plan_file_of(n, &p);
+        if (r >= 0) {
+                for (size_t i = 0; i < ELEMENTSOF(shim_actions); i++)
+                        p.actions[shim_actions[i]] = p.actions[shim_actions[i]] || n->plan.apply[shim_actions[i]];
+                p.actions[SDC_ACTION_FRESH] = p.actions[SDC_ACTION_FRESH] || n->plan.mode == SDC_MODE_FRESH;
+                r = strdup_to(&p.shim_target, canonical_target);
+                if (r >= 0 && asprintf(&run, "%s/sdcompat", arg_run_dir) < 0)
+                        r = -ENOMEM;
+                if (r >= 0) {
+                        SdcShimSelect in = {
+                                .root = n->root_tree,
+                                .root_path = arg_sysroot,
+                                .shim_path = SDCOMPAT_SHIM_PATH,
+                                .image_version = PACKAGE_VERSION,
+                                .run_dir = run,
+                                .plan = &p,
+                                .cmdline = n->words,
+                        };
+                        r = sdc_shim_select(&in, &n->shim);
+                }
+                sdc_plan_file_done(&p);
+        }
+        if (r < 0) {
+                add_error(n, r, "cannot choose between the initramfs's and the root's shim: the initramfs's");
+                if (!n->shim.path) {
+                        sdc_shim_choice_done(&n->shim);
+                        n->shim.path = strdup(SDCOMPAT_SHIM_PATH);
+                        n->shim.version = strdup(PACKAGE_VERSION);
+                }
+        }
+        log_full(n->shim.from_root ? LOG_NOTICE : n->shim.root_refused ? LOG_WARNING : LOG_INFO, "Shim: %s.",
+                 strna(n->shim.reason));
+}
+
+/* Bind-mounts the chosen shim over the binary the initramfs's PID 1 will exec in the root: its
+ * compiled SYSTEMD_BINARY_PATH, resolved inside /sysroot (an absolute symlink there points into the
+ * root, not into the initramfs). */
 static int mount_shim(Negotiation *n) {
-        const char *shim = SDCOMPAT_SHIM_PATH, *target, *why;
         _cleanup_free_ char *canonical = NULL, *where = NULL;
+        bool in_initramfs = streq(arg_initrd_root, "/");
+        const char *shim, *target, *why;
+        char buf[256];
         SdcStat st;
         int r;
 
-        if (!streq(arg_initrd_root, "/"))
-                return shim_not_mounted(n, -EOPNOTSUPP, "not in the initramfs (--initrd-root given): the shim is not mounted");
-        if (access(shim, X_OK) < 0)
-                return shim_not_mounted(n, -errno, "this image has no " SDCOMPAT_SHIM_PATH);
-        why = shim_exec_refused(n, shim) ?: shim_not_static(shim);
-        if (why)
+        if (in_initramfs && (why = shim_exec_refused(n, SDCOMPAT_SHIM_PATH)))
                 return shim_not_mounted(n, -EPERM, why);
         target = n->initrd.systemd.compiled_binary_path ?: "/usr/lib/systemd/systemd";
         r = sdc_tree_resolve(n->root_tree, target, 0, &canonical, &st);
+        if (r < 0 && !in_initramfs)
+                return shim_not_mounted(n, -EOPNOTSUPP, "not in the initramfs (--initrd-root given): the shim is not mounted");
         if (r < 0)
                 return add_error(n, r, "cannot resolve %s in %s", target, arg_sysroot);
         n->shim_note = init_elsewhere(n, canonical);
         if (n->shim_note)
                 return -EXDEV;
+        choose_shim(n, canonical);
+        if (!in_initramfs)
+                return shim_not_mounted(n, -EOPNOTSUPP, "not in the initramfs (--initrd-root given): the shim is not mounted");
+        shim = n->shim.path;
+        if (!shim)
+                return -ENOMEM;
+        if (access(shim, X_OK) < 0)
+                return shim_not_mounted(n, -errno, n->shim.from_root ? "the copy of the root's shim cannot be executed"
+                                                                     : "this image has no " SDCOMPAT_SHIM_PATH);
+        why = shim_exec_refused(n, shim) ?: sdc_shim_not_static(shim, NULL, buf, sizeof(buf));
+        if (why)
+                return shim_not_mounted(n, -EPERM, why);
         if (asprintf(&where, "%s%s", arg_sysroot, canonical) < 0)
                 return -ENOMEM;
         if (is_same_file(shim, where)) {
@@ -608,6 +647,9 @@ static int plan_file_of(const Negotiation *n, SdcPlanFile *ret) {
             strdup_to(&p.initrd_systemd_version, n->initrd.systemd.has_version ? n->initrd.systemd.version.text : NULL) < 0 ||
             strdup_to(&p.root_systemd_version, n->root.systemd.has_version ? n->root.systemd.version.text : NULL) < 0 ||
             strdup_to(&p.shim_target, n->shim_target) < 0 || strdup_to(&p.shim_note, n->shim_note) < 0 ||
+            strdup_to(&p.shim_from, !n->shim.path ? NULL : n->shim.from_root ? "root" : "initramfs") < 0 ||
+            strdup_to(&p.shim_version, n->shim.path ? n->shim.version : NULL) < 0 ||
+            strdup_to(&p.shim_choice, n->shim.reason) < 0 ||
             strdup_to(&p.note, n->plan.note) < 0) {
                 sdc_plan_file_done(&p);
                 return -ENOMEM;
@@ -638,6 +680,9 @@ static int write_handoff_record(const char *dir, const Negotiation *n) {
                 .cgroup_observed = sdc_cgroup_mode_to_string(n->cgroup_observed),
                 .shim_target = n->shim_target,
                 .shim_note = n->shim_note,
+                .shim_from = !n->shim.path ? NULL : n->shim.from_root ? "root" : "initramfs",
+                .shim_version = n->shim.version,
+                .shim_choice = n->shim.reason,
                 .initrd = n->have_initrd ? &n->initrd : NULL,
                 .root = n->have_root ? &n->root : NULL,
                 .errors = n->errors,
@@ -732,7 +777,7 @@ static void log_unmitigated(const Negotiation *n) {
 
 static int verb_negotiate(void) {
         _cleanup_free_ char *dir = NULL;
-        Negotiation n = { .started = now_usec(), .dashdash = SIZE_MAX };
+        Negotiation n = { .started = now_monotonic_usec(), .dashdash = SIZE_MAX };
         struct sigaction sa = { .sa_handler = deadline_reached };
         int r;
 
@@ -766,7 +811,7 @@ static int verb_negotiate(void) {
                 decide(&n);
                 apply(&n);
         }
-        n.duration = now_usec() - n.started;
+        n.duration = now_monotonic_usec() - n.started;
 
         if (asprintf(&dir, "%s/sdcompat", arg_run_dir) >= 0 && mkdir_p(dir, 0755) >= 0) {
                 r = fault_plan(n.words) ? -ENOSPC : write_plan(dir, &n);
@@ -827,8 +872,8 @@ static void print_shim_record(void) {
                        "Shim", arg_run_dir, SDC_SHIM_RECORD_NAME);
         if (r < 0)
                 return;
-        printf("%15s: %s: %s%s (all steps: %s)\n", "Shim", strna(rec.last_step), strna(rec.last_detail),
-               rec.fallback ? "; fell back: a step failed or another took over" : "", rec.path);
+        printf("%15s: %s: %s%s (sdcompat-shim %s; all steps: %s)\n", "Shim", strna(rec.last_step), strna(rec.last_detail),
+               rec.fallback ? "; fell back: a step failed or another took over" : "", strna(rec.version), rec.path);
         sdc_shim_record_done(&rec);
 }
 
@@ -881,6 +926,7 @@ static void print_plan(const SdcPlanFile *p) {
         print_row("Root too new", p->root_systemd_future ? "yes" : NULL);
         print_row("Shim on", p->shim_target);
         print_row("Shim not used", p->shim_note);
+        print_row("Shim chosen", p->shim_choice); /* names whose shim, its version and why */
         print_row("Note", p->note);
         print_row("Errors", p->errors);
 }

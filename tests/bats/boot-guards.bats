@@ -80,6 +80,28 @@ plan_of() {
         [ "$(jq -S .root "$T/first.json")" = "$(jq -S .root "$T/run/sdcompat/handoff.json")" ]
 }
 
+@test "a root with a newer sdcompat-shim: its copy in the run directory is mounted, once, also when negotiate runs twice" {
+        export T
+        local v newer
+        v=$("$sdcompat_bin" --version | sed -n 's/^sdcompat //p')
+        newer=$(shim_build newer "$v.1")
+        mkdir -p "$T/root$(dirname "$shim_path")"
+        install -m 0755 "$newer" "$T/root$shim_path"
+        in_initramfs "$(negotiate_here rd.sdcompat.mode=translate); $(negotiate_here rd.sdcompat.mode=translate)
+                stat -L -c %d:%i \"$T/root/usr/lib/systemd/systemd\" > \"$OUT/target.id\"
+                stat -c %d:%i \"$T/run/sdcompat/root-shim\" > \"$OUT/copy.id\""
+        # the second run took the first one's mount of the copy back before it probed the root
+        [ "$(mounts_on "$OUT/mountinfo" "$T/root/usr/lib/systemd/systemd")" -eq 1 ]
+        [ "$(cat "$OUT/target.id")" = "$(cat "$OUT/copy.id")" ]
+        [ "$(plan_of SHIM_FROM)" = root ]
+        [ "$(plan_of SHIM_VERSION)" = "$v.1" ]
+        [ "$(plan_of SHIM_TARGET)" = /usr/lib/systemd/systemd ]
+        [ "$(plan_of MODE)" = translate ]
+        # the root's own file is untouched and was never mounted
+        cmp "$T/root$shim_path" "$newer"
+        [ "$(awk -v p="$T/root$shim_path" '$5 == p' "$OUT/mountinfo" | wc -l)" -eq 0 ]
+}
+
 @test "negotiate cannot write the plan: the mount is taken back, the stock handoff" {
         export T
         RUN_DIR=/proc/sdcompat-nope in_initramfs "$(negotiate_here rd.sdcompat.mode=translate)"

@@ -114,3 +114,17 @@ root_image_of() {
         *) echo "root_image_of: $1: unexpected compression" >&2 ;;
         esac | grep -E '^(erofs|squashfs|squash)-root\.img$'
 }
+
+# shim_build LABEL VERSION: a real build of this tree's sdcompat-shim that says VERSION
+# (-Dpackage-version; only the shim target), kept beside SDCOMPAT_BUILD and rebuilt incrementally, as
+# a root's newer (or older) sdcompat package carries it; prints its path.
+shim_build() {
+        local b=${build%/}-rootshim-$1
+        if [ ! -e "$b/build.ninja" ]; then
+                meson setup "$b" "$top" -Dpackage-version="$2" -Dtests=false -Dbuildtype=release >/dev/null
+        elif [ "$(meson introspect --buildoptions "$b" | jq -r '.[] | select(.name == "package-version") | .value')" != "$2" ]; then
+                meson configure "$b" -Dpackage-version="$2" >/dev/null
+        fi
+        meson compile -C "$b" sdcompat-shim >/dev/null
+        echo "$b/sdcompat-shim"
+}

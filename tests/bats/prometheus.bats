@@ -153,9 +153,9 @@ h2a() {
 @test "sdcompat status reads the same record the same way: fell back, or not" {
         shim_record exec
         run -0 "$build/sdcompat" status --run-dir "$run_dir"
-        [[ "$output" == *"Shim: exec-fresh: "*"; fell back: a step failed or another took over (all steps: $run_dir/sdcompat/shim.json)"* ]]
+        [[ "$output" == *"Shim: exec-fresh: "*"; fell back: a step failed or another took over (sdcompat-shim "*"; all steps: $run_dir/sdcompat/shim.json)"* ]]
         shim_record ""
         run -0 "$build/sdcompat" status --run-dir "$run_dir"
-        [[ "$output" == *"Shim: exec: exec $BATS_TEST_TMPDIR/systemd (all steps: $run_dir/sdcompat/shim.json)"* ]]
+        [[ "$output" == *"Shim: exec: exec $BATS_TEST_TMPDIR/systemd (sdcompat-shim "*"; all steps: $run_dir/sdcompat/shim.json)"* ]]
         [[ "$output" != *"fell back"* ]]
 }

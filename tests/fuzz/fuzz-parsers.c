@@ -2,7 +2,8 @@
 /* libFuzzer target for every text and binary parser besides the image reader (fuzz-image): rule
  * files, manifests, os-release files, versions, kernel command lines, ELF headers, the probe's
  * version and feature scanners, and the run files (sdcompat.run(5)): the strict JSON reader with
- * shim.json and handoff.json, and the plan. The first byte picks the parser. */
+ * shim.json and handoff.json, and the plan; a shim's self-test head in its file and its self-test's
+ * output (shim-select.h). The first byte picks the parser. */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "probe.h"
 #include "rules.h"
 #include "shim-record.h"
+#include "shim-select.h"
 #include "strv.h"
 #include "version.h"
 
@@ -122,8 +124,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         case 6: {
                 SdcVersion v;
+                char *shim_version = NULL;
                 (void) sdc_probe_scan_version(d, n, &v);
                 (void) sdc_probe_scan_version_major(d, n, 252, &v);
+                if (sdc_shim_self_test_version(d, n, &shim_version) >= 0)
+                        free(shim_version);
                 break;
         }
         case 7: {
@@ -145,10 +150,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 break;
         }
         case 9: {
+                bool all[_SDC_ACTION_MAX];
                 SdcPlanFile p, q;
-                char *text = NULL;
+                char *text = NULL, buf[256];
                 size_t len = 0;
                 FILE *f;
+                /* A root shim's self-test output, as negotiate judges it. */
+                for (int a = 0; a < _SDC_ACTION_MAX; a++)
+                        all[a] = true;
+                (void) sdc_shim_self_test_verdict((const char *) d, n, "0.1", all, buf, sizeof(buf));
                 /* What parses must format again, and read back as the same plan. */
                 if (sdc_plan_file_parse((const char *) d, n, &p, NULL) < 0)
                         break;

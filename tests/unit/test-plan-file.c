@@ -36,6 +36,9 @@ static const char plan_v1[] =
         "ROOT_SYSTEMD_FUTURE=\n"
         "SHIM_TARGET=\"/usr/lib/systemd/systemd\"\n"
         "SHIM_NOTE=\"\"\n"
+        "SHIM_FROM=root\n"
+        "SHIM_VERSION=0.2\n"
+        "SHIM_CHOICE=\"the root's sdcompat-shim 0.2 (newer than the initramfs's 0.1)\"\n"
         "DEBUG=yes\n"
         "NOTE=\"a \\\"quoted\\\" note\"\n"
         "ERRORS=\"\"\n";
@@ -102,6 +105,10 @@ static void test_round_trip(void) {
         ASSERT_EQ(p.catalogue_version, 3);
         ASSERT_STREQ(p.shim_target, "/usr/lib/systemd/systemd");
         ASSERT_TRUE(!p.shim_note && !p.errors); /* "" is no value */
+        ASSERT_STREQ(p.shim_from, "root");
+        ASSERT_STREQ(p.shim_version, "0.2");
+        ASSERT_STREQ(p.shim_choice, "the root's sdcompat-shim 0.2 (newer than the initramfs's 0.1)");
+        ASSERT_EQ(p.unknown_actions, 0);
         ASSERT_STREQ(p.note, "a \"quoted\" note");
         text = format(&p);
         ASSERT_STREQ(text, plan_v1);
@@ -151,6 +158,28 @@ static void test_versions(void) {
         sdc_plan_file_done(&p);
 }
 
+/* A plan of a writer from before the shim choice (no SHIM_FROM, SHIM_VERSION, SHIM_CHOICE) reads, the
+ * choice absent; a plan naming an action this reader lacks counts it, which the shim's self-test
+ * refuses. */
+static void test_older_and_newer_writers(void) {
+        SdcPlanFile p = {};
+        unsigned fmt;
+        char *text = strdup(plan_v1), *a = strstr(text, "SHIM_FROM="), *b = strstr(text, "DEBUG=");
+
+        ASSERT_TRUE(a && b);
+        memmove(a, b, strlen(b) + 1);
+        ASSERT_EQ(parse(text, &p, &fmt), 0);
+        ASSERT_TRUE(!p.shim_from && !p.shim_version && !p.shim_choice);
+        ASSERT_STREQ(p.shim_target, "/usr/lib/systemd/systemd");
+        sdc_plan_file_done(&p);
+        free(text);
+        ASSERT_EQ(parse("SDCOMPAT_PLAN_VERSION=1\nMODE=translate\nACTIONS=\"shim-fold-lines teleport warp\"\n", &p, &fmt), 0);
+        ASSERT_EQ(p.unknown_actions, 2);
+        ASSERT_TRUE(p.actions[SDC_ACTION_SHIM_FOLD_LINES]);
+        sdc_plan_file_done(&p);
+        ASSERT_EQ(p.unknown_actions, 0);
+}
+
 static void test_malformed(void) {
         static const char *const bad[] = {
                 "SDCOMPAT_PLAN_VERSION=1\n",                             /* no mode */
@@ -160,6 +189,7 @@ static void test_malformed(void) {
                 "SDCOMPAT_PLAN_VERSION=1\nMODE=native\nDURATION_USEC=-5\n",
                 "SDCOMPAT_PLAN_VERSION=1\nMODE=native\nDURATION_USEC=99999999999999999999999\n",
                 "SDCOMPAT_PLAN_VERSION=1\nMODE=native\nCATALOGUE=elsewhere\n",
+                "SDCOMPAT_PLAN_VERSION=1\nMODE=native\nSHIM_FROM=elsewhere\n",
                 "SDCOMPAT_PLAN_VERSION=1\nMODE=native\nACTIONS=a b\n", /* the shell would run b */
                 "SDCOMPAT_PLAN_VERSION=1\nMODE=native\nSHIM_TARGET=\"/usr/lib/sys", /* cut in a value */
         };
@@ -248,6 +278,7 @@ int main(void) {
         TEST(test_actions_words);
         TEST(test_round_trip);
         TEST(test_versions);
+        TEST(test_older_and_newer_writers);
         TEST(test_malformed);
         TEST(test_run_file);
         return 0;

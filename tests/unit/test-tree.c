@@ -141,6 +141,23 @@ static void check_resolver(unsigned flags) {
         ASSERT_EQ(sdc_tree_read(t, "/usr", 1024, &b), -EISDIR);
         ASSERT_EQ(sdc_tree_read(t, "/usr/lib/systemd/systemd", 3, &b), -EFBIG);
 
+        /* A descriptor of the file resolved inside the root (sdc_tree_open_regular(): what negotiate
+         * copies a root's shim from): its bytes from offset 0, never the host's file. */
+        {
+                char buf[16];
+                int fd = -1;
+
+                ASSERT_EQ(sdc_tree_open_regular(t, "/chain1", &fd), 0);
+                ASSERT_EQ(read(fd, buf, sizeof(buf)), 6);
+                ASSERT_TRUE(memcmp(buf, "INSIDE", 6) == 0);
+                ASSERT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+                close(fd);
+                ASSERT_EQ(sdc_tree_open_regular(t, "/abs-out", &fd), -ENOENT);
+                ASSERT_EQ(sdc_tree_open_regular(t, "/etc/../../abs-out", &fd), -ENOENT);
+                ASSERT_EQ(sdc_tree_open_regular(t, "/usr", &fd), -EISDIR);
+                ASSERT_EQ(sdc_tree_open_regular(t, "/self", &fd), -ELOOP);
+        }
+
         /* Listing follows symlinks and sorts. */
         ASSERT_EQ(sdc_tree_list(t, "/lib", &names), 0);
         ASSERT_EQ(strv_length(names), 1);
@@ -184,6 +201,11 @@ static void test_image_overrides(void) {
 
         ASSERT_EQ(sdc_tree_open_image(AT_FDCWD, img, &limits, &t, &err), 0);
         /* A later regular file replaces the earlier one. */
+        {
+                int fd = -1;
+                /* an image has no descriptors to give */
+                ASSERT_EQ(sdc_tree_open_regular(t, "/f", &fd), -EOPNOTSUPP);
+        }
         ASSERT_EQ(sdc_tree_read(t, "/f", 1024, &b), 0);
         ASSERT_EQ(b.size, 4);
         ASSERT_TRUE(memcmp(b.data, "new\n", 4) == 0);

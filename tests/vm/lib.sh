@@ -412,6 +412,47 @@ root_dropin_variant() {
         ) 9> "$VM_CACHE/disks/.lock.dropin-variant"
         [ -e "$variant" ] || die "building the drop-in variant of $base failed"
 }
+# The packaged path of sdcompat-shim (meson --prefix=/usr, libexecdir libexec): where a root's newer
+# sdcompat package puts its shim, and where negotiate looks for it (sdcompat(8), "The newer shim").
+ROOT_SHIM_PATH=/usr/libexec/sdcompat/sdcompat-shim
+
+# disk_has DISK PATH: whether PATH exists on the ext4 image DISK (read with debugfs, no mount).
+disk_has() {
+        debugfs -R "stat $2" "$1" 2>/dev/null | grep -q '^Inode:'
+}
+
+# Sets ROOT_DISK to a variant of the disk chosen so far (the base disk of the last root_setup, or
+# the --sdcompat variant) that carries FILE at ROOT_SHIM_PATH, owned by root, mode 0755, in place of
+# what was there (boot --root-shim FILE): a root whose shim is newer than the image's, or broken.
+# Made as root_dropin_variant makes its disks.
+root_shim_variant() {
+        local base=$ROOT_DISK src=$1 variant
+        variant=${base%.img}-rootshim-$(file_hash "$src").img
+        ROOT_DISK=$variant
+        [ -e "$variant" ] && return 0
+        (
+                flock 9
+                [ -e "$variant" ] && exit 0
+                {
+                        # Only what is missing: debugfs 1.47's mkdir of an existing directory leaves
+                        # an unconnected directory inode behind (e2fsck finds it), and its write
+                        # refuses a name that exists (the install's shim goes first).
+                        for d in /usr/libexec "${ROOT_SHIM_PATH%/*}"; do
+                                disk_has "$base" "$d" || echo "mkdir $d"
+                        done
+                        if disk_has "$base" "$ROOT_SHIM_PATH"; then
+                                echo "rm $ROOT_SHIM_PATH"
+                        fi
+                        echo "write $src $ROOT_SHIM_PATH"
+                        echo "set_inode_field $ROOT_SHIM_PATH mode 0100755"
+                        echo "set_inode_field $ROOT_SHIM_PATH uid 0"
+                        echo "set_inode_field $ROOT_SHIM_PATH gid 0"
+                } > "$variant.debugfs"
+                disk_variant_edit "$base" "$variant" "$variant.debugfs" "the root's shim"
+        ) 9> "$VM_CACHE/disks/.lock.rootshim-variant"
+        [ -e "$variant" ] || die "building the root-shim variant of $base failed"
+}
+
 # What the variant adds besides the install: the report of `sdcompat status` on the console.
 ROOT_SDCOMPAT_GUEST_FILES=("$VM_DIR/guest/sdcompat-report" "$VM_DIR/guest/sdcompat-report.conf")
 
