@@ -62,17 +62,20 @@ unpack_image() {
         [ -e "$dir/etc/initrd-release" ] || { echo "unpack_image: $img did not unpack to an initramfs" >&2; return 1; }
 }
 
-# inject_destdir: a static build of this tree (-Dstatic-programs=true, prefix /usr) installed into a
-# directory, as sdcompat-inject's payload needs it; SDC_INJECT_DESTDIR names one made elsewhere.
-# Kept beside SDCOMPAT_BUILD and rebuilt incrementally, so the bats files that need it share it.
+# inject_destdir: a static build of this tree (-Dstatic-programs=true, prefix /usr, SDCOMPAT_BUILD's
+# -Dstatic-libc) installed into a directory, as sdcompat-inject's payload needs it;
+# SDC_INJECT_DESTDIR names one made elsewhere. Kept beside SDCOMPAT_BUILD and rebuilt
+# incrementally, so the bats files that need it share it.
 inject_destdir() {
-        local b=${build%/}-inject-static
+        local b=${build%/}-inject-static libc
         if [ -n "${SDC_INJECT_DESTDIR:-}" ]; then
                 echo "$SDC_INJECT_DESTDIR"
                 return
         fi
+        libc=$(meson introspect "$build" --buildoptions | jq -r '.[] | select(.name == "static-libc") | .value')
         [ -e "$b/build.ninja" ] ||
-                meson setup "$b" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false -Dbuildtype=release >/dev/null
+                meson setup "$b" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false -Dbuildtype=release \
+                        -Dstatic-libc="${libc:-default}" >/dev/null
         meson compile -C "$b" >/dev/null
         rm -rf "$b/destdir"
         meson install -C "$b" --no-rebuild --destdir "$b/destdir" >/dev/null
