@@ -62,20 +62,27 @@ unpack_image() {
         [ -e "$dir/etc/initrd-release" ] || { echo "unpack_image: $img did not unpack to an initramfs" >&2; return 1; }
 }
 
+# static_libc: SDCOMPAT_BUILD's -Dstatic-libc, for the builds the bats files make of their own
+# (default when the build predates the option).
+static_libc() {
+        local v
+        v=$(meson introspect "$build" --buildoptions 2>/dev/null | jq -r '.[] | select(.name == "static-libc") | .value')
+        echo "${v:-default}"
+}
+
 # inject_destdir: a static build of this tree (-Dstatic-programs=true, prefix /usr, SDCOMPAT_BUILD's
 # -Dstatic-libc) installed into a directory, as sdcompat-inject's payload needs it;
 # SDC_INJECT_DESTDIR names one made elsewhere. Kept beside SDCOMPAT_BUILD and rebuilt
 # incrementally, so the bats files that need it share it.
 inject_destdir() {
-        local b=${build%/}-inject-static libc
+        local b=${build%/}-inject-static
         if [ -n "${SDC_INJECT_DESTDIR:-}" ]; then
                 echo "$SDC_INJECT_DESTDIR"
                 return
         fi
-        libc=$(meson introspect "$build" --buildoptions | jq -r '.[] | select(.name == "static-libc") | .value')
         [ -e "$b/build.ninja" ] ||
                 meson setup "$b" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false -Dbuildtype=release \
-                        -Dstatic-libc="${libc:-default}" >/dev/null
+                        -Dstatic-libc="$(static_libc)" >/dev/null
         meson compile -C "$b" >/dev/null
         rm -rf "$b/destdir"
         meson install -C "$b" --no-rebuild --destdir "$b/destdir" >/dev/null
