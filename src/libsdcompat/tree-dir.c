@@ -13,14 +13,30 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#if HAVE_OPENAT2_H
+/* The kernel's header where the C library's include path has it; else its ABI (Linux 5.6,
+ * include/uapi/linux/openat2.h, the same on every architecture), as systemd's missing_openat2.h
+ * does: musl ships no kernel headers, and RHEL 8's predate openat2. A kernel without it answers
+ * ENOSYS and the walk takes over (dir_open_path()). */
+#if __has_include(<linux/openat2.h>)
 #include <linux/openat2.h>
+#else
+struct open_how {
+        uint64_t flags;
+        uint64_t mode;
+        uint64_t resolve;
+};
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_IN_ROOT       0x10
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
 #endif
 
 #include "strv.h"
@@ -256,7 +272,6 @@ static void dir_free(SdcTree *t) {
         free(d);
 }
 
-#if defined(SYS_openat2) && HAVE_OPENAT2_H
 typedef struct Openat2Ctx {
         int root_fd;
         const char *path;
@@ -318,11 +333,6 @@ static int dir_open_path(SdcTree *t, const char *path, unsigned flags, SdcNode *
         ret->fd = TAKE_FD(fd);
         return 0;
 }
-#else
-static int dir_open_path(SdcTree *t, const char *path, unsigned flags, SdcNode *ret, SdcStat *ret_stat) {
-        return -EOPNOTSUPP;
-}
-#endif
 
 static const SdcTreeOps dir_ops = {
         .root = dir_root,

@@ -41,10 +41,9 @@ typedef struct SdcTreeOps {
 struct SdcTree {
         const SdcTreeOps *ops;
         char *description;
-        void *backend;        /* the backend's own state */
-        const SdcImage *image; /* the image backend's image, NULL for directories */
-        uint64_t steps;        /* work of the path walks so far: components looked at, and symlink
-                                * targets spliced in (per 16 bytes); the image backend budgets it */
+        void *backend; /* the backend's own state */
+        uint64_t steps; /* work of the path walks so far: components looked at, and symlink
+                         * targets spliced in (per 16 bytes); the image backend budgets it */
 };
 
 /* For backends: allocate the common part. */

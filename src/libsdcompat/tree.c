@@ -60,10 +60,6 @@ const char *sdc_tree_description(const SdcTree *t) {
         return t->description;
 }
 
-const SdcImage *sdc_tree_image(const SdcTree *t) {
-        return t->image;
-}
-
 typedef struct Walk {
         SdcTree *tree;
         SdcNode stack[WALK_MAX_DEPTH + 1];

@@ -4,13 +4,16 @@
 /* One read-only interface over "a root": a directory (a root file system, a mounted /sysroot, a
  * staging tree) or an initramfs image. Every path is resolved inside the tree: absolute symlinks
  * are relative to the tree's root, ".." stops at the root, at most SDC_TREE_MAX_SYMLINKS symlinks
- * are followed (-ELOOP beyond). Probes are written once against this interface. */
+ * are followed (-ELOOP beyond). Probes are written once against this interface.
+ *
+ * The engine opens directories only; images are opened by the image library
+ * (src/libsdcompat-image/tree-image.h), so a program that links the engine alone (the static
+ * sdcompat) links no image reader and no decompressor. */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "image.h"
 #include "macro.h"
 
 #define SDC_TREE_MAX_SYMLINKS 40 /* the kernel's MAXSYMLINKS */
@@ -53,19 +56,11 @@ enum {
 };
 
 int sdc_tree_open_dir(int dir_fd, const char *path, unsigned flags, SdcTree **ret);
-int sdc_tree_open_image(
-        int dir_fd, const char *path, const SdcImageLimits *limits, SdcTree **ret, SdcImageError *ret_error);
-/* The same over bytes the caller owns and keeps until sdc_tree_free() (an image's prefix);
- * description names it in messages. */
-int sdc_tree_open_image_buffer(const uint8_t *data, size_t size, const char *description, const SdcImageLimits *limits,
-                               SdcTree **ret, SdcImageError *ret_error);
 SdcTree *sdc_tree_free(SdcTree *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SdcTree *, sdc_tree_free);
 
 /* "/sysroot", "/boot/initrd.img-6.1.0-9-amd64": for messages. */
 const char *sdc_tree_description(const SdcTree *t);
-/* NULL for directory trees. */
-const SdcImage *sdc_tree_image(const SdcTree *t);
 
 /* Resolves path inside the tree. ret_canonical (optional) receives the absolute, symlink-free path
  * inside the tree ("/usr/lib/systemd/systemd"); ret_stat (optional) what it is. -ENOENT, -ENOTDIR,

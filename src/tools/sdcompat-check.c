@@ -23,6 +23,7 @@
 #include "rules.h"
 #include "shim-record.h"
 #include "strv.h"
+#include "tree-image.h"
 #include "tree.h"
 
 /* Documented in sdcompat-check(8); tools consume them. */

@@ -31,6 +31,7 @@
 #include "probe.h"
 #include "rules.h"
 #include "strv.h"
+#include "tree-image.h"
 #include "tree.h"
 
 /* Documented in sdcompat-inject(8). */

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "log.h"
 #include "probe.h"
+#include "tree-image.h"
 #include "tree.h"
 
 static void help(void) {

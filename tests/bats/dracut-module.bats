@@ -7,9 +7,10 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
-        # A static build installed with prefix /usr, as an image needs it.
+        # A static build installed with prefix /usr, as an image needs it, with SDCOMPAT_BUILD's C library.
         export SDC_STATIC_DESTDIR="$BATS_FILE_TMPDIR/destdir"
-        meson setup "$BATS_FILE_TMPDIR/build" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false >/dev/null
+        meson setup "$BATS_FILE_TMPDIR/build" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false \
+                -Dstatic-libc="$(static_libc)" >/dev/null
         meson compile -C "$BATS_FILE_TMPDIR/build" >/dev/null
         meson install -C "$BATS_FILE_TMPDIR/build" --no-rebuild --destdir "$SDC_STATIC_DESTDIR" >/dev/null
 }

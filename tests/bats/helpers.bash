@@ -62,9 +62,18 @@ unpack_image() {
         [ -e "$dir/etc/initrd-release" ] || { echo "unpack_image: $img did not unpack to an initramfs" >&2; return 1; }
 }
 
-# inject_destdir: a static build of this tree (-Dstatic-programs=true, prefix /usr) installed into a
-# directory, as sdcompat-inject's payload needs it; SDC_INJECT_DESTDIR names one made elsewhere.
-# Kept beside SDCOMPAT_BUILD and rebuilt incrementally, so the bats files that need it share it.
+# static_libc: SDCOMPAT_BUILD's -Dstatic-libc, for the builds the bats files make of their own
+# (default when the build predates the option).
+static_libc() {
+        local v
+        v=$(meson introspect "$build" --buildoptions 2>/dev/null | jq -r '.[] | select(.name == "static-libc") | .value')
+        echo "${v:-default}"
+}
+
+# inject_destdir: a static build of this tree (-Dstatic-programs=true, prefix /usr, SDCOMPAT_BUILD's
+# -Dstatic-libc) installed into a directory, as sdcompat-inject's payload needs it;
+# SDC_INJECT_DESTDIR names one made elsewhere. Kept beside SDCOMPAT_BUILD and rebuilt
+# incrementally, so the bats files that need it share it.
 inject_destdir() {
         local b=${build%/}-inject-static
         if [ -n "${SDC_INJECT_DESTDIR:-}" ]; then
@@ -72,7 +81,8 @@ inject_destdir() {
                 return
         fi
         [ -e "$b/build.ninja" ] ||
-                meson setup "$b" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false -Dbuildtype=release >/dev/null
+                meson setup "$b" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false -Dbuildtype=release \
+                        -Dstatic-libc="$(static_libc)" >/dev/null
         meson compile -C "$b" >/dev/null
         rm -rf "$b/destdir"
         meson install -C "$b" --no-rebuild --destdir "$b/destdir" >/dev/null

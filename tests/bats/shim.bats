@@ -412,7 +412,7 @@ PY
 
 @test "a production build (without -Dtest-faults) ignores rd.sdcompat.fault= and says so" {
         local prod="$BATS_FILE_TMPDIR/prod"
-        [ -e "$prod/build.ninja" ] || meson setup "$prod" "$top" -Dtests=false >/dev/null
+        [ -e "$prod/build.ninja" ] || meson setup "$prod" "$top" -Dtests=false -Dstatic-libc="$(static_libc)" >/dev/null
         meson compile -C "$prod" sdcompat-shim >/dev/null
         "$prod/sdcompat-shim" --version
         run ! grep -q 'test-faults' <("$prod/sdcompat-shim" --version)

@@ -17,6 +17,7 @@
 
 #include "image.h"
 #include "probe.h"
+#include "tree-image.h"
 #include "tree.h"
 
 static int touch_entry(const SdcCpioEntry *e, unsigned segment, void *userdata) {

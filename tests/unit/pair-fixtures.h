@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include "cmdline.h"
-#include "image.h"
 #include "pairfacts.h"
 #include "probe.h"
 #include "rules.h"
 #include "tests.h"
+#include "tree-image.h"
 #include "tree.h"
 
 static inline const char *fixtures_dir(void) {

@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "strv.h"
 #include "tests.h"
+#include "tree-image.h"
 #include "tree-internal.h"
 #include "tree.h"
 

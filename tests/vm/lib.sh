@@ -330,13 +330,19 @@ scenario_prediction() {
 # and root_sdcompat_variant copies into a variant of the root disk. The build directory belongs to
 # this checkout (the cache is shared by several worktrees); the install is content-addressed and
 # never changed once made, because boots running side by side (matrix --jobs) read it.
+# SDCOMPAT_VM_MESON_OPTIONS: more meson options for this build, separated by blanks (e.g.
+# -Dstatic-libc=musl); they are part of the build directory's key, so each set has a build of its own.
 # Sets SDCOMPAT_DESTDIR, SDCOMPAT_HASH (part of the image's cache key) and SDCOMPAT_INSTALL_HASH
 # (part of the variant disk's).
 sdcompat_stage() {
-        local top build log tmp
+        local top build log tmp key
+        local -a opts
+        read -r -a opts <<< "${SDCOMPAT_VM_MESON_OPTIONS:-}"
         top=$(cd "$VM_DIR/../.." && pwd)
-        build=$VM_CACHE/sdcompat/build-$(recipe_hash "$top")
-        log=$VM_CACHE/logs/sdcompat-build-$(recipe_hash "$top").log
+        # Without options the key is the checkout's alone, as before the variable existed.
+        key=$(recipe_hash "$top" "${opts[@]}")
+        build=$VM_CACHE/sdcompat/build-$key
+        log=$VM_CACHE/logs/sdcompat-build-$key.log
         mkdir -p "$VM_CACHE/sdcompat" "$VM_CACHE/logs"
         exec 8> "$build.lock"
         flock 8
@@ -346,9 +352,9 @@ sdcompat_stage() {
                 # (SHIM.md); a production build ignores it.
                 if [ ! -e "$build/build.ninja" ]; then
                         meson setup "$build" "$top" --prefix=/usr -Dstatic-programs=true -Dtests=false \
-                                -Dbuildtype=release -Dtest-faults=true
+                                -Dbuildtype=release -Dtest-faults=true "${opts[@]}"
                 else
-                        meson configure "$build" -Dtest-faults=true
+                        meson configure "$build" -Dtest-faults=true "${opts[@]}"
                 fi
                 meson compile -C "$build" && rm -rf "$tmp" &&
                         meson install -C "$build" --no-rebuild --destdir "$tmp"

@@ -29,6 +29,7 @@
 
 #include "log.h"
 #include "strv.h"
+#include "tree-image.h"
 #include "tree-internal.h"
 
 typedef struct Inode {
@@ -720,7 +721,6 @@ static int open_image(int dir_fd, const char *path, const uint8_t *data, size_t 
                         (void) snprintf(ret_error->message, sizeof(ret_error->message), "%s", it->message);
                 return r;
         }
-        t->image = it->image;
         if (it->dropped > 0)
                 log_debug("%s: %" PRIu64 " entries would not be created by the kernel (missing parent, "
                           "or an existing entry that cannot be replaced)", path, it->dropped);
@@ -737,4 +737,8 @@ int sdc_tree_open_image_buffer(const uint8_t *data, size_t size, const char *des
                                SdcTree **ret, SdcImageError *ret_error) {
         static const uint8_t empty[1];
         return open_image(AT_FDCWD, description, size > 0 ? data : empty, size, limits, ret, ret_error);
+}
+
+const SdcImage *sdc_tree_image(const SdcTree *t) {
+        return t->ops == &image_ops ? ((const ImageTree *) t->backend)->image : NULL;
 }
