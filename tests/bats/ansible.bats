@@ -13,17 +13,11 @@ setup() {
         command -v ansible-playbook >/dev/null || skip "ansible-core is not installed (scripts/install-deps test)"
 }
 
-dracut_of() {
-        fixtures_where builder dracut | while read -r n; do
-                [ "$(fixture "$n" suite)" = "$1" ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
-        done | head -n1
-}
-
 @test "playbook on localhost: check_info, inject with check mode and honest changed, the role" {
         require_fixtures
         local boot="$BATS_TEST_TMPDIR/boot" root orig image sum
         root=$(fixture_path tree-sid)
-        orig=$(fixture_path "$(dracut_of bookworm)")
+        orig=$(fixture_path "$(systemd_dracut_fixture bookworm)")
         image=$boot/initrd.img-6.1.0-test
         mkdir -p "$boot"
         cp "$orig" "$image"

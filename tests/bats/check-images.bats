@@ -102,16 +102,9 @@ setup() {
         [[ "$output" == *"verdict:"*"safe"* ]]
 }
 
-# dracut_of SUITE: the name of that suite's systemd-based dracut fixture.
-dracut_of() {
-        fixtures_where builder dracut | while read -r n; do
-                [ "$(fixture "$n" suite)" = "$1" ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
-        done | head -n1
-}
-
 @test "bullseye's initramfs (247) on a sid root: H4 applies, at risk, exit 1" {
         local img
-        img=$(dracut_of bullseye)
+        img=$(systemd_dracut_fixture bullseye)
         [ -n "$img" ] || skip "no bullseye dracut fixture in this fixture set"
         run check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" --cmdline "root=LABEL=root" --json
         [ "$status" -eq 1 ]
@@ -121,7 +114,7 @@ dracut_of() {
 
 @test "bookworm's initramfs on its own root is safe, exit 0" {
         local img
-        img=$(dracut_of bookworm)
+        img=$(systemd_dracut_fixture bookworm)
         [ -n "$img" ]
         run check --image "$(fixture_path "$img")" --root "$(fixture_path tree-bookworm)" --cmdline "root=LABEL=root quiet"
         [ "$status" -eq 0 ]
@@ -130,7 +123,7 @@ dracut_of() {
 
 @test "bookworm's initramfs on a sid root: safe by default, H2A with systemd.unified_cgroup_hierarchy=0" {
         local img
-        img=$(dracut_of bookworm)
+        img=$(systemd_dracut_fixture bookworm)
         [ -n "$img" ]
         run check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" --cmdline "root=LABEL=root" --json
         [ "$status" -eq 0 ]
@@ -145,7 +138,7 @@ dracut_of() {
 
 @test "the text output names the hazard and points at --explain" {
         local img
-        img=$(dracut_of bookworm)
+        img=$(systemd_dracut_fixture bookworm)
         run check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" \
                 --cmdline "systemd.unified_cgroup_hierarchy=0"
         [ "$status" -eq 1 ]
@@ -244,8 +237,8 @@ many_entries() {
 
 @test "--prometheus writes a textfile-collector file: one verdict set, hazards, valid lines" {
         local img
-        img=$(dracut_of bullseye)
-        [ -n "$img" ] || img=$(dracut_of bookworm)
+        img=$(systemd_dracut_fixture bullseye)
+        [ -n "$img" ] || img=$(systemd_dracut_fixture bookworm)
         run check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" --prometheus "$BATS_TEST_TMPDIR/s.prom"
         [ "$status" -le 1 ]
         rc=$status

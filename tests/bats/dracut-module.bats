@@ -116,3 +116,25 @@ check_suite() {
         [[ $output == *"refused: cannot protect it by appending: "*"it was built with \`dracut --add sdcompat\`"* ]] ||
                 { echo "$output"; return 1; }
 }
+
+@test "the module reads ldd's whole output: a dynamic program stays dynamic when grep would leave early (dracut runs with pipefail)" {
+        # ldd as the loader prints it, one write per line; the last line comes late, as under load.
+        # Piped into "grep -q", that line met a closed pipe (SIGPIPE) and, with pipefail, the
+        # program passed for static: the dynamic-shim test above failed so under load.
+        mkdir -p "$BATS_TEST_TMPDIR/bin"
+        printf '#!/bin/sh\nprintf "\\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x0)\\n"\nsleep 1\nprintf "\\t/lib64/ld-linux-x86-64.so.2 (0x0)\\n"\n' \
+                >"$BATS_TEST_TMPDIR/bin/ldd"
+        chmod +x "$BATS_TEST_TMPDIR/bin/ldd"
+        # shellcheck disable=SC2016 # expanded by the inner shell
+        run bash -c 'set -o pipefail; . "$1"; PATH=$2:$PATH sdcompat_is_dynamic /bin/true' sh \
+                "$top/dracut-module/99sdcompat/module-setup.sh.in" "$BATS_TEST_TMPDIR/bin"
+        [ "$status" -eq 0 ]
+        # the real ldd: the static build's sdcompat is static, the host's true is not
+        # shellcheck disable=SC2016
+        run bash -c 'set -o pipefail; . "$1"; sdcompat_is_dynamic "$2"' sh \
+                "$top/dracut-module/99sdcompat/module-setup.sh.in" "$SDC_STATIC_DESTDIR/usr/bin/sdcompat"
+        [ "$status" -eq 1 ]
+        # shellcheck disable=SC2016
+        run bash -c 'set -o pipefail; . "$1"; sdcompat_is_dynamic /bin/true' sh "$top/dracut-module/99sdcompat/module-setup.sh.in"
+        [ "$status" -eq 0 ]
+}

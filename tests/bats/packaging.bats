@@ -2,8 +2,9 @@
 bats_require_minimum_version 1.5.0
 # The packages, built from a clean clone of this tree's HEAD as a distribution would: the Debian
 # packages with dpkg-buildpackage and lintian, the RPMs with rpmbuild (Debian's rpm) and rpmlint.
-# The .deb files are then installed and purged in a fresh bookworm chroot (scripts/test-packages,
-# ~5 minutes; more suites with `scripts/test-packages --suite trixie --suite sid DEB...`).
+# The .deb files are then installed and purged in a fresh bookworm chroot, and installed there by
+# the Ansible role protect (scripts/test-packages --ansible, ~7 minutes; more suites with
+# `scripts/test-packages --suite trixie --suite sid DEB...`).
 # (The unit tests run elsewhere in CI, hence DEB_BUILD_OPTIONS=nocheck and --nocheck.)
 
 load helpers
@@ -95,14 +96,19 @@ setup_file() {
         [[ "$output" == *" 0 errors, 0 warnings"* ]]
 }
 
-@test "the .deb files install, protect new images and purge cleanly in a fresh bookworm root (scripts/test-packages)" {
+@test "the .deb files install, protect new images and purge cleanly in a fresh bookworm root; the Ansible role installs them and protects the image there (scripts/test-packages --ansible)" {
         [ ! -e "$DEBS/failed" ] || skip "the packages did not build (the first test says why)"
         [ "$(id -u)" -eq 0 ] || skip "scripts/test-packages needs root (a chroot)"
         command -v mmdebstrap >/dev/null || skip "mmdebstrap is not installed (scripts/install-deps test)"
         local debs
         debs=("$DEBS"/sdcompat_*_amd64.deb "$DEBS"/dracut-sdcompat_*_all.deb)
-        run "$top/scripts/test-packages" --suite bookworm "${debs[@]}"
-        echo "$output" | tail -n 20
+        run "$top/scripts/test-packages" --suite bookworm --ansible "${debs[@]}"
+        echo "$output" | tail -n 30
         [ "$status" -eq 0 ]
         [[ "${lines[-1]}" == "test-packages: bookworm: ok" ]]
+        # the role's four runs, each with what it found
+        for r in check apply again repository; do
+                [[ "$output" == *"  $r: SDCOMPAT-ROLE run=$r "* ]] || { echo "no line of the role's $r run"; false; }
+        done
+        [[ "$output" == *"run=apply install_changed=True pending=False installed=sdcompat,dracut-sdcompat"*"action=injected"* ]]
 }

@@ -20,12 +20,6 @@ teardown() {
         fi
 }
 
-dracut_of() {
-        fixtures_where builder dracut | while read -r n; do
-                [ "$(fixture "$n" suite)" = "$1" ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
-        done | head -n1
-}
-
 # A boot record as sdcompat-shim writes it: the real shim, run as an ordinary process on a state
 # stream captured in a real boot, with rd.sdcompat.fault=exec (the stateful exec fails, the chain
 # falls back to a fresh start). The stand-in for systemd only exits.
@@ -51,7 +45,7 @@ EOF2
 # h2a FILE: bookworm's initramfs on a sid root with cgroup v1 asked for (SDC-H2A, boot-fails).
 h2a() {
         local img
-        img=$(dracut_of bookworm)
+        img=$(systemd_dracut_fixture bookworm)
         [ -n "$img" ] || { echo "no bookworm dracut fixture" >&2; return 1; }
         check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" --run-dir "$run_dir" \
                 --cmdline "root=LABEL=root systemd.unified_cgroup_hierarchy=0" --prometheus "$1"

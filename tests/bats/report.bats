@@ -6,16 +6,10 @@ bats_require_minimum_version 1.5.0
 
 load helpers
 
-dracut_of() {
-        fixtures_where builder dracut | while read -r n; do
-                [ "$(fixture "$n" suite)" = "$1" ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
-        done | head -n1
-}
-
 # bookworm's initramfs on a sid root with cgroup v1 asked for: SDC-H2A (boot-fails) applies.
 h2a() {
         local img
-        img=$(dracut_of bookworm)
+        img=$(systemd_dracut_fixture bookworm)
         [ -n "$img" ] || { echo "no bookworm dracut fixture" >&2; return 1; }
         check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" \
                 --cmdline "root=LABEL=root systemd.unified_cgroup_hierarchy=0" "$@"
@@ -51,7 +45,7 @@ h2a() {
         require_fixtures
         command -v script >/dev/null || skip "script(1) is not installed"
         local img
-        img=$(fixture_path "$(dracut_of bookworm)")
+        img=$(fixture_path "$(systemd_dracut_fixture bookworm)")
         run script -qec "$build/sdcompat-check --rules-path $top/rules.d --image $img --root $(fixture_path tree-bookworm) --cmdline root=LABEL=root -j" /dev/null
         [ "$status" -eq 0 ]
         [ "${#lines[@]}" -gt 20 ]
@@ -73,7 +67,7 @@ h2a() {
 @test "a degrading finding is not an inhibitor" {
         require_fixtures
         local img
-        img=$(dracut_of bullseye)
+        img=$(systemd_dracut_fixture bullseye)
         [ -n "$img" ] || skip "no bullseye dracut fixture"
         run -1 check --image "$(fixture_path "$img")" --root "$(fixture_path tree-sid)" --cmdline "root=LABEL=root" --json=short
         [ "$(json '.entries[0].hazards[] | select(.id == "SDC-H4") | [.severity, .inhibitor, .impact] | join(" ")')" = "degraded false degrades" ]
@@ -82,7 +76,7 @@ h2a() {
 @test "the summary line: host, verdict, counts, the inhibitors by entry, the root's systemd" {
         require_fixtures
         local img
-        img=$(fixture_path "$(dracut_of bookworm)")
+        img=$(fixture_path "$(systemd_dracut_fixture bookworm)")
         run -1 h2a
         last=${lines[${#lines[@]} - 1]}
         [[ "$last" == "root $(fixture_path tree-sid): at-risk: 1 boot entry (1 at-risk); 1 would fail the boot (SDC-H2A on $img), "*" degrade it; root systemd 2"* ]]

@@ -46,7 +46,7 @@ load helpers
 @test "an admin mask and a broken admin override, as /etc/sdcompat/rules.d would hold them" {
         require_fixtures
         local etc="$BATS_TEST_TMPDIR/etc" img
-        img=$(fixtures_where builder dracut | while read -r n; do [ "$(fixture "$n" suite)" = bookworm ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"; done | head -n1)
+        img=$(systemd_dracut_fixture bookworm)
         mkdir -p "$etc"
         ln -s /dev/null "$etc/20-sdc-h2a-cgroup-v1-v258.rules"
         printf '[Rule]\nId=SDC-H2B\nSeverity=often\n' >"$etc/21-sdc-h2b-cgroup-v1-v256.rules"

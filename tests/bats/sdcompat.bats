@@ -12,9 +12,7 @@ setup() {
 # initrd_tree SUITE: an unpacked copy of that suite's systemd-based dracut image.
 initrd_tree() {
         local name
-        name=$(fixtures_where builder dracut | while read -r n; do
-                [ "$(fixture "$n" suite)" = "$1" ] && [ "$(fixture "$n" runs_systemd)" = yes ] && echo "$n"
-        done | head -n1)
+        name=$(systemd_dracut_fixture "$1")
         [ -n "$name" ] || return 1
         unpack_image "$(fixture_path "$name")" "$BATS_TEST_TMPDIR/initrd-$1" >&2 || return 1
         echo "$BATS_TEST_TMPDIR/initrd-$1"
@@ -42,8 +40,7 @@ plan() {
 @test "record writes a manifest with the image's exact systemd version" {
         local tree want
         tree=$(initrd_tree bookworm)
-        want=$(fixtures_where builder dracut | while read -r n; do
-                [ "$(fixture "$n" suite)" = bookworm ] && fixture "$n" systemd_version; done | head -n1)
+        want=$(fixture "$(systemd_dracut_fixture bookworm)" systemd_version)
         [ -n "$want" ]
         run "$sdcompat_bin" record --root "$tree" --kernel 6.1.0-test --dracut-version 059-4
         [ "$status" -eq 0 ]
