@@ -114,9 +114,12 @@ static int on_output(const char *key, const char *value, unsigned line, void *us
                         return -ENOMEM;
                 o->have_actions = true;
         }
-        if (dst && strdup_to(dst, value) < 0)
-                return -ENOMEM;
-        return 0;
+        if (!dst)
+                return 0;
+        /* A key said twice is a confused shim: which line would it mean? Not one to run as PID 1. */
+        if (*dst)
+                return -EEXIST;
+        return strdup_to(dst, value);
 }
 
 const char *sdc_shim_self_test_verdict(const char *out, size_t size, const char *version,
@@ -128,6 +131,8 @@ const char *sdc_shim_self_test_verdict(const char *out, size_t size, const char 
         r = sdc_envfile_parse(out, size, on_output, &o, NULL);
         if (r == -ENOMEM)
                 why = "out of memory";
+        else if (r == -EEXIST)
+                why = "its self-test printed a key twice";
         else if (r < 0)
                 why = "its self-test printed a line that is no KEY=value";
         else if (!same(o.protocol, SDC_SHIM_SELF_TEST_PROTOCOL))

@@ -48,6 +48,9 @@ static void test_verdict(void) {
         ASSERT_TRUE(!verdict(ok, "0.2", actions, buf));
         /* the file said another version */
         ASSERT_STREQ(verdict(ok, "0.3", actions, buf), "its self-test says version 0.2, its file 0.3");
+        /* a key said twice (found by fuzz-parsers: the first value leaked) */
+        ASSERT_STREQ(verdict(SDC_SHIM_SELF_TEST_HEAD "0.2\nPLAN=understood\nPLAN=understood\n", "0.2", actions, buf),
+                     "its self-test printed a key twice");
         /* an action of the plan it does not declare */
         actions[SDC_ACTION_CGROUP_CONVERT] = true;
         ASSERT_STREQ(verdict(ok, "0.2", actions, buf), "its self-test does not declare the plan's action cgroup-convert");
