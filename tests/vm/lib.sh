@@ -599,6 +599,16 @@ printk.devkmsg=on systemd.log_target=kmsg rd.shell=0 rd.emergency=poweroff"
 # showed while the guest still runs (the ssh flavour's guest stays up for it; the function ends
 # by powering the guest off, and its exit status is left in BOOT_HOOK_RC).
 BOOT_QEMU_ARGS=()
+# pid1_log_time REGEX: the kernel log timestamp (seconds since the kernel started) of the first
+# console line of PID 1 whose message matches REGEX, read from stdin; empty when none does.
+# boot_analyse and tests/vm/cost read the boot's phases with it.
+pid1_log_time() {
+        grep -a -m1 -E "^\[ *[0-9]+\.[0-9]+\] systemd\[1\]: $1" | sed 's/^\[ *\([0-9.]*\)\].*/\1/' || true
+}
+# The two ends of the stretch sdcompat negotiate runs in: the initramfs's root file system mounted,
+# then the switch.
+VM_ROOTFS_MSG='Reached target.*Initrd Root File System'
+VM_SWITCH_MSG='Switching root'
 BOOT_ON_MARKER=''
 BOOT_HOOK_RC=''
 
@@ -679,14 +689,10 @@ boot_analyse() {
         M_PIDFDS_AFTER=$(sed -n 's/.* pid1_pidfds_after=\([^ ]*\).*/\1/p' <<< "$marker")
         # When the root's PID 1 reached multi-user.target, by the kernel log's clock (seconds since
         # the kernel started): the boot time, before anything the harness runs after that target.
-        MU_AT=$(grep -a -m1 -E '^\[ *[0-9]+\.[0-9]+\] systemd\[1\]: Reached target.*Multi-User' <<< "$text" |
-                sed 's/^\[ *\([0-9.]*\)\].*/\1/' || true)
-        # The two ends of the stretch sdcompat negotiate runs in (the initramfs's root file system
-        # mounted, then the switch): tests/vm/cost splits the boot time into phases with them.
-        ROOTFS_AT=$(grep -a -m1 -E '^\[ *[0-9]+\.[0-9]+\] systemd\[1\]: Reached target.*Initrd Root File System' <<< "$text" |
-                sed 's/^\[ *\([0-9.]*\)\].*/\1/' || true)
-        SWITCH_AT=$(grep -a -m1 -E '^\[ *[0-9]+\.[0-9]+\] systemd\[1\]: Switching root' <<< "$text" |
-                sed 's/^\[ *\([0-9.]*\)\].*/\1/' || true)
+        MU_AT=$(pid1_log_time 'Reached target.*Multi-User' <<< "$text")
+        # tests/vm/cost splits the boot time into phases at these two.
+        ROOTFS_AT=$(pid1_log_time "$VM_ROOTFS_MSG" <<< "$text")
+        SWITCH_AT=$(pid1_log_time "$VM_SWITCH_MSG" <<< "$text")
         # guest/sdcompat-report's line (root disks with sdcompat only).
         report=$(grep -a -m1 -o 'SDVM-SDCOMPAT .*' <<< "$text" || true)
         S_RC=$(sed -n 's/.* status_rc=\([^ ]*\).*/\1/p' <<< "$report")
