@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <stdbool.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -69,4 +70,19 @@ static inline bool test_own_user_namespace(int flags) {
                 return false;
         snprintf(map, sizeof(map), "0 %u 1\n", (unsigned) gid);
         return test_write_proc("/proc/self/gid_map", map);
+}
+
+/* In a child that unshared its mount namespace: makes every mount private, so that what the test
+ * mounts can never propagate to the host. In a chroot whose root is not a mount point (a build
+ * chroot, mmdebstrap's root) that is impossible (EINVAL): the test is skipped (77), not failed, and
+ * nothing is mounted. Any other error fails it. */
+static inline void test_private_mounts_or_skip(void) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0)
+                return;
+        if (errno == EINVAL) {
+                fprintf(stderr, "skipped: / is not a mount point here (a chroot?): mounts cannot be made private (%m)\n");
+                _exit(77);
+        }
+        fprintf(stderr, "making the mounts private failed: %m\n");
+        _exit(1);
 }
