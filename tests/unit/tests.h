@@ -6,12 +6,12 @@
 
 #include <errno.h>
 #include <sched.h>
-#include <sys/mount.h>
 #include <stdbool.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #define ASSERT_TRUE(expr)                                                                                     \
         do {                                                                                                  \
