@@ -682,6 +682,7 @@ boot_analyse() {
         M_FAILED=$(sed -n 's/.* failed=\([^ ]*\).*/\1/p' <<< "$marker")
         M_INITRD_TS=$(sed -n 's/.* initrd_ts=\([^ ]*\).*/\1/p' <<< "$marker")
         M_UPTIME=$(sed -n 's/.* uptime=\([^ ]*\).*/\1/p' <<< "$marker")
+        M_BUSY=$(sed -n 's/.* busy_cpu=\([^ ]*\).*/\1/p' <<< "$marker")
         M_ARGV=$(sed -n 's/.* pid1_argv="\(.*\)".*/\1/p' <<< "$marker")
         M_FDS=$(sed -n 's/.* pid1_fds=\([^ ]*\).*/\1/p' <<< "$marker")
         M_PIDFDS=$(sed -n 's/.* pid1_pidfds=\([^ ]*\).*/\1/p' <<< "$marker")
