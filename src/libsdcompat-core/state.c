@@ -135,6 +135,7 @@ int sdc_state_parse(const char *data, size_t size, SdcState *ret) {
                         .newline = nl != NULL,
                 };
                 off += l->length + (nl ? 1 : 0);
+                s.longest = MAX(s.longest, (size_t) l->length);
                 /* stripped once: "end" and "job" are what is left of it */
                 stripped = strip(data + l->offset, l->length, &n);
                 end = n == 0;
@@ -152,11 +153,10 @@ int sdc_state_parse(const char *data, size_t size, SdcState *ret) {
                         /* An empty name is what the reader does too: it fails to load "" and skips
                          * to the next end marker, i.e. this line is a section of its own. */
                         l->kind = SDC_STATE_UNIT_NAME;
-                        l->unit = (uint32_t) s.n_units++;
+                        s.n_units++;
                         where = end ? WANT_UNIT : IN_UNIT;
                         break;
                 case IN_UNIT:
-                        l->unit = (uint32_t) (s.n_units - 1);
                         if (end) {
                                 l->kind = SDC_STATE_UNIT_END;
                                 where = WANT_UNIT;
@@ -167,7 +167,6 @@ int sdc_state_parse(const char *data, size_t size, SdcState *ret) {
                                 l->kind = SDC_STATE_UNIT_ITEM;
                         break;
                 case IN_JOB:
-                        l->unit = (uint32_t) (s.n_units - 1);
                         if (end) {
                                 l->kind = SDC_STATE_JOB_END;
                                 where = IN_UNIT;
@@ -260,16 +259,14 @@ const char *sdc_state_unit_name(const SdcState *s, size_t line, size_t *ret_len)
         return strip(s->data + l->offset, l->length, ret_len);
 }
 
+/* A section runs from its UNIT_NAME line to the next one: every line after the header is in the
+ * section named last. */
 static void drop_unit_from(SdcState *s, size_t first) {
-        size_t unit = s->lines[first].unit;
+        size_t i = first;
 
-        for (size_t i = first; i < s->n_lines && s->lines[i].kind != SDC_STATE_HEADER_ITEM; i++) {
-                if (s->lines[i].unit != unit)
-                        break;
-                if (i > first && s->lines[i].kind == SDC_STATE_UNIT_NAME)
-                        break;
-                s->lines[i].dropped = true;
-        }
+        do
+                s->lines[i++].dropped = true;
+        while (i < s->n_lines && s->lines[i].kind != SDC_STATE_UNIT_NAME);
 }
 
 size_t sdc_state_drop_units(SdcState *s, bool (*drop)(const char *name, size_t len, void *userdata), void *userdata) {
@@ -293,6 +290,9 @@ size_t sdc_state_drop_units(SdcState *s, bool (*drop)(const char *name, size_t l
 size_t sdc_state_drop_long_lines(SdcState *s, size_t max) {
         size_t dropped = 0;
 
+        /* the parse measured every line: no walk when none is that long (the usual case) */
+        if (s->longest <= max)
+                return 0;
         for (size_t i = 0; i < s->n_lines; i++) {
                 SdcStateLine *l = &s->lines[i];
 

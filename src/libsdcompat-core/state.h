@@ -40,12 +40,12 @@ typedef enum SdcStateLineKind {
         SDC_STATE_UNIT_END,
 } SdcStateLineKind;
 
-/* 16 bytes: a 10,000-unit stream has some 250,000 lines, and every byte here is memory the shim
- * must fault in as PID 1 (32-bit offsets suffice: SDC_STATE_SIZE_MAX is below 4 GiB). */
+/* 12 bytes: a 10,000-unit stream has some 290,000 lines, and every byte here is memory the shim
+ * must fault in as PID 1 (32-bit offsets suffice: SDC_STATE_SIZE_MAX is below 4 GiB). A line's
+ * unit section is the one named by the last UNIT_NAME line before it. */
 typedef struct SdcStateLine {
         uint32_t offset;      /* into the buffer given to sdc_state_parse() */
         uint32_t length;      /* without the newline */
-        uint32_t unit;        /* index of the unit section; meaningless in the header */
         SdcStateLineKind kind : 8;
         bool newline : 1;     /* false only for a last line without one */
         bool dropped : 1;
@@ -57,6 +57,7 @@ typedef struct SdcState {
         SdcStateLine *lines;
         size_t n_lines;
         size_t n_units;
+        size_t longest;       /* the length of the longest line, without its newline */
         bool header_complete; /* the header's empty line was seen */
 } SdcState;
 
