@@ -270,12 +270,18 @@ static void drop_unit_from(SdcState *s, size_t first) {
 }
 
 size_t sdc_state_drop_units(SdcState *s, bool (*drop)(const char *name, size_t len, void *userdata), void *userdata) {
+        /* The names lie some 800 bytes apart in a buffer the parse went through long before: each
+         * would be a cache miss (1 ms of CPU for bench/shim's 10,000 units), unless asked for this
+         * many lines (some ten sections) ahead. */
+        const size_t ahead = 256;
         size_t dropped = 0;
 
         for (size_t i = 0; i < s->n_lines; i++) {
                 const char *name;
                 size_t len;
 
+                if (i + ahead < s->n_lines && s->lines[i + ahead].kind == SDC_STATE_UNIT_NAME)
+                        __builtin_prefetch(s->data + s->lines[i + ahead].offset);
                 if (s->lines[i].kind != SDC_STATE_UNIT_NAME || s->lines[i].dropped)
                         continue;
                 name = sdc_state_unit_name(s, i, &len);
