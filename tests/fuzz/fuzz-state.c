@@ -57,11 +57,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (sdc_state_parse_in((const char *) data, size, room, ELEMENTSOF(room), &in) < 0)
                         abort();
                 if (in.n_lines != s.n_lines || in.n_units != s.n_units || in.longest != s.longest ||
-                    in.lines_borrowed != (in.lines == room) || (in.lines == room) != (s.n_lines <= ELEMENTSOF(room)))
+                    in.lines_borrowed != (in.lines == room) ||
+                    (in.lines == room) != (s.n_lines <= ELEMENTSOF(room)))
                         abort();
                 for (size_t i = 0; i < s.n_lines; i++) {
-                        if (in.lines[i].offset != s.lines[i].offset || in.lines[i].length != s.lines[i].length ||
-                            in.lines[i].kind != s.lines[i].kind || in.lines[i].newline != s.lines[i].newline)
+                        if (in.lines[i].offset != s.lines[i].offset ||
+                            in.lines[i].length != s.lines[i].length || in.lines[i].kind != s.lines[i].kind ||
+                            in.lines[i].newline != s.lines[i].newline)
                                 abort();
                         longest = s.lines[i].length > longest ? s.lines[i].length : longest;
                 }
