@@ -22,7 +22,8 @@
 
 int sdc_state_read_fd(int fd, SdcStateInput *ret) {
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
+        size_t size = 0, allocated = 0, lines_at = 0, n_lines = 0;
+        SdcStateLine *lines;
         off_t start = lseek(fd, 0, SEEK_CUR);
         struct stat st;
 
@@ -33,12 +34,17 @@ int sdc_state_read_fd(int fd, SdcStateInput *ret) {
                 return -errno;
         /* Read, never mapped: a mapping of a descriptor another process can truncate would need a
          * SIGBUS handler in PID 1, and the shim stays as plain as it can (bench/shim measured the
-         * cost of reading: see bench/README.md). Its size is known for a memfd or a file: one
-         * buffer of that size (one more byte shows whether it grew meanwhile), else one that grows. */
+         * cost of reading: see bench/README.md; mapping even a sealed memfd was slower there, its
+         * 4 KiB pages cost more to map than the copy into huge pages). Its size is known for a
+         * memfd or a file: one buffer of that size (one more byte shows whether it grew
+         * meanwhile), else one that grows. The sized buffer has room for the parse's line records
+         * after the stream: they fill the rest of its last huge page instead of fresh ones. */
         if (fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && st.st_size > start &&
             (uint64_t) (st.st_size - start) < SDC_STATE_SIZE_MAX) {
                 allocated = (size_t) (st.st_size - start) + 1;
-                buf = malloc_large(allocated + 1);
+                lines_at = (allocated + 1 + 63) & ~(size_t) 63;
+                n_lines = sdc_state_lines_estimate(allocated);
+                buf = malloc_large(lines_at + n_lines * sizeof(SdcStateLine));
                 if (!buf)
                         return -ENOMEM;
         }
@@ -55,6 +61,7 @@ int sdc_state_read_fd(int fd, SdcStateInput *ret) {
                         if (!p)
                                 return -ENOMEM;
                         buf = p;
+                        n_lines = 0; /* the room for them went */
                 }
                 n = read_retry(fd, buf + size, allocated - size, start + (off_t) size);
                 if (n < 0)
@@ -64,7 +71,10 @@ int sdc_state_read_fd(int fd, SdcStateInput *ret) {
                 size += (size_t) n;
         }
         buf[size] = 0;
-        *ret = (SdcStateInput) { .data = TAKE_PTR(buf), .size = size, .start = start };
+        lines = n_lines > 0 ? (SdcStateLine *) (void *) (buf + lines_at) : NULL;
+        *ret = (SdcStateInput) {
+                .data = TAKE_PTR(buf), .size = size, .start = start, .lines = lines, .n_lines = n_lines
+        };
         return 0;
 }
 

@@ -17,6 +17,10 @@ typedef struct SdcStateInput {
         char *data;  /* size bytes and a NUL; owned */
         size_t size;
         off_t start;
+        /* Room for n_lines line records in the same allocation, for sdc_state_parse_in(); NULL
+         * and 0 when the size was not known beforehand. */
+        SdcStateLine *lines;
+        size_t n_lines;
 } SdcStateInput;
 
 /* Reads fd from its offset to EOF, without moving the offset: after a failure the descriptor can

@@ -40,12 +40,12 @@ typedef enum SdcStateLineKind {
         SDC_STATE_UNIT_END,
 } SdcStateLineKind;
 
-/* 16 bytes: a 10,000-unit stream has some 250,000 lines, and every byte here is memory the shim
- * must fault in as PID 1 (32-bit offsets suffice: SDC_STATE_SIZE_MAX is below 4 GiB). */
+/* 12 bytes: a 10,000-unit stream has some 290,000 lines, and every byte here is memory the shim
+ * must fault in as PID 1 (32-bit offsets suffice: SDC_STATE_SIZE_MAX is below 4 GiB). A line's
+ * unit section is the one named by the last UNIT_NAME line before it. */
 typedef struct SdcStateLine {
         uint32_t offset;      /* into the buffer given to sdc_state_parse() */
         uint32_t length;      /* without the newline */
-        uint32_t unit;        /* index of the unit section; meaningless in the header */
         SdcStateLineKind kind : 8;
         bool newline : 1;     /* false only for a last line without one */
         bool dropped : 1;
@@ -57,13 +57,24 @@ typedef struct SdcState {
         SdcStateLine *lines;
         size_t n_lines;
         size_t n_units;
+        size_t longest;       /* the length of the longest line, without its newline */
         bool header_complete; /* the header's empty line was seen */
+        bool lines_borrowed;  /* lines is the caller's (sdc_state_parse_in()) */
 } SdcState;
 
 /* data must outlive the SdcState. -EFBIG beyond SDC_STATE_SIZE_MAX, -ENOMEM. Never fails on
  * content: a stream is a sequence of lines, and any sequence has a classification. */
 int sdc_state_parse(const char *data, size_t size, SdcState *ret);
 void sdc_state_done(SdcState *s);
+
+/* How many line records sdc_state_parse() allocates first for a stream of size bytes. */
+size_t sdc_state_lines_estimate(size_t size);
+
+/* sdc_state_parse() with the line records in the caller's lines[0, room), which sdc_state_done()
+ * leaves alone; a stream with more lines moves them to an allocation of its own. Lets the shim
+ * put them in the huge pages its read buffer takes anyway (fresh memory is what its time goes
+ * to, bench/README.md). lines NULL or room 0: sdc_state_parse(). */
+int sdc_state_parse_in(const char *data, size_t size, SdcStateLine *lines, size_t room, SdcState *ret);
 
 /* The stream without the dropped lines, in a new buffer (*ret_size bytes, NUL-terminated). */
 int sdc_state_write(const SdcState *s, char **ret, size_t *ret_size);

@@ -359,7 +359,7 @@ static int translate_state(Shim *s, int *ret_fd) {
                 return step_add(s, "transform", r, "cannot read the state from fd %d", fd);
         if (s->debug)
                 save_state(s, "state.before", in->data, in->size);
-        r = sdc_state_parse(in->data, in->size, st);
+        r = sdc_state_parse_in(in->data, in->size, in->lines, in->n_lines, st);
         if (r < 0)
                 return step_add(s, "transform", r, "cannot parse the state (%zu bytes)", in->size);
 

@@ -3,11 +3,13 @@
  * "does not crash": an unchanged stream writes back byte for byte; after the transforms no item
  * line is longer than the limit, the written stream parses again into as many units as were
  * kept, the header stays complete if it was, and the runs sdc_state_write_runs() hands out (what
- * the shim writes to its new descriptor) are maximal and add up to the written stream. */
+ * the shim writes to its new descriptor) are maximal and add up to the written stream; the records
+ * parsed into a caller's room (the shim's read buffer) are the same, however many there are. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "macro.h"
 #include "state.h"
 
 static bool drop_odd(const char *name, size_t len, void *userdata) {
@@ -46,6 +48,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         if (sdc_state_write(&s, &out, &out_size) < 0)
                 abort();
+        {
+                /* the same records in a caller's room, outgrown after 8 lines as the shim's can be */
+                SdcStateLine room[8];
+                SdcState in = {};
+                size_t longest = 0;
+
+                if (sdc_state_parse_in((const char *) data, size, room, ELEMENTSOF(room), &in) < 0)
+                        abort();
+                if (in.n_lines != s.n_lines || in.n_units != s.n_units || in.longest != s.longest ||
+                    in.lines_borrowed != (in.lines == room) ||
+                    (in.lines == room) != (s.n_lines <= ELEMENTSOF(room)))
+                        abort();
+                for (size_t i = 0; i < s.n_lines; i++) {
+                        if (in.lines[i].offset != s.lines[i].offset ||
+                            in.lines[i].length != s.lines[i].length || in.lines[i].kind != s.lines[i].kind ||
+                            in.lines[i].newline != s.lines[i].newline)
+                                abort();
+                        longest = s.lines[i].length > longest ? s.lines[i].length : longest;
+                }
+                if (longest != s.longest)
+                        abort();
+                sdc_state_done(&in);
+        }
         if (out_size != size || memcmp(out, data, size) != 0)
                 abort(); /* round trip must be exact */
 

@@ -208,6 +208,53 @@ static void test_long_lines(void) {
         ASSERT_TRUE(memcmp(out, data, size) == 0);
         ASSERT_EQ(sdc_state_parse(out, out_size, &again), 0);
         ASSERT_EQ(again.n_units, s.n_units);
+        ASSERT_EQ(s.longest, 12 + pad);
+        ASSERT_TRUE(again.longest <= SDC_STATE_OLD_READER_LINE_MAX);
+        /* nothing longer than that left: the walk is skipped and drops nothing */
+        ASSERT_EQ(sdc_state_drop_long_lines(&again, SDC_STATE_OLD_READER_LINE_MAX), (size_t) 0);
+}
+
+/* The line records in the caller's memory (the shim's read buffer): the same records as
+ * sdc_state_parse()'s, whether they fit, fill it exactly, or outgrow it into an allocation of
+ * their own; sdc_state_done() frees only that one. */
+static void test_parse_in(void) {
+        _cleanup_strv_free_ char **l = captures();
+
+        STRV_FOREACH(p, l) {
+                _cleanup_free_ char *data = NULL;
+                _cleanup_free_ SdcStateLine *room = NULL;
+                _cleanup_(sdc_state_done) SdcState ref = {};
+                size_t size;
+
+                load(*p, &data, &size);
+                ASSERT_EQ(sdc_state_parse(data, size, &ref), 0);
+                room = malloc(ref.n_lines * sizeof(SdcStateLine));
+                ASSERT_TRUE(room);
+                size_t rooms[] = { 0, 1, 2, 7, ref.n_lines / 2, ref.n_lines - 1, ref.n_lines };
+
+                for (size_t k = 0; k < ELEMENTSOF(rooms); k++) {
+                        SdcState s = {};
+                        size_t n = rooms[k];
+
+                        ASSERT_EQ(sdc_state_parse_in(data, size, n ? room : NULL, n, &s), 0);
+                        ASSERT_EQ(s.n_lines, ref.n_lines);
+                        ASSERT_EQ(s.n_units, ref.n_units);
+                        ASSERT_EQ(s.longest, ref.longest);
+                        ASSERT_TRUE(s.header_complete == ref.header_complete);
+                        for (size_t i = 0; i < ref.n_lines; i++) {
+                                ASSERT_EQ(s.lines[i].offset, ref.lines[i].offset);
+                                ASSERT_EQ(s.lines[i].length, ref.lines[i].length);
+                                ASSERT_TRUE(s.lines[i].kind == ref.lines[i].kind);
+                                ASSERT_TRUE(s.lines[i].newline == ref.lines[i].newline);
+                                ASSERT_TRUE(!s.lines[i].dropped);
+                        }
+                        /* in the room when it fits, moved out when it does not */
+                        ASSERT_TRUE((s.lines == room) == (n > 0 && n >= ref.n_lines));
+                        ASSERT_TRUE(s.lines_borrowed == (s.lines == room));
+                        sdc_state_done(&s);
+                }
+                fprintf(stderr, "   %s: %zu records, in the caller's room or moved out\n", *p, ref.n_lines);
+        }
 }
 
 static void test_unit_types(void) {
@@ -333,5 +380,6 @@ int main(void) {
         TEST(test_drop_sections);
         TEST(test_write_runs);
         TEST(test_long_lines);
+        TEST(test_parse_in);
         return 0;
 }
