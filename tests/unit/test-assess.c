@@ -207,6 +207,37 @@ static void test_squash_root_image(void) {
                 ASSERT_TRUE(verdicts & (1u << SDC_VERDICT_SAFE) && verdicts & (1u << SDC_VERDICT_AT_RISK));
 }
 
+/* A squashfs root image over SdcImageLimits.max_root_image is let pass as the image streams, and not
+ * read: blocked, with the size and the limit in the reason. */
+static void test_squash_root_image_limit(void) {
+        static const SdcImageLimits limits = { .max_unpacked = 1ULL << 30, .max_entries = 1 << 20,
+                                               .max_root_image = 1 << 20 };
+        char path[PATH_MAX * 2];
+        SdcImageError err = {};
+        Side i = {}, r = side_tree("tree-sid");
+        SdcPairFacts f = {};
+        SdcAssessment a = {};
+
+        if (!HAVE_SQUASHFS)
+                return;
+        snprintf(path, sizeof(path), "%s/images/dracut-sid-squashfs.img", fixtures_dir());
+        ASSERT_EQ(sdc_tree_open_image(AT_FDCWD, path, &limits, &i.tree, &err), 0);
+        ASSERT_EQ(sdc_probe_tree(i.tree, SDC_ROLE_INITRD, &i.facts), 0);
+        ASSERT_STREQ(i.facts.root_image, "/squashfs-root.img");
+        ASSERT_TRUE(!i.facts.root_image_read);
+        ASSERT_TRUE(!i.facts.runs_systemd);
+        ASSERT_TRUE(strstr(i.facts.root_image_error, "MiB, more than the limit of 1.0 MiB"));
+        ASSERT_EQ(sdc_pair_facts_build(&i.facts, &r.facts, r.tree, "root=LABEL=root ro", "6.1.0-13-amd64", &f), 0);
+        ASSERT_EQ(sdc_assess(rules, &f, NULL, &a), 0);
+        ASSERT_EQ(a.verdict, SDC_VERDICT_BLOCKED);
+        ASSERT_TRUE(strstr(a.reason, "/squashfs-root.img"));
+        ASSERT_TRUE(strstr(a.reason, "more than the limit of 1.0 MiB"));
+        sdc_assessment_done(&a);
+        sdc_pair_facts_done(&f);
+        side_done(&i);
+        side_done(&r);
+}
+
 static void test_worst(void) {
         ASSERT_EQ(sdc_verdict_worst(SDC_VERDICT_SAFE, SDC_VERDICT_PROTECTED), SDC_VERDICT_PROTECTED);
         ASSERT_EQ(sdc_verdict_worst(SDC_VERDICT_BLOCKED, SDC_VERDICT_PROTECTED), SDC_VERDICT_BLOCKED);
@@ -224,6 +255,7 @@ int main(void) {
         TEST(test_unknown_future_version);
         TEST(test_no_rules);
         TEST(test_squash_root_image);
+        TEST(test_squash_root_image_limit);
         TEST(test_worst);
         sdc_rules_free(rules);
         return 0;
