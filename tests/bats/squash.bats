@@ -182,3 +182,19 @@ PY
         # an empty file: the loader script names a file with nothing in it
         blocked_with "$name" "$img" "truncated: 0 bytes"
 }
+
+@test "an archive that lists the squashfs root image before /init: read all the same (a second pass)" {
+        local name=dracut-sid-squashfs dir img
+        squashfs_readable || skip "this build has no squashfs reader"
+        squash_variant "$name" >/dev/null
+        dir=$BATS_TEST_TMPDIR/$name
+        img=$BATS_TEST_TMPDIR/reordered.img
+        (cd "$dir" && { echo squashfs-root.img; find . -mindepth 1 ! -name squashfs-root.img | LC_ALL=C sort; } |
+                cpio -o -H newc --quiet) >"$img"
+        [ "$(cpio -t --quiet <"$img" | head -n1)" = squashfs-root.img ]
+        run check --image "$img" --root "$(fixture_path tree-sid)" --json
+        [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+        [ "$(json '.entries[0].initrd.root_image.read')" = true ]
+        [ "$(json '.entries[0].initrd.systemd.version')" = "$(fixture "$name" systemd_version)" ]
+        [ "$(json '.entries[0].verdict')" = safe ]
+}
