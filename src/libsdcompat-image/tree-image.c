@@ -448,15 +448,22 @@ static bool root_image_entry(const SdcCpioEntry *e) {
         return false;
 }
 
-/* Whether the /init unpacked so far is a kept file whose contents name the root image e. */
-static bool init_names(SdcTree *t, const SdcCpioEntry *e) {
+/* Whether the /init unpacked so far is a kept file whose contents name the root image e. The walk to
+ * /init is paid from the budget of find_parent(): an archive of a million root images behind a
+ * chain of symlinks to /init stops being looked at, not the reader. */
+static bool init_names(SdcTree *t, ImageTree *it, const SdcCpioEntry *e) {
         const char *base;
         size_t len = base_of(e, &base);
         const ImageNode *init;
+        uint64_t steps = t->steps;
         SdcNode n;
         SdcStat st;
+        int r;
 
-        if (sdc_tree_resolve_node(t, "/init", 0, &n, &st) < 0)
+        r = sdc_tree_resolve_node(t, "/init", 0, &n, &st);
+        steps = t->steps - steps;
+        it->budget -= MIN(steps, it->budget);
+        if (r < 0 || it->budget == 0)
                 return false;
         init = n.ptr;
         return st.type == SDC_NODE_REGULAR && init->inode->data &&
@@ -470,16 +477,15 @@ static int want_body(const SdcCpioEntry *e, void *userdata) {
         size_t len = base_of(e, &base);
         int r;
 
+        it->budget += PARENT_STEPS_PER_ENTRY;
         if (root_image_entry(e)) {
                 /* Beyond the limit it passes, and opening it says so (image_open_filesystem()). */
                 if (e->size == 0 || e->size > it->limits.max_root_image - it->kept_root_image ||
-                    !init_names(t, e))
+                    !init_names(t, it, e))
                         return 0;
                 it->kept_root_image += e->size;
                 return 1;
         }
-
-        it->budget += PARENT_STEPS_PER_ENTRY;
         switch (type_from_mode(e->mode)) {
         case SDC_NODE_SYMLINK:
                 /* The kernel skips a symlink whose target is longer than PATH_MAX. */

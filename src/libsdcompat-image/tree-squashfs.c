@@ -120,13 +120,20 @@ static SdcNodeType type_of(const sqfs_inode_generic_t *inode, uint32_t *ret_mode
                 SdcNodeType type;
                 uint32_t ifmt;
         } types[] = {
-                [SQFS_INODE_DIR] = { SDC_NODE_DIRECTORY, 0040000 },  [SQFS_INODE_EXT_DIR] = { SDC_NODE_DIRECTORY, 0040000 },
-                [SQFS_INODE_FILE] = { SDC_NODE_REGULAR, 0100000 },   [SQFS_INODE_EXT_FILE] = { SDC_NODE_REGULAR, 0100000 },
-                [SQFS_INODE_SLINK] = { SDC_NODE_SYMLINK, 0120000 },  [SQFS_INODE_EXT_SLINK] = { SDC_NODE_SYMLINK, 0120000 },
-                [SQFS_INODE_BDEV] = { SDC_NODE_OTHER, 0060000 },     [SQFS_INODE_EXT_BDEV] = { SDC_NODE_OTHER, 0060000 },
-                [SQFS_INODE_CDEV] = { SDC_NODE_OTHER, 0020000 },     [SQFS_INODE_EXT_CDEV] = { SDC_NODE_OTHER, 0020000 },
-                [SQFS_INODE_FIFO] = { SDC_NODE_OTHER, 0010000 },     [SQFS_INODE_EXT_FIFO] = { SDC_NODE_OTHER, 0010000 },
-                [SQFS_INODE_SOCKET] = { SDC_NODE_OTHER, 0140000 },   [SQFS_INODE_EXT_SOCKET] = { SDC_NODE_OTHER, 0140000 },
+                [SQFS_INODE_DIR] = { SDC_NODE_DIRECTORY, 0040000 },
+                [SQFS_INODE_EXT_DIR] = { SDC_NODE_DIRECTORY, 0040000 },
+                [SQFS_INODE_FILE] = { SDC_NODE_REGULAR, 0100000 },
+                [SQFS_INODE_EXT_FILE] = { SDC_NODE_REGULAR, 0100000 },
+                [SQFS_INODE_SLINK] = { SDC_NODE_SYMLINK, 0120000 },
+                [SQFS_INODE_EXT_SLINK] = { SDC_NODE_SYMLINK, 0120000 },
+                [SQFS_INODE_BDEV] = { SDC_NODE_OTHER, 0060000 },
+                [SQFS_INODE_EXT_BDEV] = { SDC_NODE_OTHER, 0060000 },
+                [SQFS_INODE_CDEV] = { SDC_NODE_OTHER, 0020000 },
+                [SQFS_INODE_EXT_CDEV] = { SDC_NODE_OTHER, 0020000 },
+                [SQFS_INODE_FIFO] = { SDC_NODE_OTHER, 0010000 },
+                [SQFS_INODE_EXT_FIFO] = { SDC_NODE_OTHER, 0010000 },
+                [SQFS_INODE_SOCKET] = { SDC_NODE_OTHER, 0140000 },
+                [SQFS_INODE_EXT_SOCKET] = { SDC_NODE_OTHER, 0140000 },
         };
         unsigned type = inode->base.type;
 
@@ -226,6 +233,11 @@ static ssize_t squash_pread(SdcTree *t, const SdcNode *n, uint64_t offset, void 
         return l;
 }
 
+/* What one read() copies at most, whatever the caller allows: a file's size is what its inode says,
+ * and a few bytes of inode can describe gigabytes of sparse blocks. The probe reads small files
+ * whole and scans large ones in pieces (pread). */
+#define READ_MAX ((uint64_t) 64 << 20)
+
 static int squash_read(SdcTree *t, const SdcNode *n, uint64_t max_size, SdcBlob *ret) {
         _cleanup_free_ uint8_t *copy = NULL;
         SdcStat s;
@@ -234,7 +246,7 @@ static int squash_read(SdcTree *t, const SdcNode *n, uint64_t max_size, SdcBlob 
         stat_of(n->ptr, &s);
         if (s.type != SDC_NODE_REGULAR)
                 return -EINVAL;
-        if (s.size > max_size || s.size > SIZE_MAX - 1)
+        if (s.size > max_size || s.size > READ_MAX)
                 return -EFBIG;
         copy = malloc((size_t) s.size + 1);
         if (!copy)
