@@ -28,6 +28,7 @@ typedef struct SdcImageLimits {
          * is bounded by, besides the decoders' own state: */
         uint64_t max_kept;     /* file contents kept for the probe */
         uint64_t max_metadata; /* names, link targets and directory entries */
+        uint64_t max_root_image; /* a squash root image (dracut's squash module) kept to be read */
 } SdcImageLimits;
 
 #define SDC_IMAGE_DEFAULT_MAX_UNPACKED (UINT64_C(4) << 30) /* 4 GiB */
@@ -38,6 +39,9 @@ typedef struct SdcImageLimits {
 /* About 130 bytes per entry: room for ~500,000 entries (the largest images have tens of
  * thousands). */
 #define SDC_IMAGE_DEFAULT_MAX_METADATA (UINT64_C(64) << 20)
+/* dracut's squash root images: the whole initramfs root, compressed; 12-16 MiB for Debian's
+ * systemd images, larger with firmware. */
+#define SDC_IMAGE_DEFAULT_MAX_ROOT_IMAGE (UINT64_C(256) << 20)
 
 typedef struct SdcImageSegment {
         uint64_t offset;          /* in the image file */

@@ -31,11 +31,15 @@
 #include "strv.h"
 #include "tree-image.h"
 #include "tree-internal.h"
+#if HAVE_SQUASHFS
+#include "tree-squashfs.h"
+#endif
 
 typedef struct Inode {
         const uint8_t *data; /* a kept body (the image's), NULL if it was let pass */
         size_t size;
         uint64_t entry;      /* index of the entry whose body this is, to fetch it later */
+        bool root_image;     /* data is charged to kept_root_image, not kept */
 } Inode;
 
 typedef struct ImageNode ImageNode;
@@ -77,6 +81,7 @@ typedef struct ImageTree {
         size_t n_name_chunks, name_used;
         uint64_t metadata; /* bytes of nodes, names, link targets and buckets */
         uint64_t kept;     /* bytes of file contents kept */
+        uint64_t kept_root_image; /* bytes of root images kept (root_image_entry()) */
         uint64_t budget;   /* path steps left for finding parents (see find_parent()) */
         char message[256]; /* why the tree stopped the walk, if it did */
         ImageNode root;
@@ -414,6 +419,57 @@ static int charge_kept(ImageTree *it, uint64_t n, const char *name) {
         return -E2BIG;
 }
 
+/* The root images of dracut's squash modules that this build reads (sdc_tree_open_filesystem()):
+ * their names at the top of the archive. Kept whole (they are what the probe walks), within
+ * max_root_image, and only when the image's /init, already unpacked, names the file: a squash
+ * image's loader script comes first in dracut's archives ("init" sorts before "squash*"); another
+ * archive order costs a second pass over the image when the root image is opened. erofs has no
+ * reader: its image passes unread. */
+static bool root_image_entry(const SdcCpioEntry *e) {
+#if HAVE_SQUASHFS
+        static const char *const names[] = { "squashfs-root.img", "squash-root.img" };
+        const char *name = e->name;
+        size_t len = e->name_len;
+
+        if (type_from_mode(e->mode) != SDC_NODE_REGULAR)
+                return false;
+        while (len >= 2 && name[0] == '.' && name[1] == '/') {
+                name += 2;
+                len -= 2;
+        }
+        while (len > 0 && name[0] == '/') {
+                name++;
+                len--;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (len == strlen(names[i]) && memcmp(name, names[i], len) == 0)
+                        return true;
+#endif
+        return false;
+}
+
+/* Whether the /init unpacked so far is a kept file whose contents name the root image e. The walk to
+ * /init is paid from the budget of find_parent(): an archive of a million root images behind a
+ * chain of symlinks to /init stops being looked at, not the reader. */
+static bool init_names(SdcTree *t, ImageTree *it, const SdcCpioEntry *e) {
+        const char *base;
+        size_t len = base_of(e, &base);
+        const ImageNode *init;
+        uint64_t steps = t->steps;
+        SdcNode n;
+        SdcStat st;
+        int r;
+
+        r = sdc_tree_resolve_node(t, "/init", 0, &n, &st);
+        steps = t->steps - steps;
+        it->budget -= MIN(steps, it->budget);
+        if (r < 0 || it->budget == 0)
+                return false;
+        init = n.ptr;
+        return st.type == SDC_NODE_REGULAR && init->inode->data &&
+               memmem(init->inode->data, init->inode->size, base, len);
+}
+
 static int want_body(const SdcCpioEntry *e, void *userdata) {
         SdcTree *t = userdata;
         ImageTree *it = t->backend;
@@ -422,6 +478,14 @@ static int want_body(const SdcCpioEntry *e, void *userdata) {
         int r;
 
         it->budget += PARENT_STEPS_PER_ENTRY;
+        if (root_image_entry(e)) {
+                /* Beyond the limit it passes, and opening it says so (image_open_filesystem()). */
+                if (e->size == 0 || e->size > it->limits.max_root_image - it->kept_root_image ||
+                    !init_names(t, it, e))
+                        return 0;
+                it->kept_root_image += e->size;
+                return 1;
+        }
         switch (type_from_mode(e->mode)) {
         case SDC_NODE_SYMLINK:
                 /* The kernel skips a symlink whose target is longer than PATH_MAX. */
@@ -443,7 +507,9 @@ static int want_body(const SdcCpioEntry *e, void *userdata) {
 static void unused_body(ImageTree *it, const SdcCpioEntry *e) {
         if (!e->data)
                 return;
-        if (type_from_mode(e->mode) == SDC_NODE_REGULAR)
+        if (root_image_entry(e))
+                it->kept_root_image -= e->size;
+        else if (type_from_mode(e->mode) == SDC_NODE_REGULAR)
                 it->kept -= e->size;
         sdc_image_body_free(e->data);
 }
@@ -451,10 +517,15 @@ static void unused_body(ImageTree *it, const SdcCpioEntry *e) {
 /* An entry's body becomes an inode's contents: what was kept before goes back. */
 static void set_contents(ImageTree *it, Inode *inode, const SdcCpioEntry *e) {
         if (inode->data) {
-                it->kept -= inode->size;
+                if (inode->root_image)
+                        it->kept_root_image -= inode->size;
+                else
+                        it->kept -= inode->size;
                 sdc_image_body_free(inode->data);
         }
-        *inode = (Inode) { .data = e->data, .size = e->size, .entry = e->index };
+        *inode = (Inode) {
+                .data = e->data, .size = e->size, .entry = e->index, .root_image = e->data && root_image_entry(e)
+        };
 }
 
 static int apply_entry(const SdcCpioEntry *e, unsigned segment, void *userdata) {
@@ -648,6 +719,53 @@ static int image_list(SdcTree *t, const SdcNode *n, char ***ret) {
 static void image_release(SdcTree *t, SdcNode *n) {
 }
 
+static int image_open_filesystem(SdcTree *t, const SdcNode *n, const char *type, SdcTree **ret, char *message,
+                                 size_t message_size) {
+#if HAVE_SQUASHFS
+        ImageTree *it = t->backend;
+        const ImageNode *node = n->ptr;
+        Inode *inode = node->inode;
+        _cleanup_free_ char *description = NULL;
+        char a[32], b[32];
+        int r;
+
+        if (!streq(type, "squashfs")) {
+                (void) snprintf(message, message_size, "sdcompat has no reader for %s", type);
+                return -EOPNOTSUPP;
+        }
+        if (!inode->data && inode->size > 0) {
+                const uint8_t *data;
+
+                /* Let pass on the first walk: over the limit, or /init came after it. */
+                if (inode->size > it->limits.max_root_image - it->kept_root_image) {
+                        (void) snprintf(message, message_size,
+                                        "%s, more than the limit of %s for a root image that is kept to be read",
+                                        format_bytes(a, inode->size), format_bytes(b, it->limits.max_root_image));
+                        return -EFBIG;
+                }
+                r = sdc_image_read_entry(it->image, inode->entry, &data);
+                if (r < 0) {
+                        (void) snprintf(message, message_size, "reading it from the image: %s", strerror(-r));
+                        return r;
+                }
+                inode->data = data;
+                inode->root_image = true;
+                it->kept_root_image += inode->size;
+        }
+        if (asprintf(&description, "%s:/%.*s", t->description, (int) node->name_len, node->name) < 0)
+                return -ENOMEM;
+        return sdc_tree_open_squashfs(inode->data ?: (const uint8_t *) "", inode->size, description, ret, message,
+                                      message_size);
+#else
+        if (streq(type, "squashfs"))
+                (void) snprintf(message, message_size,
+                                "this build of sdcompat has no squashfs reader (built without libsquashfs)");
+        else
+                (void) snprintf(message, message_size, "sdcompat has no reader for %s", type);
+        return -EOPNOTSUPP;
+#endif
+}
+
 static void image_free(SdcTree *t) {
         ImageTree *it = t->backend;
 
@@ -672,6 +790,7 @@ static const SdcTreeOps image_ops = {
         .list = image_list,
         .release = image_release,
         .free = image_free,
+        .open_filesystem = image_open_filesystem,
 };
 
 /* Both openers: data is NULL for a file (dir_fd, path), else the caller's buffer (path describes it). */
@@ -710,6 +829,8 @@ static int open_image(int dir_fd, const char *path, const uint8_t *data, size_t 
                 it->limits.max_kept = SDC_IMAGE_DEFAULT_MAX_KEPT;
         if (it->limits.max_metadata == 0)
                 it->limits.max_metadata = SDC_IMAGE_DEFAULT_MAX_METADATA;
+        if (it->limits.max_root_image == 0)
+                it->limits.max_root_image = SDC_IMAGE_DEFAULT_MAX_ROOT_IMAGE;
 
         if (data)
                 r = sdc_image_open_buffer_want(data, size, &it->limits, want_body, apply_entry, t, &it->image,

@@ -80,28 +80,40 @@ static char *list_ids(const SdcAssessment *a, SdcMatch m, const bool *handled, b
         return s;
 }
 
-int sdc_root_image_text(const char *path, const char *type, SdcTri sdcompat, char **ret) {
+int sdc_root_image_text(const char *path, const char *type, SdcTri sdcompat, const char *unread, char **ret) {
+        _cleanup_free_ char *where = NULL;
         int r;
 
-        if (sdcompat == SDC_TRI_YES)
-                r = asprintf(
-                        ret,
-                        "the image keeps its root, systemd included, in %s (%s, a file system image that its "
-                        "/init mounts and switches into: dracut's squash module), which this version of sdcompat "
-                        "cannot read; dracut's modules.txt in the image lists sdcompat: it was built with "
-                        "`dracut --add sdcompat`, whose module inside that file system negotiates the handoff at "
-                        "boot, which cannot be confirmed from here",
-                        path, type);
+        if (asprintf(&where,
+                     "the image keeps its root, systemd included, in %s (%s, a file system image that its /init mounts "
+                     "and switches into: dracut's squash module)",
+                     path, type) < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        if (!unread) /* read: what is left to say is why appending cannot reach it */
+                r = asprintf(ret,
+                             "%s: a segment appended to the image lands in the archive's root, which /init leaves for "
+                             "that file system; %s",
+                             where,
+                             sdcompat == SDC_TRI_YES ?
+                                     "dracut's modules.txt in the image lists sdcompat: it was built with `dracut "
+                                     "--add sdcompat`, whose module inside that file system negotiates the handoff at boot" :
+                                     "rebuild the image with `dracut --add sdcompat` (the module goes into that file "
+                                     "system and protects the handoff at boot)");
+        else if (sdcompat == SDC_TRI_YES)
+                r = asprintf(ret,
+                             "%s, which sdcompat could not read (%s); dracut's modules.txt in the image lists sdcompat: it "
+                             "was built with `dracut --add sdcompat`, whose module inside that file system negotiates "
+                             "the handoff at boot, which cannot be confirmed from here",
+                             where, unread);
         else
-                r = asprintf(
-                        ret,
-                        "the image keeps its root, systemd included, in %s (%s, a file system image that its "
-                        "/init mounts and switches into: dracut's squash module), which this version of sdcompat "
-                        "cannot read, so the hazards of its handoff are unknown; rebuild the image with `dracut "
-                        "--add sdcompat` (the module goes into that file system and protects the handoff at "
-                        "boot, although sdcompat-check still cannot read it there), or without dracut's squash "
-                        "module",
-                        path, type);
+                r = asprintf(ret,
+                             "%s, which sdcompat could not read (%s), so the hazards of its handoff are unknown; rebuild "
+                             "the image with `dracut --add sdcompat` (the module goes into that file system and protects "
+                             "the handoff at boot, although sdcompat-check cannot confirm it there), or without dracut's "
+                             "squash module",
+                             where, unread);
         if (r < 0) {
                 *ret = NULL;
                 return -ENOMEM;
@@ -120,9 +132,9 @@ int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *f, const bool *handl
         /* Never "no systemd": it runs from the image's root file system image, unread. */
         if (f->initrd_root_image) {
                 ret->verdict = SDC_VERDICT_BLOCKED;
-                return sdc_root_image_text(
-                        f->initrd_root_image, f->initrd_root_image_type, f->initrd_root_image_sdcompat,
-                        &ret->reason);
+                return sdc_root_image_text(f->initrd_root_image, f->initrd_root_image_type,
+                                           f->initrd_root_image_sdcompat,
+                                           f->initrd_root_image_error ?: "its contents are not read", &ret->reason);
         }
         if (f->initrd_systemd == SDC_TRI_NO)
                 return set(ret, SDC_VERDICT_SAFE,

@@ -30,14 +30,15 @@ typedef struct SdcAssessment {
  * at-risk: at least one applies that nothing handles; blocked: none does, but one could not be
  * decided, or no rules are loaded at all, or the root's systemd is newer than the catalogue was
  * checked against (CATALOGUE_SYSTEMD_MAX: "unknown future version", never "safe"), or the
- * initramfs's root is in a file system image that is not read (dracut's squash). A pair whose
+ * initramfs's root is in a file system image that could not be read (dracut's squash). A pair whose
  * initramfs runs no systemd is safe: no state crosses switch-root. */
 int sdc_assess(const SdcRuleSet *rules, const SdcPairFacts *facts, const bool *handled, SdcAssessment *ret);
-/* Why an image whose root, systemd included, is in a file system image that its /init mounts
- * (SdcTreeFacts.root_image, of type) cannot be judged or protected here, and the remedy, or, when
- * dracut's modules.txt lists sdcompat (sdcompat yes), that it was applied: the one text that
- * check's verdict and inject's refusal give. */
-int sdc_root_image_text(const char *path, const char *type, SdcTri sdcompat, char **ret);
+/* An image whose root, systemd included, is in a file system image that its /init mounts
+ * (SdcTreeFacts.root_image, of type): when it was not read (unread: why), why it cannot be judged
+ * and the remedy; when it was (unread NULL), why appending to the image cannot protect it (inject)
+ * and the remedy; either way, when dracut's modules.txt lists sdcompat (sdcompat yes), that it was
+ * applied instead of the remedy. The one text that check's verdict and inject's refusal give. */
+int sdc_root_image_text(const char *path, const char *type, SdcTri sdcompat, const char *unread, char **ret);
 void sdc_assessment_done(SdcAssessment *a);
 const char *sdc_verdict_to_string(SdcVerdict v);
 /* The more severe of two verdicts for a summary: at-risk > blocked > protected > safe. */

@@ -89,8 +89,10 @@ int sdc_pair_facts_build(
         const SdcTreeFacts *initrd, const SdcTreeFacts *root, SdcTree *root_tree, const char *cmdline,
         const char *kernel, SdcPairFacts *ret) {
         SdcPairFacts f = {
-                /* /init switches into a file system image first: what runs then is not known. */
-                .initrd_systemd = initrd->root_image ? SDC_TRI_UNKNOWN : tri_from_bool(initrd->runs_systemd),
+                /* /init switches into a file system image first: what runs then is not known, unless
+                 * that image was read (the facts are then its root's). */
+                .initrd_systemd = initrd->root_image && !initrd->root_image_read ? SDC_TRI_UNKNOWN :
+                                                                                   tri_from_bool(initrd->runs_systemd),
                 .initrd_root_image_type = initrd->root_image_type,
                 .initrd_root_image_sdcompat = initrd->root_image_sdcompat,
                 .root_systemd = tri_from_bool(root->systemd.found),
@@ -107,10 +109,13 @@ int sdc_pair_facts_build(
         };
         int r;
 
-        if (initrd->root_image) {
+        if (initrd->root_image && !initrd->root_image_read) {
                 f.initrd_root_image = strdup(initrd->root_image);
-                if (!f.initrd_root_image)
+                f.initrd_root_image_error = initrd->root_image_error ? strdup(initrd->root_image_error) : NULL;
+                if (!f.initrd_root_image || (initrd->root_image_error && !f.initrd_root_image_error)) {
+                        sdc_pair_facts_done(&f);
                         return -ENOMEM;
+                }
         }
         if (initrd->systemd.has_version) {
                 f.has_initrd_version = true;
@@ -155,4 +160,6 @@ void sdc_pair_facts_done(SdcPairFacts *f) {
         f->cmdline_words = NULL;
         free(f->initrd_root_image);
         f->initrd_root_image = NULL;
+        free(f->initrd_root_image_error);
+        f->initrd_root_image_error = NULL;
 }

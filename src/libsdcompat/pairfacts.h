@@ -19,7 +19,9 @@
 typedef struct SdcPairFacts {
         SdcTri initrd_systemd; /* unknown when the initramfs's root is in initrd_root_image */
         char *initrd_root_image; /* owned: the file system image that holds the initramfs's root
-                                  * (dracut's squash), NULL if none */
+                                  * (dracut's squash) and could not be read, NULL if none (or if it
+                                  * was read: the initrd facts are then its root's) */
+        char *initrd_root_image_error; /* owned: why it was not read */
         const char *initrd_root_image_type; /* static */
         SdcTri initrd_root_image_sdcompat; /* dracut's modules.txt lists sdcompat */
         bool has_initrd_version;

@@ -785,7 +785,7 @@ static void probe_root_switch_root_unit(SdcTree *t, SdcTreeFacts *f) {
  * 059's 99squash/init-squash.sh mounts /squash-root.img (dracut.sh: squash_img=
  * "$initdir/squash-root.img", mksquashfs). The archive itself then holds only that script,
  * busybox (or the few programs it runs) and kernel modules. The type is what the module that
- * makes the file names it; its contents are not read. */
+ * makes the file names it; the tree reads it where it can (probe_root_image_tree()). */
 static const struct {
         const char *path;
         const char *type;
@@ -831,12 +831,75 @@ static int probe_root_image(SdcTree *t, SdcTreeFacts *f, const SdcBlob *script) 
                         return -ENOMEM;
                 f->root_image_type = root_images[i].type;
                 f->root_image_sdcompat = dracut_lists_module(t, "sdcompat");
-                return add_note(
-                        f,
-                        "%s: %s mounts this file system image (%s) and switches into it (dracut's squash module): "
-                        "the initramfs's root, its systemd included, is in there, and not read",
-                        path, f->init, f->root_image_type);
+                return 0;
         }
+        return 0;
+}
+
+/* The facts of the root in f->root_image, probed as an initramfs through the same tree interface,
+ * replace the archive's; the archive keeps what only it says (the image, dracut's modules.txt)
+ * and its notes come first. A file system that cannot be opened, or that turns out damaged while
+ * it is probed (sdc_tree_error(): a directory or a binary that does not decode reads as missing,
+ * which must never make "no systemd"), leaves the archive's facts, with the reason. */
+static int probe_root_image_tree(SdcTree *t, SdcTreeFacts *f) {
+        _cleanup_(sdc_tree_freep) SdcTree *nested = NULL;
+        _cleanup_free_ char *message = NULL;
+        SdcTreeFacts inner;
+        int r;
+
+        r = sdc_tree_open_filesystem(t, f->root_image, f->root_image_type, &nested, &message);
+        if (r == -ENOMEM || (r < 0 && !message))
+                return -ENOMEM;
+        if (r < 0) {
+                f->root_image_error = TAKE_PTR(message);
+                return add_note(f,
+                                "%s: %s mounts this file system image (%s) and switches into it (dracut's squash "
+                                "module): the initramfs's root, its systemd included, is in there, and not read: %s",
+                                f->root_image, f->init, f->root_image_type, f->root_image_error);
+        }
+        r = sdc_probe_tree(nested, SDC_ROLE_INITRD, &inner);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || sdc_tree_error(nested) || inner.root_image) {
+                int k;
+
+                if (r < 0)
+                        k = asprintf(&f->root_image_error, "%s", sdc_tree_error(nested) ?: strerror(-r));
+                else {
+                        if (sdc_tree_error(nested))
+                                k = asprintf(&f->root_image_error, "damaged: %s", sdc_tree_error(nested));
+                        else
+                                k = asprintf(&f->root_image_error, "its /init mounts another root image (%s) in turn",
+                                             inner.root_image);
+                        sdc_tree_facts_done(&inner);
+                }
+                if (k < 0) {
+                        f->root_image_error = NULL;
+                        return -ENOMEM;
+                }
+                return add_note(f, "%s: %s mounts this file system image (%s), which could not be read: %s",
+                                f->root_image, f->init, f->root_image_type, f->root_image_error);
+        }
+
+        r = add_note(f,
+                     "%s: %s mounts this file system image (%s) and switches into it (dracut's squash module): "
+                     "the facts are those of the root in there",
+                     f->root_image, f->init, f->root_image_type);
+        STRV_FOREACH (n, inner.notes)
+                if (r >= 0)
+                        r = strv_extend(&f->notes, *n);
+        if (r < 0) {
+                sdc_tree_facts_done(&inner);
+                return r;
+        }
+        strv_free(inner.notes);
+        inner.notes = TAKE_PTR(f->notes);
+        inner.root_image = TAKE_PTR(f->root_image);
+        inner.root_image_type = f->root_image_type;
+        inner.root_image_sdcompat = f->root_image_sdcompat;
+        inner.root_image_read = true;
+        sdc_tree_facts_done(f);
+        *f = inner;
         return 0;
 }
 
@@ -906,6 +969,12 @@ int sdc_probe_tree(SdcTree *t, SdcTreeRole role, SdcTreeFacts *ret) {
         } else if (f.runs_systemd) {
                 probe_switch_root_unit(t, &f);
                 probe_systemctl(t, &f);
+        } else if (f.root_image) {
+                r = probe_root_image_tree(t, &f);
+                if (r < 0) {
+                        sdc_tree_facts_done(&f);
+                        return r;
+                }
         }
         *ret = f;
         return 0;
@@ -935,6 +1004,7 @@ void sdc_tree_facts_done(SdcTreeFacts *f) {
         free(f->systemctl);
         free(f->sigterm_success_source);
         free(f->root_image);
+        free(f->root_image_error);
         strv_free(f->kernel_versions);
         strv_free(f->notes);
         *f = (SdcTreeFacts) {};
@@ -991,6 +1061,8 @@ void sdc_tree_facts_to_json(JsonWriter *w, const char *key, const SdcTreeFacts *
                         json_string(w, "path", f->root_image);
                         json_string(w, "type", f->root_image_type);
                         json_tri(w, "sdcompat_module", f->root_image_sdcompat);
+                        json_bool(w, "read", f->root_image_read);
+                        json_string(w, "error", f->root_image_error);
                         json_object_end(w);
                 } else
                         json_null(w, "root_image");

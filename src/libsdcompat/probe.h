@@ -76,9 +76,13 @@ typedef struct SdcTreeFacts {
                                  * there */
         /* initrd: the file system image that /init mounts and switches into, which holds the
          * initramfs's real root, its systemd included (dracut's squash modules); NULL if none.
-         * Its contents are not read: the systemd facts above are those of the archive only. */
+         * When it was read (root_image_read), every other fact is that root's, probed through the
+         * same tree interface (sdc_tree_open_filesystem()); when not, the systemd facts above are
+         * those of the archive only (none) and root_image_error says why. */
         char *root_image; /* "/squashfs-root.img" */
         const char *root_image_type; /* static: "squashfs", "erofs" */
+        bool root_image_read;
+        char *root_image_error; /* "no reader for erofs", "superblock: no squashfs magic" */
         SdcTri root_image_sdcompat; /* yes: dracut's modules.txt, which the squash module copies out
                                      * of the root image, lists sdcompat (dracut --add sdcompat put
                                      * it inside); no: it does not; unknown: no modules.txt */

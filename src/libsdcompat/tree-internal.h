@@ -36,6 +36,10 @@ typedef struct SdcTreeOps {
         /* Optional: a new readable descriptor (O_CLOEXEC) of the regular file n, for
          * sdc_tree_open_regular(); -EOPNOTSUPP where the tree has no descriptors (an image). */
         int (*dup_fd)(SdcTree *t, const SdcNode *n);
+        /* Optional: the file system image (type) in the regular file n as a tree, for
+         * sdc_tree_open_filesystem(); message (message_size bytes) says why not. */
+        int (*open_filesystem)(SdcTree *t, const SdcNode *n, const char *type, SdcTree **ret, char *message,
+                               size_t message_size);
 } SdcTreeOps;
 
 struct SdcTree {
@@ -44,10 +48,14 @@ struct SdcTree {
         void *backend; /* the backend's own state */
         uint64_t steps; /* work of the path walks so far: components looked at, and symlink
                          * targets spliced in (per 16 bytes); the image backend budgets it */
+        char *error; /* sdc_tree_error(): set once, with sdc_tree_set_error() */
 };
 
 /* For backends: allocate the common part. */
 int sdc_tree_new(const SdcTreeOps *ops, const char *description, void *backend, SdcTree **ret);
+
+/* For backends: records the first damage found in the tree's structures (sdc_tree_error()). */
+_printf_(2, 3) void sdc_tree_set_error(SdcTree *t, const char *fmt, ...);
 
 /* Resolves path to a handle the caller releases with t->ops->release(). Used by backends that
  * need resolution while they build themselves (the image backend, for the kernel's semantics of

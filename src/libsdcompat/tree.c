@@ -9,6 +9,8 @@
  * O_PATH|O_NOFOLLOW descriptors and nothing is ever looked up outside the root. */
 
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,8 +54,26 @@ SdcTree *sdc_tree_free(SdcTree *t) {
         if (t->ops && t->ops->free)
                 t->ops->free(t);
         free(t->description);
+        free(t->error);
         free(t);
         return NULL;
+}
+
+void sdc_tree_set_error(SdcTree *t, const char *fmt, ...) {
+        va_list ap;
+
+        if (t->error)
+                return;
+        va_start(ap, fmt);
+        if (vasprintf(&t->error, fmt, ap) < 0)
+                t->error = NULL;
+        va_end(ap);
+        if (!t->error)
+                t->error = strdup("out of memory"); /* still damage: never let it pass as none */
+}
+
+const char *sdc_tree_error(const SdcTree *t) {
+        return t->error;
 }
 
 const char *sdc_tree_description(const SdcTree *t) {
@@ -468,4 +488,27 @@ int sdc_tree_exists(SdcTree *t, const char *path) {
         if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
                 return 0;
         return r < 0 ? r : 1;
+}
+
+int sdc_tree_open_filesystem(SdcTree *t, const char *path, const char *type, SdcTree **ret, char **ret_message) {
+        char message[256] = "";
+        SdcStat st;
+        SdcNode n;
+        int r;
+
+        *ret_message = NULL;
+        if (!t->ops->open_filesystem) {
+                *ret_message = strdup("this kind of tree cannot open file system images");
+                return -EOPNOTSUPP;
+        }
+        r = resolve_regular(t, path, &n, &st);
+        if (r < 0) {
+                *ret_message = strdup(strerror(-r));
+                return r;
+        }
+        r = t->ops->open_filesystem(t, &n, type, ret, message, sizeof(message));
+        t->ops->release(t, &n);
+        if (r < 0)
+                *ret_message = strdup(message[0] ? message : strerror(-r));
+        return r;
 }

@@ -101,3 +101,16 @@ int sdc_tree_list(SdcTree *t, const char *path, char ***ret);
 
 /* Convenience: 1 if path exists (following symlinks), 0 if not, negative errno on other errors. */
 int sdc_tree_exists(SdcTree *t, const char *path);
+
+/* The file system image in the regular file path of t (type: "squashfs", "erofs"; symlinks followed
+ * inside t) as a tree of its own: what dracut's squash modules mount. The new tree may borrow from t
+ * and must be freed before it. -EOPNOTSUPP when t cannot read images of that type (a directory
+ * tree, a build without the reader, erofs); other negative errno when the file cannot be read or
+ * is not such a file system. Either way *ret_message (malloc()ed, may be NULL on -ENOMEM) says why,
+ * without the path. */
+int sdc_tree_open_filesystem(SdcTree *t, const char *path, const char *type, SdcTree **ret, char **ret_message);
+
+/* The first error a backend met reading the tree's own structures (a damaged file system image:
+ * a directory or a file that cannot be decoded), which its calls report as missing or unreadable
+ * files; NULL if none. A probe of such a tree proves nothing. */
+const char *sdc_tree_error(const SdcTree *t);

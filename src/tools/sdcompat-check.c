@@ -218,7 +218,7 @@ static int copy_image_info(EntryResult *res, const SdcImage *img) {
 }
 
 static void check_entry(EntryResult *res, const SdcTreeFacts *root, SdcTree *root_tree, const SdcRuleSet *rules) {
-        _cleanup_(sdc_tree_freep) SdcTree *tree = NULL;
+        _cleanup_(sdc_tree_freep) SdcTree *tree = NULL, *nested = NULL; /* nested: freed first */
         const SdcBootEntry *e = res->entry;
         const char *kernel = e->kernel;
         int r;
@@ -249,13 +249,28 @@ static void check_entry(EntryResult *res, const SdcTreeFacts *root, SdcTree *roo
                 return;
         }
         res->have_facts = true;
-        r = sdc_manifest_read(tree, &res->manifest);
+        /* The facts of an image whose root image was read are that root's, and so is its manifest
+         * (`dracut --add sdcompat` puts it in there). The probe opened that file system already:
+         * it cannot fail now, and if it does, the manifest says why. */
+        if (res->facts.root_image_read) {
+                _cleanup_free_ char *message = NULL;
+
+                r = sdc_tree_open_filesystem(tree, res->facts.root_image, res->facts.root_image_type, &nested,
+                                             &message);
+                if (r < 0 && asprintf(&res->manifest_error, "%s: %s: %s", e->image, res->facts.root_image,
+                                      strna(message)) < 0)
+                        res->manifest_error = NULL;
+        }
+        r = res->facts.root_image_read && !nested ? -EIO : sdc_manifest_read(nested ?: tree, &res->manifest);
         if (r >= 0)
                 res->have_manifest = true;
-        else if (r != -ENOENT && asprintf(&res->manifest_error, "%s: %s: %s", e->image, SDC_MANIFEST_PATH,
-                                          r == -EBADMSG ? "not a valid manifest" : strerror(-r)) < 0)
+        else if (!res->manifest_error && r != -ENOENT &&
+                 asprintf(&res->manifest_error, "%s%s%s: %s: %s", e->image, nested ? ":" : "",
+                          nested ? res->facts.root_image : "", SDC_MANIFEST_PATH,
+                          r == -EBADMSG ? "not a valid manifest" : strerror(-r)) < 0)
                 res->manifest_error = NULL;
         /* The image is no longer needed: its facts and manifest are copies. */
+        nested = sdc_tree_free(nested);
         tree = sdc_tree_free(tree);
         /* For a lone image the kernel is the one it carries modules for, if just one. */
         if (!kernel && strv_length(res->facts.kernel_versions) == 1)
@@ -332,7 +347,7 @@ static void check_entries(EntryResult *res, size_t n, const SdcTreeFacts *root, 
 }
 
 static const char *systemd_text(const SdcTreeFacts *f, bool initrd) {
-        if (initrd && f->root_image)
+        if (initrd && f->root_image && !f->root_image_read)
                 return "unknown: inside the root file system image that /init mounts (not read)";
         if (initrd && !f->runs_systemd)
                 return "no systemd in this initramfs";

@@ -750,8 +750,8 @@ static void process(const char *image, const Payload *p, Result *res) {
         if (facts.root_image) {
                 _cleanup_free_ char *why = NULL;
 
-                if (sdc_root_image_text(
-                            facts.root_image, facts.root_image_type, facts.root_image_sdcompat, &why) < 0) {
+                if (sdc_root_image_text(facts.root_image, facts.root_image_type, facts.root_image_sdcompat,
+                                        facts.root_image_read ? NULL : facts.root_image_error ?: "not read", &why) < 0) {
                         set_reason(res, ACTION_REFUSED, "out of memory");
                         goto out;
                 }

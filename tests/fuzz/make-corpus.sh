@@ -10,6 +10,7 @@
 #                concatenations dracut and bootloaders make; and the hostile images of issue #10
 #                (tests/unit/mkhostile.sh, with few entries): symlink loops under many entries,
 #                512 MiB of zeros in a few KiB; an archive shaped as dracut's squash module leaves it
+#                (with the start of a real squashfs root image when the fixtures are built)
 #
 #   make-corpus.sh CORPUSDIR [FUZZER]
 set -eu
@@ -53,6 +54,15 @@ printf 'hsqs' >"$sq/squashfs-root.img"
 printf 'systemd\nsquash-lib\nsdcompat\n' >"$sq/usr/lib/dracut/modules.txt"
 (cd "$sq" && printf 'init\nsquashfs-root.img\nusr\nusr/lib\nusr/lib/dracut\nusr/lib/dracut/modules.txt\n' |
         cpio -o -H newc --quiet -R 0:0) >"$corpus/squash-root.cpio"
+# the same with the first 64 KiB of a real squashfs root image (dracut 112's, from the fixtures, if
+# they are built): its superblock and first metadata, for the fuzzer to reach libsquashfs's readers
+fixture=${SDCOMPAT_FIXTURES:-/var/tmp/sdcompat-fixtures}/images/dracut-sid-squashfs.img
+if [ -f "$fixture" ]; then
+        (cd "$work" && cpio -i --quiet squashfs-root.img <"$fixture")
+        head -c 65536 "$work/squashfs-root.img" >"$sq/squashfs-root.img"
+        (cd "$sq" && printf 'init\nsquashfs-root.img\nusr\nusr/lib\nusr/lib/dracut\nusr/lib/dracut/modules.txt\n' |
+                cpio -o -H newc --quiet -R 0:0) >"$corpus/squash-root-64k.cpio"
+fi
 
 if [ "$fuzzer" = fuzz-inject ]; then
         # orig + 4..7 zero bytes to a multiple of 4 + a newc archive whose last entry before the

@@ -2,7 +2,8 @@
 /* The verdict (assess.c) over the shipped rules (rules.d) and the facts of real pairs: each
  * suite's dracut image and the fixture root trees. safe, at-risk, protected (the image's sdcompat
  * handles each hazard) and blocked (no rules; a root newer than the catalogue knows; dracut's squash
- * images, whose systemd is in a root image that is not read). */
+ * images whose root image is not read: erofs). A squashfs root image is read: its verdict is the
+ * plain image's. */
 
 #include <string.h>
 
@@ -141,32 +142,100 @@ static void test_no_rules(void) {
         sdc_pair_facts_done(&f);
 }
 
-/* dracut's squash images (059 and 112, squashfs and erofs): /init is a script, the archive has no
- * systemd, and systemd runs from the root image that script mounts: blocked, never "no systemd",
- * on any root; the reason names the file and the remedy. */
+/* dracut's squash images (059 and 112, squashfs and erofs): /init is a script, and systemd runs from
+ * the root image that script mounts. squashfs (read with libsquashfs): the verdict, its reason and
+ * its findings are exactly those of the same suite's image without the squash module, on every
+ * root. erofs (no reader), or squashfs in a build without libsquashfs: blocked, never "no systemd";
+ * the reason names the file, why it was not read and the remedy. */
+static void assert_same_assessment(const SdcAssessment *a, const SdcAssessment *b) {
+        ASSERT_EQ(a->verdict, b->verdict);
+        ASSERT_STREQ(a->reason, b->reason);
+        ASSERT_EQ(a->n_findings, b->n_findings);
+        for (size_t k = 0; k < a->n_findings; k++) {
+                ASSERT_STREQ(a->findings[k].rule->id, b->findings[k].rule->id);
+                ASSERT_EQ(a->findings[k].match, b->findings[k].match);
+        }
+}
+
 static void test_squash_root_image(void) {
-        static const char *const images[][2] = {
-                { "dracut-bookworm-squash", "/squash-root.img" },
-                { "dracut-sid-squashfs", "/squashfs-root.img" },
-                { "dracut-sid-erofs", "/erofs-root.img" },
+        static const struct {
+                const char *image, *root_image, *plain;
+                bool readable;
+        } images[] = {
+                { "dracut-bookworm-squash", "/squash-root.img", "dracut-bookworm", HAVE_SQUASHFS },
+                { "dracut-sid-squashfs", "/squashfs-root.img", "dracut-sid", HAVE_SQUASHFS },
+                { "dracut-sid-erofs", "/erofs-root.img", NULL, false },
         };
-        static const char *const roots[] = { "tree-bookworm", "tree-sid", "tree-bullseye" };
+        static const char *const roots[] = { "tree-bookworm", "tree-sid", "tree-bullseye", "tree-trixie" };
+        unsigned verdicts = 0;
 
         for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++)
                 for (size_t j = 0; j < sizeof(roots) / sizeof(roots[0]); j++) {
-                        SdcPairFacts f = pair_of(images[i][0], roots[j], "root=LABEL=root ro quiet");
+                        SdcPairFacts f = pair_of(images[i].image, roots[j], "root=LABEL=root ro quiet");
                         SdcAssessment a = {};
 
-                        ASSERT_STREQ(f.initrd_root_image, images[i][1]);
-                        ASSERT_EQ(f.initrd_systemd, SDC_TRI_UNKNOWN);
                         ASSERT_EQ(sdc_assess(rules, &f, NULL, &a), 0);
-                        ASSERT_EQ(a.verdict, SDC_VERDICT_BLOCKED);
-                        ASSERT_TRUE(strstr(a.reason, images[i][1]));
-                        ASSERT_TRUE(strstr(a.reason, "`dracut --add sdcompat`"));
-                        ASSERT_TRUE(!strstr(a.reason, "no systemd"));
+                        if (images[i].readable) {
+                                SdcPairFacts p = pair_of(images[i].plain, roots[j], "root=LABEL=root ro quiet");
+                                SdcAssessment b = {};
+
+                                ASSERT_TRUE(!f.initrd_root_image);
+                                ASSERT_EQ(f.initrd_systemd, SDC_TRI_YES);
+                                ASSERT_TRUE(f.has_initrd_version);
+                                ASSERT_STREQ(f.initrd_version.text, p.initrd_version.text);
+                                ASSERT_EQ(sdc_assess(rules, &p, NULL, &b), 0);
+                                assert_same_assessment(&a, &b);
+                                verdicts |= 1u << a.verdict;
+                                sdc_assessment_done(&b);
+                                sdc_pair_facts_done(&p);
+                        } else {
+                                ASSERT_STREQ(f.initrd_root_image, images[i].root_image);
+                                ASSERT_TRUE(f.initrd_root_image_error);
+                                ASSERT_EQ(f.initrd_systemd, SDC_TRI_UNKNOWN);
+                                ASSERT_EQ(a.verdict, SDC_VERDICT_BLOCKED);
+                                ASSERT_TRUE(strstr(a.reason, images[i].root_image));
+                                ASSERT_TRUE(strstr(a.reason, f.initrd_root_image_error));
+                                ASSERT_TRUE(strstr(a.reason, "`dracut --add sdcompat`"));
+                                ASSERT_TRUE(!strstr(a.reason, "no systemd"));
+                        }
                         sdc_assessment_done(&a);
                         sdc_pair_facts_done(&f);
                 }
+        /* The pairs span more than one verdict (safe, at-risk, blocked on a kernel fact), so that
+         * "the same as the plain image" is not "always the same answer". */
+        if (HAVE_SQUASHFS)
+                ASSERT_TRUE(verdicts & (1u << SDC_VERDICT_SAFE) && verdicts & (1u << SDC_VERDICT_AT_RISK));
+}
+
+/* A squashfs root image over SdcImageLimits.max_root_image is let pass as the image streams, and not
+ * read: blocked, with the size and the limit in the reason. */
+static void test_squash_root_image_limit(void) {
+        static const SdcImageLimits limits = { .max_unpacked = 1ULL << 30, .max_entries = 1 << 20,
+                                               .max_root_image = 1 << 20 };
+        char path[PATH_MAX * 2];
+        SdcImageError err = {};
+        Side i = {}, r = side_tree("tree-sid");
+        SdcPairFacts f = {};
+        SdcAssessment a = {};
+
+        if (!HAVE_SQUASHFS)
+                return;
+        snprintf(path, sizeof(path), "%s/images/dracut-sid-squashfs.img", fixtures_dir());
+        ASSERT_EQ(sdc_tree_open_image(AT_FDCWD, path, &limits, &i.tree, &err), 0);
+        ASSERT_EQ(sdc_probe_tree(i.tree, SDC_ROLE_INITRD, &i.facts), 0);
+        ASSERT_STREQ(i.facts.root_image, "/squashfs-root.img");
+        ASSERT_TRUE(!i.facts.root_image_read);
+        ASSERT_TRUE(!i.facts.runs_systemd);
+        ASSERT_TRUE(strstr(i.facts.root_image_error, "MiB, more than the limit of 1.0 MiB"));
+        ASSERT_EQ(sdc_pair_facts_build(&i.facts, &r.facts, r.tree, "root=LABEL=root ro", "6.1.0-13-amd64", &f), 0);
+        ASSERT_EQ(sdc_assess(rules, &f, NULL, &a), 0);
+        ASSERT_EQ(a.verdict, SDC_VERDICT_BLOCKED);
+        ASSERT_TRUE(strstr(a.reason, "/squashfs-root.img"));
+        ASSERT_TRUE(strstr(a.reason, "more than the limit of 1.0 MiB"));
+        sdc_assessment_done(&a);
+        sdc_pair_facts_done(&f);
+        side_done(&i);
+        side_done(&r);
 }
 
 static void test_worst(void) {
@@ -186,6 +255,7 @@ int main(void) {
         TEST(test_unknown_future_version);
         TEST(test_no_rules);
         TEST(test_squash_root_image);
+        TEST(test_squash_root_image_limit);
         TEST(test_worst);
         sdc_rules_free(rules);
         return 0;
