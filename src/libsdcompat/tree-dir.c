@@ -10,7 +10,6 @@
  * to be the same inode as the O_PATH handle; device nodes and FIFOs are never opened, so probing
  * a hostile tree cannot block or trigger a device's side effects. */
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -39,6 +38,7 @@ struct open_how {
 #define SYS_openat2 437
 #endif
 
+#include "fileio.h"
 #include "strv.h"
 #include "tree-internal.h"
 
@@ -210,34 +210,18 @@ static ssize_t dir_pread(SdcTree *t, const SdcNode *n, uint64_t offset, void *bu
         return l;
 }
 
+static int list_add(const char *name, unsigned char type, void *userdata) {
+        return strv_extend(userdata, name);
+}
+
 static int dir_list(SdcTree *t, const SdcNode *n, char ***ret) {
         _cleanup_strv_free_ char **names = NULL;
-        struct dirent *de;
-        DIR *d;
-        int fd, r = 0;
+        int r;
 
-        fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                r = errno == EBADF ? -EACCES : -errno;
-                safe_close(fd);
-                return r;
-        }
-        rewinddir(d);
-        while ((errno = 0, de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                r = strv_extend(&names, de->d_name);
-                if (r < 0)
-                        break;
-        }
-        if (r == 0 && errno != 0)
-                r = -errno;
-        closedir(d);
+        /* n was opened by this resolution and never read: its offset is 0. */
+        r = dir_foreach(n->fd, list_add, &names);
         if (r < 0)
-                return r;
+                return r == -EBADF ? -EACCES : r; /* an O_PATH fd we could not upgrade */
         if (!names) {
                 names = calloc(1, sizeof(char *));
                 if (!names)
