@@ -559,7 +559,8 @@ static int parse_rule_key(SdcRule *rule, const char *key, const char *value, con
 int sdc_rule_parse(const char *path, const char *data, size_t size, SdcRule *ret, char **ret_error) {
         SdcRule rule = { .severity = _SDC_SEVERITY_INVALID, .action = _SDC_ACTION_INVALID };
         enum { NONE, RULE, MATCH } section = NONE;
-        const char *p = data, *end = data + size;
+        _cleanup_free_ char *copy = NULL;
+        char *p, *end;
         unsigned line = 0;
         int r = 0;
 
@@ -572,17 +573,24 @@ int sdc_rule_parse(const char *path, const char *data, size_t size, SdcRule *ret
                 r = set_error(ret_error, path, 0, "contains a NUL byte: not a rule file");
                 goto fail;
         }
+        /* One copy of the whole file, cut into lines in place. */
+        copy = malloc(size + 1);
+        if (!copy) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if (size > 0)
+                memcpy(copy, data, size);
+        copy[size] = 0;
+        p = copy;
+        end = copy + size;
         while (p < end) {
-                const char *eol = memchr(p, '\n', (size_t) (end - p)) ?: end;
-                _cleanup_free_ char *l = strndup(p, (size_t) (eol - p));
-                char *s, *eq, *k, *v;
+                char *eol = memchr(p, '\n', (size_t) (end - p)) ?: end;
+                char *l = p, *s, *eq, *k, *v;
 
+                *eol = 0;
                 line++;
                 p = eol + 1;
-                if (!l) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
                 s = l + strspn(l, " \t");
                 for (size_t n = strlen(s); n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'); n--)
                         s[n - 1] = 0;
@@ -767,16 +775,30 @@ static RuleEntry rule_entry_by_name(int dir_fd, const char *name) {
         return faccessat(dir_fd, name, F_OK, 0) < 0 && errno == ENOENT ? ENTRY_ABSENT : ENTRY_FILE;
 }
 
+/* One buffer for every rule file of a load (they are parsed one at a time, and the parser copies
+ * what it keeps): no allocation per file. */
+typedef struct ReadBuffer {
+        char *data;
+        size_t allocated;
+        size_t size;
+} ReadBuffer;
+
+static int read_rule_file(int dir_fd, const char *name, ReadBuffer *b) {
+        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return -errno;
+        return read_full_fd_into(fd, RULE_FILE_MAX, &b->data, &b->allocated, &b->size);
+}
+
 /* Looks up NAME in D: a file masks its namesake when it is a symlink to /dev/null or empty. A
- * regular file as the listing says is opened at once with O_NOFOLLOW and read (*ret_data, or
- * *ret_error for a read that failed); anything else is looked at by name and read later through
- * symlinks, as it always was. */
-static RuleEntry rule_entry(const RulesDir *d, const char *name, char **ret_data, size_t *ret_size,
-                            int *ret_error) {
+ * regular file as the listing says is opened at once with O_NOFOLLOW and read into b (*ret_read:
+ * 0, or why the read failed); anything else is looked at by name, to be read later through
+ * symlinks, as it always was (*ret_read: 1). */
+static RuleEntry rule_entry(const RulesDir *d, const char *name, ReadBuffer *b, int *ret_read) {
         size_t i;
 
-        *ret_data = NULL;
-        *ret_error = 0;
+        *ret_read = 1;
         if (d->fd < 0) {
                 char path[PATH_MAX];
 
@@ -796,13 +818,8 @@ static RuleEntry rule_entry(const RulesDir *d, const char *name, char **ret_data
                 _cleanup_close_ int fd = openat(d->fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 
                 if (fd >= 0) {
-                        *ret_error = read_full_fd(fd, RULE_FILE_MAX, ret_data, ret_size);
-                        if (*ret_error == 0 && *ret_size == 0) {
-                                free(*ret_data);
-                                *ret_data = NULL;
-                                return ENTRY_MASK;
-                        }
-                        return ENTRY_FILE;
+                        *ret_read = read_full_fd_into(fd, RULE_FILE_MAX, &b->data, &b->allocated, &b->size);
+                        return *ret_read == 0 && b->size == 0 ? ENTRY_MASK : ENTRY_FILE;
                 }
                 /* Replaced since the listing, or not readable: as any other entry. */
         }
@@ -814,6 +831,7 @@ int sdc_rules_load(const char *dirs, SdcRuleSet **ret) {
         _cleanup_strv_free_ char **dir_list = NULL, **names = NULL;
         _cleanup_free_ char *copy = strdup(dirs);
         _cleanup_free_ RulesDir *d = NULL;
+        ReadBuffer buf = {};
         size_t n_dirs;
         char *save = NULL;
         int r = 0;
@@ -866,12 +884,11 @@ int sdc_rules_load(const char *dirs, SdcRuleSet **ret) {
                 bool first = true;
 
                 for (size_t i = 0; i < n_dirs; i++) {
-                        _cleanup_free_ char *path = NULL, *data = NULL, *error = NULL;
+                        _cleanup_free_ char *path = NULL, *error = NULL;
                         SdcRule rule = {};
                         RuleEntry e;
-                        size_t size = 0;
 
-                        e = rule_entry(&d[i], *name, &data, &size, &r);
+                        e = rule_entry(&d[i], *name, &buf, &r);
                         if (e == ENTRY_ABSENT)
                                 continue;
                         if (first && e == ENTRY_MASK) {
@@ -887,16 +904,16 @@ int sdc_rules_load(const char *dirs, SdcRuleSet **ret) {
                                 r = -ENOMEM;
                                 goto finish;
                         }
-                        if (r == 0 && !data)
-                                r = d[i].fd >= 0 ? read_full_file_at(d[i].fd, *name, RULE_FILE_MAX, &data, &size)
-                                                 : read_full_file_at(AT_FDCWD, path, RULE_FILE_MAX, &data, &size);
+                        if (r == 1)
+                                r = d[i].fd >= 0 ? read_rule_file(d[i].fd, *name, &buf)
+                                                 : read_rule_file(AT_FDCWD, path, &buf);
                         if (r < 0) {
                                 if (asprintf(&error, "%s: cannot read: %s", path, strerror(-r)) < 0) {
                                         r = -ENOMEM;
                                         goto finish;
                                 }
                         } else {
-                                r = sdc_rule_parse(path, data, size, &rule, &error);
+                                r = sdc_rule_parse(path, buf.data, buf.size, &rule, &error);
                                 if (r == -ENOMEM)
                                         goto finish;
                         }
@@ -927,6 +944,7 @@ int sdc_rules_load(const char *dirs, SdcRuleSet **ret) {
 finish:
         for (size_t i = 0; i < n_dirs; i++)
                 rules_dir_done(&d[i]);
+        free(buf.data);
         return r;
 }
 

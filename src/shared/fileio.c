@@ -71,26 +71,37 @@ int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret,
 
 int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
+        size_t allocated = 0;
+        int r;
+
+        r = read_full_fd_into(fd, max_size, &buf, &allocated, ret_size);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int read_full_fd_into(int fd, size_t max_size, char **buf, size_t *allocated, size_t *ret_size) {
+        size_t size = 0;
 
         for (;;) {
                 ssize_t n;
 
-                if (allocated - size < 4096 + 1) {
-                        size_t want = MAX(allocated * 2, (size_t) 8192);
+                if (*allocated - size < 4096 + 1) {
+                        size_t want = MAX(*allocated * 2, (size_t) 8192);
                         char *p;
 
                         if (want > max_size + 4097)
                                 want = max_size + 4097;
-                        if (want <= allocated)
+                        if (want <= *allocated)
                                 return -EFBIG;
-                        p = realloc(buf, want);
+                        p = realloc(*buf, want);
                         if (!p)
                                 return -ENOMEM;
-                        buf = p;
-                        allocated = want;
+                        *buf = p;
+                        *allocated = want;
                 }
-                n = read_retry(fd, buf + size, allocated - size - 1, -1);
+                n = read_retry(fd, *buf + size, *allocated - size - 1, -1);
                 if (n < 0)
                         return (int) n;
                 if (n == 0)
@@ -100,10 +111,9 @@ int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size) {
                         return -EFBIG;
         }
 
-        buf[size] = 0;
+        (*buf)[size] = 0;
         if (ret_size)
                 *ret_size = size;
-        *ret = TAKE_PTR(buf);
         return 0;
 }
 

@@ -11,6 +11,9 @@
 int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_size);
 /* The same from an open descriptor, from its offset to the end. */
 int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
+/* The same into *buf of *allocated bytes (NULL and 0 at first), grown with realloc() as needed and
+ * kept by the caller for the next file: many small files read with one allocation. */
+int read_full_fd_into(int fd, size_t max_size, char **buf, size_t *allocated, size_t *ret_size);
 
 /* Calls cb on every entry of the open directory fd from its current position ("." and ".." left
  * out) with its name and d_type (DT_UNKNOWN where the file system does not say), reading with
