@@ -556,11 +556,11 @@ static int parse_rule_key(SdcRule *rule, const char *key, const char *value, con
         return set_error(ret_error, path, line, "unknown key %s= in [Rule]", key);
 }
 
-int sdc_rule_parse(const char *path, const char *data, size_t size, SdcRule *ret, char **ret_error) {
+/* The parser proper: data[size] is a NUL, and the lines are cut in place. */
+static int rule_parse_in_place(const char *path, char *data, size_t size, SdcRule *ret, char **ret_error) {
         SdcRule rule = { .severity = _SDC_SEVERITY_INVALID, .action = _SDC_ACTION_INVALID };
         enum { NONE, RULE, MATCH } section = NONE;
-        _cleanup_free_ char *copy = NULL;
-        char *p, *end;
+        char *p = data, *end = data + size;
         unsigned line = 0;
         int r = 0;
 
@@ -573,17 +573,6 @@ int sdc_rule_parse(const char *path, const char *data, size_t size, SdcRule *ret
                 r = set_error(ret_error, path, 0, "contains a NUL byte: not a rule file");
                 goto fail;
         }
-        /* One copy of the whole file, cut into lines in place. */
-        copy = malloc(size + 1);
-        if (!copy) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        if (size > 0)
-                memcpy(copy, data, size);
-        copy[size] = 0;
-        p = copy;
-        end = copy + size;
         while (p < end) {
                 char *eol = memchr(p, '\n', (size_t) (end - p)) ?: end;
                 char *l = p, *s, *eq, *k, *v;
@@ -666,6 +655,18 @@ int sdc_rule_parse(const char *path, const char *data, size_t size, SdcRule *ret
 fail:
         sdc_rule_done(&rule);
         return r;
+}
+
+int sdc_rule_parse(const char *path, const char *data, size_t size, SdcRule *ret, char **ret_error) {
+        _cleanup_free_ char *copy = malloc(size + 1);
+
+        *ret_error = NULL;
+        if (!copy)
+                return -ENOMEM;
+        if (size > 0)
+                memcpy(copy, data, size);
+        copy[size] = 0;
+        return rule_parse_in_place(path, copy, size, ret, ret_error);
 }
 
 void sdc_rule_done(SdcRule *r) {
@@ -913,7 +914,8 @@ int sdc_rules_load(const char *dirs, SdcRuleSet **ret) {
                                         goto finish;
                                 }
                         } else {
-                                r = sdc_rule_parse(path, buf.data, buf.size, &rule, &error);
+                                /* The buffer is this load's: parsed where it is, no copy. */
+                                r = rule_parse_in_place(path, buf.data, buf.size, &rule, &error);
                                 if (r == -ENOMEM)
                                         goto finish;
                         }
