@@ -184,6 +184,18 @@ static int splice_symlink(char **pending, size_t *pos, const char *target, uint6
         return 0;
 }
 
+/* Whether nothing but "." components follow: then the component before them is the result. */
+static bool only_dots_follow(const char *rest) {
+        for (;;) {
+                rest += strspn(rest, "/");
+                if (*rest == 0)
+                        return true;
+                if (rest[0] != '.' || (rest[1] != '/' && rest[1] != 0))
+                        return false;
+                rest++;
+        }
+}
+
 /* Resolves path, leaving w->stack[w->depth] at the result. */
 static int walk(Walk *w, const char *path, unsigned flags, SdcStat *ret_stat) {
         _cleanup_free_ char *pending = NULL;
@@ -241,10 +253,12 @@ static int walk(Walk *w, const char *path, unsigned flags, SdcStat *ret_stat) {
                 memcpy(buf, name, len);
                 buf[len] = 0;
 
-                /* The last component is opened for reading right away if it is a regular file
-                 * and the caller reads it; anything else stays a plain handle. */
+                /* The last component (but for "."s) is opened for reading right away if it is a
+                 * regular file and the caller reads it; anything else stays a plain handle. */
                 r = w->tree->ops->child(w->tree, &w->stack[w->depth], buf,
-                                        last && (flags & SDC_RESOLVE_READABLE) ? SDC_CHILD_READ_REGULAR : 0,
+                                        (flags & SDC_RESOLVE_READABLE) && only_dots_follow(pending + pos)
+                                                ? SDC_CHILD_READ_REGULAR
+                                                : 0,
                                         &child, &cst);
                 if (r < 0)
                         return r;
