@@ -639,7 +639,8 @@ static void stat_of(const ImageNode *n, SdcStat *ret) {
         };
 }
 
-static int image_child(SdcTree *t, const SdcNode *dir, const char *name, SdcNode *ret, SdcStat *ret_stat) {
+static int image_child(SdcTree *t, const SdcNode *dir, const char *name, unsigned flags, SdcNode *ret,
+                       SdcStat *ret_stat) {
         ImageTree *it = t->backend;
         const ImageNode *d = dir->ptr;
         ImageNode *n;
@@ -666,7 +667,7 @@ static int image_readlink(SdcTree *t, const SdcNode *n, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static int image_read(SdcTree *t, const SdcNode *n, uint64_t max_size, SdcBlob *ret) {
+static int image_read(SdcTree *t, const SdcNode *n, const SdcStat *st, uint64_t max_size, SdcBlob *ret) {
         ImageTree *it = t->backend;
         const ImageNode *node = n->ptr;
         Inode *inode;

@@ -326,21 +326,14 @@ static int scan_piece(const uint8_t *data, size_t size, void *userdata) {
         return p->version_done && p->features_done;
 }
 
-typedef struct LibraryFile {
-        SdcTree *tree;
-        const char *path;
-} LibraryFile;
-
 static int library_read_at(uint64_t offset, void *buf, size_t size, void *userdata) {
-        LibraryFile *l = userdata;
-
-        return sdc_tree_read_at(l->tree, l->path, offset, buf, size);
+        return sdc_tree_file_read_at(userdata, offset, buf, size);
 }
 
 /* The library is a few MiB, of which only .rodata holds strings: its ELF headers and .rodata are
  * read with pread() in small pieces, never mapped. Mapping it cost more than everything else
  * negotiate does: on VMs with shadow page tables, each page fault and the unmapping of a fresh
- * process's mapping take hundreds of microseconds. */
+ * process's mapping take hundreds of microseconds. It is resolved once for all those reads. */
 static void scan_library(SdcTree *t, SdcSystemdFacts *s, const char *path) {
         PieceScan p = {
                 .s = s,
@@ -348,20 +341,22 @@ static void scan_library(SdcTree *t, SdcSystemdFacts *s, const char *path) {
                 .version_done = s->has_version && s->version.revision[0],
                 .features_done = !!s->features,
         };
-        LibraryFile l = { .tree = t, .path = path };
-        uint64_t offset = 0, length = 0;
-        SdcStat st;
+        _cleanup_(sdc_tree_file_closep) SdcTreeFile *f = NULL;
+        uint64_t offset = 0, length = 0, size;
 
         if (p.version_done && p.features_done)
                 return; /* nothing more to learn */
-        if (sdc_tree_resolve(t, path, 0, NULL, &st) < 0 || st.type != SDC_NODE_REGULAR || st.size > MAX_BINARY_SIZE)
+        if (sdc_tree_file_open(t, path, &f) < 0)
+                return;
+        size = sdc_tree_file_stat(f)->size;
+        if (size > MAX_BINARY_SIZE)
                 return;
         /* Not an ELF file or no .rodata: all of it, as for a binary. */
-        if (sdc_elf_find_rodata(library_read_at, &l, st.size, &offset, &length) < 0 || length == 0) {
+        if (sdc_elf_find_rodata(library_read_at, f, size, &offset, &length) < 0 || length == 0) {
                 offset = 0;
                 length = UINT64_MAX;
         }
-        (void) sdc_tree_scan(t, path, offset, length, scan_piece, &p);
+        (void) sdc_tree_file_scan(f, offset, length, scan_piece, &p);
 }
 
 

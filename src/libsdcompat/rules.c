@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -555,10 +556,11 @@ static int parse_rule_key(SdcRule *rule, const char *key, const char *value, con
         return set_error(ret_error, path, line, "unknown key %s= in [Rule]", key);
 }
 
-int sdc_rule_parse(const char *path, const char *data, size_t size, SdcRule *ret, char **ret_error) {
+/* The parser proper: data[size] is a NUL, and the lines are cut in place. */
+static int rule_parse_in_place(const char *path, char *data, size_t size, SdcRule *ret, char **ret_error) {
         SdcRule rule = { .severity = _SDC_SEVERITY_INVALID, .action = _SDC_ACTION_INVALID };
         enum { NONE, RULE, MATCH } section = NONE;
-        const char *p = data, *end = data + size;
+        char *p = data, *end = data + size;
         unsigned line = 0;
         int r = 0;
 
@@ -572,16 +574,12 @@ int sdc_rule_parse(const char *path, const char *data, size_t size, SdcRule *ret
                 goto fail;
         }
         while (p < end) {
-                const char *eol = memchr(p, '\n', (size_t) (end - p)) ?: end;
-                _cleanup_free_ char *l = strndup(p, (size_t) (eol - p));
-                char *s, *eq, *k, *v;
+                char *eol = memchr(p, '\n', (size_t) (end - p)) ?: end;
+                char *l = p, *s, *eq, *k, *v;
 
+                *eol = 0;
                 line++;
                 p = eol + 1;
-                if (!l) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
                 s = l + strspn(l, " \t");
                 for (size_t n = strlen(s); n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'); n--)
                         s[n - 1] = 0;
@@ -659,6 +657,18 @@ fail:
         return r;
 }
 
+int sdc_rule_parse(const char *path, const char *data, size_t size, SdcRule *ret, char **ret_error) {
+        _cleanup_free_ char *copy = malloc(size + 1);
+
+        *ret_error = NULL;
+        if (!copy)
+                return -ENOMEM;
+        if (size > 0)
+                memcpy(copy, data, size);
+        copy[size] = 0;
+        return rule_parse_in_place(path, copy, size, ret, ret_error);
+}
+
 void sdc_rule_done(SdcRule *r) {
         free(r->id);
         free(r->hazard);
@@ -686,116 +696,258 @@ static int add_rule(SdcRuleSet *s, SdcRule *rule) {
         return 0;
 }
 
-/* A file masks its namesake when it is a symlink to /dev/null or empty. */
-static bool is_mask(const char *path) {
+/* One directory of the search list, opened and listed once: its *.rules entries and their types
+ * as the listing gave them; the files are then opened relative to it. fd is -1 if it could not be
+ * opened, error says why (-ENOENT: not there). */
+typedef struct RulesDir {
+        const char *path;
+        int fd;
+        int error;
+        char **names;
+        unsigned char *types; /* d_type of names[i] */
+        size_t n_names;
+        bool has_catalogue;
+} RulesDir;
+
+static void rules_dir_done(RulesDir *d) {
+        d->fd = safe_close(d->fd);
+        strv_free(d->names);
+        free(d->types);
+}
+
+static int rules_dir_add(const char *name, unsigned char type, void *userdata) {
+        RulesDir *d = userdata;
+        size_t l = strlen(name);
+        unsigned char *t;
+        int r;
+
+        if (streq(name, SDC_CATALOGUE_FILE)) {
+                d->has_catalogue = true;
+                return 0;
+        }
+        if (l <= 6 || !streq(name + l - 6, ".rules"))
+                return 0;
+        r = strv_extend(&d->names, name);
+        if (r < 0)
+                return r;
+        t = realloc(d->types, d->n_names + 1);
+        if (!t)
+                return -ENOMEM;
+        d->types = t;
+        d->types[d->n_names++] = type;
+        return 0;
+}
+
+/* -ENOMEM only; a directory that cannot be opened or listed is recorded in d. */
+static int rules_dir_open(RulesDir *d, const char *path) {
+        int r;
+
+        *d = (RulesDir) { .path = path, .fd = -1 };
+        d->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d->fd < 0) {
+                d->error = -errno;
+                return 0;
+        }
+        /* A listing that fails half-way keeps what it listed, as readdir() did. */
+        r = dir_foreach(d->fd, rules_dir_add, d);
+        return r == -ENOMEM ? r : 0;
+}
+
+typedef enum RuleEntry {
+        ENTRY_ABSENT, /* not there, or a dangling symlink that is not a mask */
+        ENTRY_MASK,   /* a symlink to /dev/null, or empty */
+        ENTRY_FILE,   /* something to read */
+} RuleEntry;
+
+/* What NAME is, relative to dir_fd (AT_FDCWD with a whole path for a directory that could not be
+ * opened): access(), readlink() and stat(), following symlinks as a path would. */
+static RuleEntry rule_entry_by_name(int dir_fd, const char *name) {
         char target[16];
-        ssize_t l = readlink(path, target, sizeof(target) - 1);
+        ssize_t l;
         struct stat st;
 
+        l = readlinkat(dir_fd, name, target, sizeof(target) - 1);
         if (l == 9 && memcmp(target, "/dev/null", 9) == 0)
-                return true;
-        return stat(path, &st) >= 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+                return ENTRY_MASK;
+        if (fstatat(dir_fd, name, &st, 0) >= 0)
+                return S_ISREG(st.st_mode) && st.st_size == 0 ? ENTRY_MASK : ENTRY_FILE;
+        /* Not a mask: a dangling symlink or a missing file is skipped, anything else (a loop, a
+         * permission) is read and says why it cannot be. */
+        return faccessat(dir_fd, name, F_OK, 0) < 0 && errno == ENOENT ? ENTRY_ABSENT : ENTRY_FILE;
+}
+
+/* One buffer for every rule file of a load (they are parsed one at a time, and the parser copies
+ * what it keeps): no allocation per file. */
+typedef struct ReadBuffer {
+        char *data;
+        size_t allocated;
+        size_t size;
+} ReadBuffer;
+
+static int read_rule_file(int dir_fd, const char *name, ReadBuffer *b) {
+        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return -errno;
+        return read_full_fd_into(fd, RULE_FILE_MAX, &b->data, &b->allocated, &b->size);
+}
+
+/* Looks up NAME in D: a file masks its namesake when it is a symlink to /dev/null or empty. A
+ * regular file as the listing says is opened at once with O_NOFOLLOW and read into b (*ret_read:
+ * 0, or why the read failed); anything else is looked at by name, to be read later through
+ * symlinks, as it always was (*ret_read: 1). */
+static RuleEntry rule_entry(const RulesDir *d, const char *name, ReadBuffer *b, int *ret_read) {
+        size_t i;
+
+        *ret_read = 1;
+        if (d->fd < 0) {
+                char path[PATH_MAX];
+
+                if (d->error == -ENOENT)
+                        return ENTRY_ABSENT;
+                /* Too long: the read says so. */
+                if ((size_t) snprintf(path, sizeof(path), "%s/%s", d->path, name) >= sizeof(path))
+                        return ENTRY_FILE;
+                return rule_entry_by_name(AT_FDCWD, path);
+        }
+        for (i = 0; i < d->n_names; i++)
+                if (streq(d->names[i], name))
+                        break;
+        if (i == d->n_names)
+                return ENTRY_ABSENT;
+        if (d->types[i] == DT_REG) {
+                _cleanup_close_ int fd = openat(d->fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+
+                if (fd >= 0) {
+                        *ret_read = read_full_fd_into(fd, RULE_FILE_MAX, &b->data, &b->allocated, &b->size);
+                        return *ret_read == 0 && b->size == 0 ? ENTRY_MASK : ENTRY_FILE;
+                }
+                /* Replaced since the listing, or not readable: as any other entry. */
+        }
+        return rule_entry_by_name(d->fd, name);
 }
 
 int sdc_rules_load(const char *dirs, SdcRuleSet **ret) {
         _cleanup_(sdc_rules_freep) SdcRuleSet *s = NULL;
         _cleanup_strv_free_ char **dir_list = NULL, **names = NULL;
         _cleanup_free_ char *copy = strdup(dirs);
+        _cleanup_free_ RulesDir *d = NULL;
+        ReadBuffer buf = {};
+        size_t n_dirs;
         char *save = NULL;
-        int r;
+        int r = 0;
 
         if (!copy)
                 return -ENOMEM;
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-                DIR *dir;
-                struct dirent *de;
-
-                r = strv_extend(&dir_list, d);
+        for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+                r = strv_extend(&dir_list, p);
                 if (r < 0)
                         return r;
-                dir = opendir(d);
-                if (!dir)
-                        continue;
-                while ((de = readdir(dir))) {
-                        size_t l = strlen(de->d_name);
-                        if (l > 6 && streq(de->d_name + l - 6, ".rules") && !strv_contains(names, de->d_name)) {
-                                r = strv_extend(&names, de->d_name);
-                                if (r < 0) {
-                                        closedir(dir);
-                                        return r;
-                                }
-                        }
-                }
-                closedir(dir);
         }
+        n_dirs = strv_length(dir_list);
+        d = calloc(MAX(n_dirs, (size_t) 1), sizeof(RulesDir));
+        if (!d)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_dirs; i++)
+                d[i].fd = -1;
+        for (size_t i = 0; i < n_dirs && r >= 0; i++) {
+                r = rules_dir_open(&d[i], dir_list[i]);
+                STRV_FOREACH(n, d[i].names)
+                        if (r >= 0 && !strv_contains(names, *n))
+                                r = strv_extend(&names, *n);
+        }
+        if (r < 0)
+                goto finish;
         strv_sort(names);
 
-        STRV_FOREACH(d, dir_list) {
-                SdcCatalogue c;
+        for (size_t i = 0; i < n_dirs; i++) {
+                SdcCatalogue c = {};
 
-                if (sdc_catalogue_read(*d, &c) >= 0 && c.version > s->catalogue.version) {
+                if (d[i].fd >= 0 && !d[i].has_catalogue)
+                        continue;
+                if ((d[i].fd >= 0 ? sdc_catalogue_read_at(d[i].fd, SDC_CATALOGUE_FILE, &c)
+                                  : sdc_catalogue_read(d[i].path, &c)) >= 0 &&
+                    c.version > s->catalogue.version) {
                         s->catalogue = c;
                         free(s->catalogue_dir);
-                        s->catalogue_dir = strdup(*d);
-                        if (!s->catalogue_dir)
-                                return -ENOMEM;
+                        s->catalogue_dir = strdup(d[i].path);
+                        if (!s->catalogue_dir) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
                 }
         }
 
         STRV_FOREACH(name, names) {
                 bool first = true;
 
-                STRV_FOREACH(d, dir_list) {
-                        _cleanup_free_ char *path = NULL, *data = NULL, *error = NULL;
+                for (size_t i = 0; i < n_dirs; i++) {
+                        _cleanup_free_ char *path = NULL, *error = NULL;
                         SdcRule rule = {};
-                        size_t size;
+                        RuleEntry e;
 
-                        if (asprintf(&path, "%s/%s", *d, *name) < 0)
-                                return -ENOMEM;
-                        if (access(path, F_OK) < 0 && errno == ENOENT && !is_mask(path))
+                        e = rule_entry(&d[i], *name, &buf, &r);
+                        if (e == ENTRY_ABSENT)
                                 continue;
-                        if (first && is_mask(path)) {
+                        if (first && e == ENTRY_MASK) {
                                 r = strv_extend(&s->masked, *name);
                                 if (r < 0)
-                                        return r;
+                                        goto finish;
                                 break;
                         }
-                        if (!first && is_mask(path))
+                        if (e == ENTRY_MASK)
                                 continue;
                         first = false;
-                        r = read_full_file_at(AT_FDCWD, path, RULE_FILE_MAX, &data, &size);
+                        if (asprintf(&path, "%s/%s", d[i].path, *name) < 0) {
+                                r = -ENOMEM;
+                                goto finish;
+                        }
+                        if (r == 1)
+                                r = d[i].fd >= 0 ? read_rule_file(d[i].fd, *name, &buf)
+                                                 : read_rule_file(AT_FDCWD, path, &buf);
                         if (r < 0) {
-                                if (asprintf(&error, "%s: cannot read: %s", path, strerror(-r)) < 0)
-                                        return -ENOMEM;
+                                if (asprintf(&error, "%s: cannot read: %s", path, strerror(-r)) < 0) {
+                                        r = -ENOMEM;
+                                        goto finish;
+                                }
                         } else {
-                                r = sdc_rule_parse(path, data, size, &rule, &error);
+                                /* The buffer is this load's: parsed where it is, no copy. */
+                                r = rule_parse_in_place(path, buf.data, buf.size, &rule, &error);
                                 if (r == -ENOMEM)
-                                        return r;
+                                        goto finish;
                         }
                         if (r >= 0 && sdc_rules_find(s, rule.id)) {
                                 if (asprintf(&error, "%s: Id=%s is already defined by %s", path, rule.id,
-                                             sdc_rules_find(s, rule.id)->path) < 0)
-                                        return -ENOMEM;
+                                             sdc_rules_find(s, rule.id)->path) < 0) {
+                                        sdc_rule_done(&rule);
+                                        r = -ENOMEM;
+                                        goto finish;
+                                }
                                 sdc_rule_done(&rule);
                                 r = -EEXIST;
                         }
                         if (r >= 0) {
                                 r = add_rule(s, &rule);
                                 if (r < 0)
-                                        return r;
+                                        goto finish;
                                 break;
                         }
                         /* Broken: say so, and fall back to the file it overrides, if any. */
                         r = strv_consume(&s->errors, TAKE_PTR(error));
                         if (r < 0)
-                                return r;
+                                goto finish;
                 }
         }
+        r = 0;
         *ret = TAKE_PTR(s);
-        return 0;
+finish:
+        for (size_t i = 0; i < n_dirs; i++)
+                rules_dir_done(&d[i]);
+        free(buf.data);
+        return r;
 }
 
 int sdc_rules_new(SdcRule *rules, size_t n, SdcRuleSet **ret) {
@@ -855,15 +1007,22 @@ static int parse_unsigned(const char *s, unsigned *ret) {
 }
 
 int sdc_catalogue_read(const char *dir, SdcCatalogue *ret) {
-        _cleanup_free_ char *path = NULL, *data = NULL, *v = NULL, *m = NULL;
+        _cleanup_free_ char *path = NULL;
+
+        *ret = (SdcCatalogue) {};
+        if (asprintf(&path, "%s/%s", dir, SDC_CATALOGUE_FILE) < 0)
+                return -ENOMEM;
+        return sdc_catalogue_read_at(AT_FDCWD, path, ret);
+}
+
+int sdc_catalogue_read_at(int dir_fd, const char *path, SdcCatalogue *ret) {
+        _cleanup_free_ char *data = NULL, *v = NULL, *m = NULL;
         SdcCatalogue c = {};
         size_t size;
         int r;
 
         *ret = c;
-        if (asprintf(&path, "%s/%s", dir, SDC_CATALOGUE_FILE) < 0)
-                return -ENOMEM;
-        r = read_full_file_at(AT_FDCWD, path, 64 * 1024, &data, &size);
+        r = read_full_file_at(dir_fd, path, 64 * 1024, &data, &size);
         if (r < 0)
                 return r;
         if (sdc_envfile_get(data, size, "CATALOGUE_VERSION", &v) < 0 || parse_unsigned(v, &c.version) < 0 ||

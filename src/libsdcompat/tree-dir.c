@@ -10,7 +10,6 @@
  * to be the same inode as the O_PATH handle; device nodes and FIFOs are never opened, so probing
  * a hostile tree cannot block or trigger a device's side effects. */
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -39,6 +38,7 @@ struct open_how {
 #define SYS_openat2 437
 #endif
 
+#include "fileio.h"
 #include "strv.h"
 #include "tree-internal.h"
 
@@ -66,8 +66,9 @@ static void stat_from_struct(const struct stat *st, SdcStat *ret) {
 }
 
 /* Upgrades an O_PATH descriptor of a regular file or directory to a readable one: reopen the
- * same name relative to the same parent, and make sure it is still the same inode. */
-static int upgrade_fd(int *fd, const struct stat *st, int (*reopen)(void *ctx, int flags), void *ctx) {
+ * same name relative to the same parent, and make sure it is still the same inode. *st becomes
+ * what the readable descriptor says. */
+static int upgrade_fd(int *fd, struct stat *st, int (*reopen)(void *ctx, int flags), void *ctx) {
         struct stat st2;
         int nfd;
 
@@ -87,6 +88,7 @@ static int upgrade_fd(int *fd, const struct stat *st, int (*reopen)(void *ctx, i
         }
         safe_close(*fd);
         *fd = nfd;
+        *st = st2;
         return 0;
 }
 
@@ -94,13 +96,23 @@ static int dir_root(SdcTree *t, SdcNode *ret) {
         DirTree *d = t->backend;
         int fd;
 
-        /* A readable descriptor, so that the root itself can be listed; O_PATH if not allowed. */
-        fd = openat(d->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 && (errno == EACCES || errno == EPERM))
-                fd = fcntl(d->root_fd, F_DUPFD_CLOEXEC, 3);
+        /* O_PATH, as every handle of a walk; dir_read_dir() makes it listable when it is the result. */
+        fd = fcntl(d->root_fd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return -errno;
         ret->fd = fd;
+        return 0;
+}
+
+/* A directory's O_PATH descriptor made readable: "." relative to itself is the same directory,
+ * whatever is renamed meanwhile, so there is nothing to compare. */
+static int dir_read_dir(SdcTree *t, SdcNode *n) {
+        int fd = openat(n->fd, ".", O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+        if (fd < 0)
+                return errno == EACCES || errno == EPERM ? 0 : -errno; /* keep O_PATH; listing will say EACCES */
+        safe_close(n->fd);
+        n->fd = fd;
         return 0;
 }
 
@@ -114,7 +126,8 @@ static int reopen_child(void *ctx, int flags) {
         return openat(c->dir_fd, c->name, flags);
 }
 
-static int dir_child(SdcTree *t, const SdcNode *dir, const char *name, SdcNode *ret, SdcStat *ret_stat) {
+static int dir_child(SdcTree *t, const SdcNode *dir, const char *name, unsigned flags, SdcNode *ret,
+                     SdcStat *ret_stat) {
         _cleanup_close_ int fd = -1;
         ChildCtx ctx = { .dir_fd = dir->fd, .name = name };
         struct stat st;
@@ -125,9 +138,11 @@ static int dir_child(SdcTree *t, const SdcNode *dir, const char *name, SdcNode *
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        r = upgrade_fd(&fd, &st, reopen_child, &ctx);
-        if (r < 0)
-                return r;
+        if ((flags & SDC_CHILD_READ_REGULAR) && S_ISREG(st.st_mode)) {
+                r = upgrade_fd(&fd, &st, reopen_child, &ctx);
+                if (r < 0)
+                        return r;
+        }
         stat_from_struct(&st, ret_stat);
         ret->fd = TAKE_FD(fd);
         return 0;
@@ -174,26 +189,24 @@ static int read_copy(int fd, size_t size, SdcBlob *ret) {
         return 0;
 }
 
-static int dir_read(SdcTree *t, const SdcNode *n, uint64_t max_size, SdcBlob *ret) {
-        struct stat st;
+/* st is the readable descriptor's own fstat() from when it was opened (upgrade_fd()). */
+static int dir_read(SdcTree *t, const SdcNode *n, const SdcStat *st, uint64_t max_size, SdcBlob *ret) {
         void *p;
 
-        if (fstat(n->fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
+        if (st->type != SDC_NODE_REGULAR)
                 return -EINVAL;
-        if ((uint64_t) st.st_size > max_size || (uint64_t) st.st_size > SIZE_MAX)
+        if (st->size > max_size || st->size > SIZE_MAX)
                 return -EFBIG;
-        if (st.st_size == 0) {
+        if (st->size == 0) {
                 *ret = (SdcBlob) { .data = (const uint8_t *) "", .size = 0 };
                 return 0;
         }
-        if ((size_t) st.st_size <= READ_COPY_MAX)
-                return read_copy(n->fd, (size_t) st.st_size, ret);
-        p = mmap(NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, n->fd, 0);
+        if ((size_t) st->size <= READ_COPY_MAX)
+                return read_copy(n->fd, (size_t) st->size, ret);
+        p = mmap(NULL, (size_t) st->size, PROT_READ, MAP_PRIVATE, n->fd, 0);
         if (p == MAP_FAILED)
                 return errno == EBADF ? -EACCES : -errno; /* an O_PATH fd we could not upgrade */
-        *ret = (SdcBlob) { .data = p, .size = (size_t) st.st_size, .map = p, .map_size = (size_t) st.st_size };
+        *ret = (SdcBlob) { .data = p, .size = (size_t) st->size, .map = p, .map_size = (size_t) st->size };
         return 0;
 }
 
@@ -210,34 +223,18 @@ static ssize_t dir_pread(SdcTree *t, const SdcNode *n, uint64_t offset, void *bu
         return l;
 }
 
+static int list_add(const char *name, unsigned char type, void *userdata) {
+        return strv_extend(userdata, name);
+}
+
 static int dir_list(SdcTree *t, const SdcNode *n, char ***ret) {
         _cleanup_strv_free_ char **names = NULL;
-        struct dirent *de;
-        DIR *d;
-        int fd, r = 0;
+        int r;
 
-        fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                r = errno == EBADF ? -EACCES : -errno;
-                safe_close(fd);
-                return r;
-        }
-        rewinddir(d);
-        while ((errno = 0, de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                r = strv_extend(&names, de->d_name);
-                if (r < 0)
-                        break;
-        }
-        if (r == 0 && errno != 0)
-                r = -errno;
-        closedir(d);
+        /* n was opened by this resolution and never read: its offset is 0. */
+        r = dir_foreach(n->fd, list_add, &names);
         if (r < 0)
-                return r;
+                return r == -EBADF ? -EACCES : r; /* an O_PATH fd we could not upgrade */
         if (!names) {
                 names = calloc(1, sizeof(char *));
                 if (!names)
@@ -312,6 +309,10 @@ static int dir_open_path(SdcTree *t, const char *path, unsigned flags, SdcNode *
 
         fd = do_openat2(d->root_fd, path,
                         O_PATH | O_CLOEXEC | ((flags & SDC_RESOLVE_NOFOLLOW) ? O_NOFOLLOW : 0));
+        if (fd >= 0 && (flags & SDC_RESOLVE_NO_STAT) && !(flags & SDC_RESOLVE_READABLE)) {
+                ret->fd = TAKE_FD(fd);
+                return 0;
+        }
         if (fd < 0) {
                 /* ENOSYS: kernel < 5.6. EAGAIN: a concurrent rename made the kernel give up.
                  * E2BIG/EINVAL: a kernel that does not know these resolve flags. The walk
@@ -326,9 +327,17 @@ static int dir_open_path(SdcTree *t, const char *path, unsigned flags, SdcNode *
         }
         if (fstat(fd, &st) < 0)
                 return -errno;
-        r = upgrade_fd(&fd, &st, reopen_path, &ctx);
-        if (r < 0)
-                return r;
+        if (flags & SDC_RESOLVE_READABLE) {
+                if (S_ISDIR(st.st_mode)) {
+                        SdcNode n = { .fd = TAKE_FD(fd) };
+
+                        r = dir_read_dir(t, &n);
+                        fd = n.fd;
+                } else
+                        r = upgrade_fd(&fd, &st, reopen_path, &ctx);
+                if (r < 0)
+                        return r;
+        }
         stat_from_struct(&st, ret_stat);
         ret->fd = TAKE_FD(fd);
         return 0;
@@ -344,6 +353,7 @@ static const SdcTreeOps dir_ops = {
         .release = dir_release,
         .free = dir_free,
         .open_path = dir_open_path,
+        .read_dir = dir_read_dir,
         .dup_fd = dir_dup_fd,
 };
 

@@ -20,10 +20,13 @@ typedef struct SdcTreeOps {
         int (*root)(SdcTree *t, SdcNode *ret);
         /* Looks up one name (never "." or "..", never containing '/') in directory dir, without
          * following a symlink. Fills *ret (a new handle the caller releases) and *ret_stat.
-         * -ENOENT if absent, -ENOTDIR if dir is not a directory. */
-        int (*child)(SdcTree *t, const SdcNode *dir, const char *name, SdcNode *ret, SdcStat *ret_stat);
+         * -ENOENT if absent, -ENOTDIR if dir is not a directory. With SDC_CHILD_READ_REGULAR, a
+         * regular file's handle is made readable (the walk's last component, to be read). */
+        int (*child)(SdcTree *t, const SdcNode *dir, const char *name, unsigned flags, SdcNode *ret,
+                     SdcStat *ret_stat);
         int (*readlink)(SdcTree *t, const SdcNode *n, char **ret);
-        int (*read)(SdcTree *t, const SdcNode *n, uint64_t max_size, SdcBlob *ret);
+        /* st: what resolving n found (from the readable handle, where there is one). */
+        int (*read)(SdcTree *t, const SdcNode *n, const SdcStat *st, uint64_t max_size, SdcBlob *ret);
         /* Optional: up to size bytes at offset into buf; the count read (0 at the end of the file)
          * or negative errno. sdc_tree_scan() uses it where there is one, read() where not. */
         ssize_t (*pread)(SdcTree *t, const SdcNode *n, uint64_t offset, void *buf, size_t size);
@@ -31,8 +34,12 @@ typedef struct SdcTreeOps {
         void (*release)(SdcTree *t, SdcNode *n);
         void (*free)(SdcTree *t);
         /* Optional fast path for a whole path (the directory backend's openat2(RESOLVE_IN_ROOT)).
-         * Returns -EOPNOTSUPP to make tree.c fall back to the walk. Does not give a canonical path. */
+         * Returns -EOPNOTSUPP to make tree.c fall back to the walk. Does not give a canonical path.
+         * flags: SDC_RESOLVE_* and the internal ones below. */
         int (*open_path)(SdcTree *t, const char *path, unsigned flags, SdcNode *ret, SdcStat *ret_stat);
+        /* Optional: makes the handle of a directory readable (listable), in place. Handles are
+         * only what resolution needs (the directory backend: O_PATH descriptors) until then. */
+        int (*read_dir)(SdcTree *t, SdcNode *n);
         /* Optional: a new readable descriptor (O_CLOEXEC) of the regular file n, for
          * sdc_tree_open_regular(); -EOPNOTSUPP where the tree has no descriptors (an image). */
         int (*dup_fd)(SdcTree *t, const SdcNode *n);
@@ -41,6 +48,16 @@ typedef struct SdcTreeOps {
         int (*open_filesystem)(SdcTree *t, const SdcNode *n, const char *type, SdcTree **ret, char *message,
                                size_t message_size);
 } SdcTreeOps;
+
+enum {
+        SDC_CHILD_READ_REGULAR = 1 << 0,
+};
+
+/* Internal resolution flags, next to SDC_RESOLVE_NOFOLLOW: */
+enum {
+        SDC_RESOLVE_READABLE = 1 << 16, /* the result is read or listed: a readable handle */
+        SDC_RESOLVE_NO_STAT = 1 << 17,  /* whether it exists is all the caller asks */
+};
 
 struct SdcTree {
         const SdcTreeOps *ops;

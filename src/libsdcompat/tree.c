@@ -80,15 +80,66 @@ const char *sdc_tree_description(const SdcTree *t) {
         return t->description;
 }
 
+/* Depths up to this need no allocation: the walk lives on the resolver's stack. */
+#define WALK_INLINE_DEPTH 32
+
 typedef struct Walk {
         SdcTree *tree;
-        SdcNode stack[WALK_MAX_DEPTH + 1];
-        size_t depth; /* stack[0] is the root; stack[depth] the current directory */
+        SdcNode *stack;          /* stack_inline, or allocated for a deeper walk */
+        size_t *component_start; /* the same */
+        size_t allocated;        /* entries of stack and component_start */
+        size_t depth;            /* stack[0] is the root; stack[depth] the current directory */
         bool have_root;
         char canonical[PATH_MAX];
         size_t canonical_len;
-        size_t component_start[WALK_MAX_DEPTH + 1];
+        SdcNode stack_inline[WALK_INLINE_DEPTH];
+        size_t component_start_inline[WALK_INLINE_DEPTH];
 } Walk;
+
+static void walk_init(Walk *w, SdcTree *t) {
+        w->tree = t;
+        w->stack = w->stack_inline;
+        w->component_start = w->component_start_inline;
+        w->allocated = WALK_INLINE_DEPTH;
+        w->depth = 0;
+        w->have_root = false;
+}
+
+static void walk_free_stacks(Walk *w) {
+        if (w->stack != w->stack_inline) {
+                free(w->stack);
+                free(w->component_start);
+        }
+        w->stack = w->stack_inline;
+        w->component_start = w->component_start_inline;
+        w->allocated = WALK_INLINE_DEPTH;
+}
+
+/* Room for one more level. */
+static int walk_grow(Walk *w) {
+        size_t n = MIN(w->allocated * 2, (size_t) WALK_MAX_DEPTH + 1);
+        SdcNode *stack;
+        size_t *starts;
+
+        if (w->depth + 1 < w->allocated)
+                return 0;
+        if (n <= w->allocated)
+                return -ENAMETOOLONG;
+        stack = malloc(n * sizeof(SdcNode));
+        starts = malloc(n * sizeof(size_t));
+        if (!stack || !starts) {
+                free(stack);
+                free(starts);
+                return -ENOMEM;
+        }
+        memcpy(stack, w->stack, (w->depth + 1) * sizeof(SdcNode));
+        memcpy(starts, w->component_start, (w->depth + 1) * sizeof(size_t));
+        walk_free_stacks(w);
+        w->stack = stack;
+        w->component_start = starts;
+        w->allocated = n;
+        return 0;
+}
 
 static void walk_pop(Walk *w) {
         w->tree->ops->release(w->tree, &w->stack[w->depth]);
@@ -111,9 +162,16 @@ static void walk_done(Walk *w) {
 }
 
 static int walk_push(Walk *w, SdcNode n, const char *name, size_t len) {
+        int r;
+
         if (w->depth >= WALK_MAX_DEPTH || w->canonical_len + 1 + len >= sizeof(w->canonical)) {
                 w->tree->ops->release(w->tree, &n);
                 return -ENAMETOOLONG;
+        }
+        r = walk_grow(w);
+        if (r < 0) {
+                w->tree->ops->release(w->tree, &n);
+                return r;
         }
         w->depth++;
         w->stack[w->depth] = n;
@@ -144,6 +202,18 @@ static int splice_symlink(char **pending, size_t *pos, const char *target, uint6
         *pending = n;
         *pos = 0;
         return 0;
+}
+
+/* Whether nothing but "." components follow: then the component before them is the result. */
+static bool only_dots_follow(const char *rest) {
+        for (;;) {
+                rest += strspn(rest, "/");
+                if (*rest == 0)
+                        return true;
+                if (rest[0] != '.' || (rest[1] != '/' && rest[1] != 0))
+                        return false;
+                rest++;
+        }
 }
 
 /* Resolves path, leaving w->stack[w->depth] at the result. */
@@ -203,7 +273,13 @@ static int walk(Walk *w, const char *path, unsigned flags, SdcStat *ret_stat) {
                 memcpy(buf, name, len);
                 buf[len] = 0;
 
-                r = w->tree->ops->child(w->tree, &w->stack[w->depth], buf, &child, &cst);
+                /* The last component (but for "."s) is opened for reading right away if it is a
+                 * regular file and the caller reads it; anything else stays a plain handle. */
+                r = w->tree->ops->child(w->tree, &w->stack[w->depth], buf,
+                                        (flags & SDC_RESOLVE_READABLE) && only_dots_follow(pending + pos)
+                                                ? SDC_CHILD_READ_REGULAR
+                                                : 0,
+                                        &child, &cst);
                 if (r < 0)
                         return r;
 
@@ -242,46 +318,44 @@ static int walk(Walk *w, const char *path, unsigned flags, SdcStat *ret_stat) {
 /* Resolves path to a handle the caller releases with t->ops->release(). */
 static int resolve_node(SdcTree *t, const char *path, unsigned flags, SdcNode *ret, SdcStat *ret_stat,
                         char **ret_canonical, bool allow_fast_path) {
-        _cleanup_free_ Walk *w = NULL;
+        Walk storage, *w = &storage;
         SdcStat st;
         int r;
 
-        if (!ret_stat)
-                ret_stat = &st; /* backends always report what they found */
+        if (!ret_stat) {
+                ret_stat = &st; /* backends always report what they found... */
+                flags |= SDC_RESOLVE_NO_STAT; /* ... but the fast path need not */
+        }
         if (allow_fast_path && !ret_canonical && t->ops->open_path) {
                 r = t->ops->open_path(t, path, flags, ret, ret_stat);
                 if (r != -EOPNOTSUPP)
                         return r;
         }
 
-        /* Not calloc(): the stacks are large and only their used prefix is ever read. */
-        w = malloc(sizeof(*w));
-        if (!w)
-                return -ENOMEM;
-        w->tree = t;
-        w->depth = 0;
-        w->have_root = false;
+        walk_init(w, t);
 
         r = walk(w, path, flags, ret_stat);
-        if (r < 0) {
-                walk_done(w);
-                return r;
-        }
-        if (ret_canonical) {
+        /* A directory to be listed: made readable now that it is known to be the result. */
+        if (r >= 0 && (flags & SDC_RESOLVE_READABLE) && ret_stat->type == SDC_NODE_DIRECTORY && t->ops->read_dir)
+                r = t->ops->read_dir(t, &w->stack[w->depth]);
+        if (r >= 0 && ret_canonical) {
                 *ret_canonical = strdup(w->canonical_len > 0 ? w->canonical : "/");
-                if (!*ret_canonical) {
-                        walk_done(w);
-                        return -ENOMEM;
-                }
+                if (!*ret_canonical)
+                        r = -ENOMEM;
         }
-        /* Hand the final handle out and release everything below it. */
-        *ret = w->stack[w->depth];
-        if (w->depth > 0) {
-                w->depth--;
+        if (r < 0)
                 walk_done(w);
+        else {
+                /* Hand the final handle out and release everything below it. */
+                *ret = w->stack[w->depth];
+                if (w->depth > 0) {
+                        w->depth--;
+                        walk_done(w);
+                }
+                /* else: the result is the root itself, and stack[0] now belongs to the caller. */
         }
-        /* else: the result is the root itself, and stack[0] now belongs to the caller. */
-        return 0;
+        walk_free_stacks(w);
+        return r;
 }
 
 int sdc_tree_resolve_node(SdcTree *t, const char *path, unsigned flags, SdcNode *ret, SdcStat *ret_stat) {
@@ -302,7 +376,7 @@ int sdc_tree_resolve(SdcTree *t, const char *path, unsigned flags, char **ret_ca
 /* Resolves path to a regular file: -EISDIR for a directory, -EINVAL for anything else. On success
  * the caller owns *ret_node and releases it. */
 static int resolve_regular(SdcTree *t, const char *path, SdcNode *ret_node, SdcStat *ret_stat) {
-        int r = resolve_node(t, path, 0, ret_node, ret_stat, NULL, true);
+        int r = resolve_node(t, path, SDC_RESOLVE_READABLE, ret_node, ret_stat, NULL, true);
 
         if (r < 0)
                 return r;
@@ -320,7 +394,7 @@ int sdc_tree_read(SdcTree *t, const char *path, uint64_t max_size, SdcBlob *ret)
         r = resolve_regular(t, path, &n, &st);
         if (r < 0)
                 return r;
-        r = st.size > max_size ? -EFBIG : t->ops->read(t, &n, max_size, ret);
+        r = st.size > max_size ? -EFBIG : t->ops->read(t, &n, &st, max_size, ret);
         t->ops->release(t, &n);
         return r;
 }
@@ -357,15 +431,53 @@ static size_t scan_piece_size(const uint8_t *data, size_t size, bool range_ends_
         return nul ? (size_t) (nul - data) + 1 : size;
 }
 
-static int scan_node(SdcTree *t, const SdcNode *n, uint64_t offset, uint64_t end, SdcTreeScanFunc cb,
-                     void *userdata) {
-        _cleanup_free_ uint8_t *buf = NULL;
+struct SdcTreeFile {
+        SdcTree *tree;
+        SdcNode node;
+        SdcStat st;
+};
+
+int sdc_tree_file_open(SdcTree *t, const char *path, SdcTreeFile **ret) {
+        SdcTreeFile *f = malloc(sizeof(*f));
+        int r;
+
+        if (!f)
+                return -ENOMEM;
+        r = resolve_regular(t, path, &f->node, &f->st);
+        if (r < 0) {
+                free(f);
+                return r;
+        }
+        f->tree = t;
+        *ret = f;
+        return 0;
+}
+
+SdcTreeFile *sdc_tree_file_close(SdcTreeFile *f) {
+        if (f) {
+                f->tree->ops->release(f->tree, &f->node);
+                free(f);
+        }
+        return NULL;
+}
+
+const SdcStat *sdc_tree_file_stat(const SdcTreeFile *f) {
+        return &f->st;
+}
+
+int sdc_tree_file_scan(SdcTreeFile *f, uint64_t offset, uint64_t length, SdcTreeScanFunc cb, void *userdata) {
+        SdcTree *t = f->tree;
+        uint8_t *buf;
         SdcBlob b = {};
+        uint64_t end;
         int r = 0;
 
+        if (offset >= f->st.size)
+                return 0;
+        end = offset + MIN(length, f->st.size - offset);
         if (!t->ops->pread) {
                 /* In memory already (an image's data): pieces of it, no copy. */
-                r = t->ops->read(t, n, UINT64_MAX, &b);
+                r = t->ops->read(t, &f->node, &f->st, UINT64_MAX, &b);
                 if (r < 0)
                         return r;
                 end = MIN(end, (uint64_t) b.size);
@@ -385,41 +497,46 @@ static int scan_node(SdcTree *t, const SdcNode *n, uint64_t offset, uint64_t end
                 return -ENOMEM;
         while (offset < end && r == 0) {
                 size_t want = (size_t) MIN(end - offset, (uint64_t) SCAN_PIECE_MAX), piece;
-                ssize_t l = t->ops->pread(t, n, offset, buf, want);
+                ssize_t l = t->ops->pread(t, &f->node, offset, buf, want);
 
-                if (l < 0)
-                        return (int) l;
+                if (l < 0) {
+                        r = (int) l;
+                        break;
+                }
                 if (l == 0) /* the file shrank under us: what there was, was scanned */
                         break;
                 piece = scan_piece_size(buf, (size_t) l, offset + (uint64_t) l == end);
                 r = cb(buf, piece, userdata);
                 offset += piece;
         }
+        free(buf);
         return r;
 }
 
-static int read_at_node(SdcTree *t, const SdcNode *n, uint64_t offset, uint8_t *buf, size_t size) {
+int sdc_tree_file_read_at(SdcTreeFile *f, uint64_t offset, void *buf, size_t size) {
+        SdcTree *t = f->tree;
+        uint8_t *p = buf;
         SdcBlob b = {};
         int r;
 
         if (!t->ops->pread) {
-                r = t->ops->read(t, n, UINT64_MAX, &b);
+                r = t->ops->read(t, &f->node, &f->st, UINT64_MAX, &b);
                 if (r < 0)
                         return r;
                 r = offset <= b.size && size <= b.size - offset ? 0 : -ENODATA;
                 if (r == 0 && size > 0)
-                        memcpy(buf, b.data + offset, size);
+                        memcpy(p, b.data + offset, size);
                 sdc_blob_done(&b);
                 return r;
         }
         while (size > 0) {
-                ssize_t l = t->ops->pread(t, n, offset, buf, size);
+                ssize_t l = t->ops->pread(t, &f->node, offset, p, size);
 
                 if (l < 0)
                         return (int) l;
                 if (l == 0)
                         return -ENODATA;
-                buf += l;
+                p += l;
                 offset += (uint64_t) l;
                 size -= (size_t) l;
         }
@@ -427,31 +544,20 @@ static int read_at_node(SdcTree *t, const SdcNode *n, uint64_t offset, uint8_t *
 }
 
 int sdc_tree_read_at(SdcTree *t, const char *path, uint64_t offset, void *buf, size_t size) {
-        SdcStat st;
-        SdcNode n;
+        _cleanup_(sdc_tree_file_closep) SdcTreeFile *f = NULL;
         int r;
 
-        r = resolve_regular(t, path, &n, &st);
-        if (r < 0)
-                return r;
-        r = read_at_node(t, &n, offset, buf, size);
-        t->ops->release(t, &n);
-        return r;
+        r = sdc_tree_file_open(t, path, &f);
+        return r < 0 ? r : sdc_tree_file_read_at(f, offset, buf, size);
 }
 
 int sdc_tree_scan(SdcTree *t, const char *path, uint64_t offset, uint64_t length, SdcTreeScanFunc cb,
                   void *userdata) {
-        SdcStat st;
-        SdcNode n;
+        _cleanup_(sdc_tree_file_closep) SdcTreeFile *f = NULL;
         int r;
 
-        r = resolve_regular(t, path, &n, &st);
-        if (r < 0)
-                return r;
-        if (offset < st.size)
-                r = scan_node(t, &n, offset, offset + MIN(length, st.size - offset), cb, userdata);
-        t->ops->release(t, &n);
-        return r;
+        r = sdc_tree_file_open(t, path, &f);
+        return r < 0 ? r : sdc_tree_file_scan(f, offset, length, cb, userdata);
 }
 
 int sdc_tree_readlink(SdcTree *t, const char *path, char **ret) {
@@ -472,7 +578,7 @@ int sdc_tree_list(SdcTree *t, const char *path, char ***ret) {
         SdcNode n;
         int r;
 
-        r = resolve_node(t, path, 0, &n, &st, NULL, true);
+        r = resolve_node(t, path, SDC_RESOLVE_READABLE, &n, &st, NULL, true);
         if (r < 0)
                 return r;
         r = st.type == SDC_NODE_DIRECTORY ? t->ops->list(t, &n, ret) : -ENOTDIR;

@@ -93,6 +93,18 @@ typedef int (*SdcTreeScanFunc)(const uint8_t *data, size_t size, void *userdata)
 int sdc_tree_scan(SdcTree *t, const char *path, uint64_t offset, uint64_t length, SdcTreeScanFunc cb,
                   void *userdata);
 
+/* A regular file resolved once (symlinks followed inside the tree), for several reads: a
+ * library's ELF headers, then its strings. Errors as sdc_tree_read(). sdc_tree_read_at() and
+ * sdc_tree_scan() are these for one read. */
+typedef struct SdcTreeFile SdcTreeFile;
+int sdc_tree_file_open(SdcTree *t, const char *path, SdcTreeFile **ret);
+SdcTreeFile *sdc_tree_file_close(SdcTreeFile *f);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SdcTreeFile *, sdc_tree_file_close);
+/* What it is: a regular file, and its size when it was opened. */
+const SdcStat *sdc_tree_file_stat(const SdcTreeFile *f);
+int sdc_tree_file_read_at(SdcTreeFile *f, uint64_t offset, void *buf, size_t size);
+int sdc_tree_file_scan(SdcTreeFile *f, uint64_t offset, uint64_t length, SdcTreeScanFunc cb, void *userdata);
+
 /* Reads a symlink's target without following it. -EINVAL if it is not a symlink. */
 int sdc_tree_readlink(SdcTree *t, const char *path, char **ret);
 

@@ -5,9 +5,49 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "fileio.h"
 #include "macro.h"
+
+/* The kernel's record (linux/dirent.h has no userspace definition; glibc's getdents64() is 2.30+). */
+struct linux_dirent64 {
+        uint64_t d_ino;
+        int64_t d_off;
+        unsigned short d_reclen;
+        unsigned char d_type;
+        char d_name[];
+};
+
+int dir_foreach(int fd, DirEntryFunc cb, void *userdata) {
+        union {
+                struct linux_dirent64 first;
+                uint8_t bytes[4096];
+        } buf;
+
+        for (;;) {
+                long n = syscall(SYS_getdents64, fd, &buf, sizeof(buf));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+                for (long off = 0; off < n;) {
+                        const struct linux_dirent64 *de = (const struct linux_dirent64 *) (buf.bytes + off);
+                        int r;
+
+                        off += de->d_reclen;
+                        if (de->d_name[0] == '.' &&
+                            (de->d_name[1] == 0 || (de->d_name[1] == '.' && de->d_name[2] == 0)))
+                                continue;
+                        r = cb(de->d_name, de->d_type, userdata);
+                        if (r != 0)
+                                return r;
+                }
+        }
+}
 
 ssize_t read_retry(int fd, void *buf, size_t n, off_t offset) {
         for (;;) {
@@ -22,31 +62,46 @@ ssize_t read_retry(int fd, void *buf, size_t n, off_t offset) {
 
 int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, allocated = 0;
 
         fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
+        return read_full_fd(fd, max_size, ret, ret_size);
+}
+
+int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *buf = NULL;
+        size_t allocated = 0;
+        int r;
+
+        r = read_full_fd_into(fd, max_size, &buf, &allocated, ret_size);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int read_full_fd_into(int fd, size_t max_size, char **buf, size_t *allocated, size_t *ret_size) {
+        size_t size = 0;
 
         for (;;) {
                 ssize_t n;
 
-                if (allocated - size < 4096 + 1) {
-                        size_t want = MAX(allocated * 2, (size_t) 8192);
+                if (*allocated - size < 4096 + 1) {
+                        size_t want = MAX(*allocated * 2, (size_t) 8192);
                         char *p;
 
                         if (want > max_size + 4097)
                                 want = max_size + 4097;
-                        if (want <= allocated)
+                        if (want <= *allocated)
                                 return -EFBIG;
-                        p = realloc(buf, want);
+                        p = realloc(*buf, want);
                         if (!p)
                                 return -ENOMEM;
-                        buf = p;
-                        allocated = want;
+                        *buf = p;
+                        *allocated = want;
                 }
-                n = read_retry(fd, buf + size, allocated - size - 1, -1);
+                n = read_retry(fd, *buf + size, *allocated - size - 1, -1);
                 if (n < 0)
                         return (int) n;
                 if (n == 0)
@@ -56,10 +111,9 @@ int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret,
                         return -EFBIG;
         }
 
-        buf[size] = 0;
+        (*buf)[size] = 0;
         if (ret_size)
                 *ret_size = size;
-        *ret = TAKE_PTR(buf);
         return 0;
 }
 

@@ -9,6 +9,18 @@
 /* Reads a whole (small) file relative to dir_fd into a NUL-terminated buffer. -EFBIG if it is
  * larger than max_size. Used for /proc files and configuration, never for images. */
 int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_size);
+/* The same from an open descriptor, from its offset to the end. */
+int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
+/* The same into *buf of *allocated bytes (NULL and 0 at first), grown with realloc() as needed and
+ * kept by the caller for the next file: many small files read with one allocation. */
+int read_full_fd_into(int fd, size_t max_size, char **buf, size_t *allocated, size_t *ret_size);
+
+/* Calls cb on every entry of the open directory fd from its current position ("." and ".." left
+ * out) with its name and d_type (DT_UNKNOWN where the file system does not say), reading with
+ * getdents64() into a buffer on the stack: no DIR and no allocation. Stops at the first cb that
+ * returns non-zero and returns that; 0 at the end; negative errno (-EBADF for an O_PATH fd). */
+typedef int (*DirEntryFunc)(const char *name, unsigned char type, void *userdata);
+int dir_foreach(int fd, DirEntryFunc cb, void *userdata);
 
 /* One read() (offset < 0) or pread() at offset, retried on EINTR: the bytes read (0 at the end)
  * or negative errno. */

@@ -70,7 +70,21 @@ static void make_hostile_root(void) {
         xsymlink("chain2", "chain1");
         xsymlink("/lib/systemd/systemd", "chain2");          /* through lib -> usr/lib */
         xsymlink("usr/lib/systemd/systemd", "file-link");
+        /* Deeper than a walk's stacks start out (tree.c: WALK_INLINE_DEPTH). */
+        {
+                char rel[PATH_MAX] = "deep";
+
+                xdir(rel);
+                for (int i = 0; i < 40; i++) {
+                        strcat(rel, "/d");
+                        xdir(rel);
+                }
+                strcat(rel, "/file");
+                xfile(rel, "DEEP");
+        }
 }
+
+#define DEEP_DIR "/deep/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d"
 
 static void check_resolver(unsigned flags) {
         SdcTree *t = NULL;
@@ -159,6 +173,47 @@ static void check_resolver(unsigned flags) {
                 ASSERT_EQ(sdc_tree_open_regular(t, "/self", &fd), -ELOOP);
         }
 
+        /* A walk deeper than its first stacks, and back up. */
+        ASSERT_EQ(sdc_tree_resolve(t, "/usr/../" DEEP_DIR "/file", 0, &canon, &st), 0);
+        ASSERT_STREQ(canon, DEEP_DIR "/file");
+        ASSERT_EQ(st.type, SDC_NODE_REGULAR);
+        free(canon);
+        ASSERT_EQ(sdc_tree_read(t, DEEP_DIR "/file", 1024, &b), 0);
+        ASSERT_TRUE(b.size == 4 && memcmp(b.data, "DEEP", 4) == 0);
+        sdc_blob_done(&b);
+        ASSERT_EQ(sdc_tree_resolve(t, DEEP_DIR "/../../..", 0, &canon, &st), 0);
+        ASSERT_EQ(strlen(canon), strlen(DEEP_DIR) - 6);
+        ASSERT_EQ(st.type, SDC_NODE_DIRECTORY);
+        free(canon);
+        ASSERT_EQ(sdc_tree_list(t, DEEP_DIR "/..", &names), 0);
+        ASSERT_EQ(strv_length(names), 1);
+        ASSERT_STREQ(names[0], "d");
+        strv_free(names);
+
+        /* The walk takes "file/." for the file (openat2 says ENOTDIR): then it is read as the file. */
+        if (flags & SDC_TREE_NO_OPENAT2) {
+                ASSERT_EQ(sdc_tree_read(t, DEEP_DIR "/file/.", 1024, &b), 0);
+                ASSERT_TRUE(b.size == 4 && memcmp(b.data, "DEEP", 4) == 0);
+                sdc_blob_done(&b);
+        }
+
+        /* One file resolved once, read at offsets and scanned. */
+        {
+                SdcTreeFile *f = NULL;
+                char buf[4];
+
+                ASSERT_EQ(sdc_tree_file_open(t, "/chain1", &f), 0);
+                ASSERT_EQ(sdc_tree_file_stat(f)->size, 6);
+                ASSERT_EQ(sdc_tree_file_read_at(f, 2, buf, 4), 0);
+                ASSERT_TRUE(memcmp(buf, "SIDE", 4) == 0);
+                ASSERT_EQ(sdc_tree_file_read_at(f, 3, buf, 4), -ENODATA);
+                ASSERT_EQ(sdc_tree_file_read_at(f, 0, buf, 2), 0);
+                ASSERT_TRUE(memcmp(buf, "IN", 2) == 0);
+                sdc_tree_file_close(f);
+                ASSERT_EQ(sdc_tree_file_open(t, "/abs-out", &f), -ENOENT);
+                ASSERT_EQ(sdc_tree_file_open(t, "/usr", &f), -EISDIR);
+        }
+
         /* Listing follows symlinks and sorts. */
         ASSERT_EQ(sdc_tree_list(t, "/lib", &names), 0);
         ASSERT_EQ(strv_length(names), 1);
@@ -167,6 +222,11 @@ static void check_resolver(unsigned flags) {
         ASSERT_EQ(sdc_tree_list(t, "/", &names), 0);
         ASSERT_STREQ(names[0], "abs-out");
         strv_free(names);
+        ASSERT_EQ(sdc_tree_list(t, "/usr/lib/..", &names), 0);
+        ASSERT_EQ(strv_length(names), 1);
+        ASSERT_STREQ(names[0], "lib");
+        strv_free(names);
+        ASSERT_EQ(sdc_tree_list(t, "/usr/lib/systemd/systemd", &names), -ENOTDIR);
 
         sdc_tree_free(t);
 }
