@@ -179,7 +179,8 @@ static bool is_directory(const sqfs_inode_generic_t *inode) {
         return inode->base.type == SQFS_INODE_DIR || inode->base.type == SQFS_INODE_EXT_DIR;
 }
 
-static int squash_child(SdcTree *t, const SdcNode *dir, const char *name, SdcNode *ret, SdcStat *ret_stat) {
+static int squash_child(SdcTree *t, const SdcNode *dir, const char *name, unsigned flags, SdcNode *ret,
+                        SdcStat *ret_stat) {
         SquashTree *st = t->backend;
         sqfs_inode_generic_t *inode = NULL;
         int e;
@@ -238,11 +239,12 @@ static ssize_t squash_pread(SdcTree *t, const SdcNode *n, uint64_t offset, void 
  * whole and scans large ones in pieces (pread). */
 #define READ_MAX ((uint64_t) 64 << 20)
 
-static int squash_read(SdcTree *t, const SdcNode *n, uint64_t max_size, SdcBlob *ret) {
+static int squash_read(SdcTree *t, const SdcNode *n, const SdcStat *st, uint64_t max_size, SdcBlob *ret) {
         _cleanup_free_ uint8_t *copy = NULL;
         SdcStat s;
         size_t got = 0;
 
+        /* The inode is in memory: its own stat, whatever the walk found (the same). */
         stat_of(n->ptr, &s);
         if (s.type != SDC_NODE_REGULAR)
                 return -EINVAL;
