@@ -784,11 +784,24 @@ typedef struct ReadBuffer {
         size_t size;
 } ReadBuffer;
 
+/* What read_rule_file() returns for something that is not a regular file (the caller says so in
+ * words; no errno of its own means that). */
+#define RULE_NOT_REGULAR (-EBADFD)
+
+/* By name, following symlinks. O_NONBLOCK and the type check first: a FIFO (or a device) in a
+ * rules directory would otherwise block the read, and negotiate with it until its deadline. */
 static int read_rule_file(int dir_fd, const char *name, ReadBuffer *b) {
-        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
 
         if (fd < 0)
                 return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return RULE_NOT_REGULAR;
         return read_full_fd_into(fd, RULE_FILE_MAX, &b->data, &b->allocated, &b->size);
 }
 
@@ -909,7 +922,8 @@ int sdc_rules_load(const char *dirs, SdcRuleSet **ret) {
                                 r = d[i].fd >= 0 ? read_rule_file(d[i].fd, *name, &buf)
                                                  : read_rule_file(AT_FDCWD, path, &buf);
                         if (r < 0) {
-                                if (asprintf(&error, "%s: cannot read: %s", path, strerror(-r)) < 0) {
+                                if (asprintf(&error, "%s: cannot read: %s", path,
+                                             r == RULE_NOT_REGULAR ? "not a regular file" : strerror(-r)) < 0) {
                                         r = -ENOMEM;
                                         goto finish;
                                 }

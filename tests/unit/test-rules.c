@@ -444,6 +444,42 @@ static void test_parse_errors(void) {
         }
 }
 
+/* A FIFO where a rule file should be (or a symlink to one) is an error said at once, not a read that
+ * blocks negotiate until its deadline; the shipped file of the same name is used. */
+static void test_loader_fifo(void) {
+        char etc[PATH_MAX + 16], usr[PATH_MAX + 16], path[PATH_MAX * 3], fifo[PATH_MAX + 64], link[PATH_MAX + 64];
+        SdcRuleSet *s = NULL;
+
+        snprintf(tmp, sizeof(tmp), "/tmp/sdcompat-test-rules-XXXXXX");
+        ASSERT_TRUE(mkdtemp(tmp));
+        snprintf(etc, sizeof(etc), "%s/etc", tmp);
+        snprintf(usr, sizeof(usr), "%s/usr", tmp);
+        ASSERT_EQ(mkdir(etc, 0755), 0);
+        ASSERT_EQ(mkdir(usr, 0755), 0);
+        write_file("usr", "10-a.rules", minimal);
+        snprintf(fifo, sizeof(fifo), "%s/10-a.rules", etc);
+        ASSERT_EQ(mkfifo(fifo, 0644), 0);
+        write_file("usr", "20-b.rules",
+                   "[Rule]\nId=SDC-T2\nTitle=b\nSeverity=cosmetic\nAction=none\nRemedy=r\n[Match]\nSkew=same\n");
+        snprintf(fifo, sizeof(fifo), "%s/pipe", tmp);
+        ASSERT_EQ(mkfifo(fifo, 0644), 0);
+        snprintf(link, sizeof(link), "%s/20-b.rules", etc);
+        ASSERT_EQ(symlink(fifo, link), 0);
+
+        snprintf(path, sizeof(path), "%s:%s", etc, usr);
+        ASSERT_EQ(sdc_rules_load(path, &s), 0);
+        ASSERT_EQ(s->n_rules, 2);
+        ASSERT_TRUE(strstr(sdc_rules_find(s, "SDC-T1")->path, "/usr/10-a.rules") != NULL);
+        ASSERT_TRUE(strstr(sdc_rules_find(s, "SDC-T2")->path, "/usr/20-b.rules") != NULL);
+        ASSERT_EQ(strv_length(s->errors), 2);
+        ASSERT_TRUE(strstr(s->errors[0], "etc/10-a.rules: cannot read: not a regular file") != NULL);
+        ASSERT_TRUE(strstr(s->errors[1], "etc/20-b.rules: cannot read: not a regular file") != NULL);
+        sdc_rules_free(s);
+
+        snprintf(path, sizeof(path), "rm -rf %s", tmp);
+        ASSERT_EQ(system(path), 0);
+}
+
 int main(void) {
         char dirs[PATH_MAX];
         const char *src = getenv("SDCOMPAT_SOURCE_ROOT");
@@ -468,6 +504,7 @@ int main(void) {
         TEST(test_h9_h10);
         TEST(test_no_systemd_in_initrd);
         TEST(test_loader);
+        TEST(test_loader_fifo);
         TEST(test_parse_errors);
         sdc_rules_free(rules);
         return 0;
