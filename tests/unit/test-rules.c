@@ -314,16 +314,21 @@ static void write_file(const char *dir, const char *name, const char *content) {
 static const char *const minimal =
         "[Rule]\nId=SDC-T1\nTitle=test\nSeverity=degraded\nAction=none\nRemedy=none\n[Match]\nInitrdSystemd=yes\n";
 
+/* A fresh tmp with the rule directories etc/ and usr/ in it. */
+static void make_rule_dirs(char etc[static PATH_MAX + 16], char usr[static PATH_MAX + 16]) {
+        snprintf(tmp, sizeof(tmp), "/tmp/sdcompat-test-rules-XXXXXX");
+        ASSERT_TRUE(mkdtemp(tmp));
+        snprintf(etc, PATH_MAX + 16, "%s/etc", tmp);
+        snprintf(usr, PATH_MAX + 16, "%s/usr", tmp);
+        ASSERT_EQ(mkdir(etc, 0755), 0);
+        ASSERT_EQ(mkdir(usr, 0755), 0);
+}
+
 static void test_loader(void) {
         char etc[PATH_MAX + 16], usr[PATH_MAX + 16], path[PATH_MAX * 5], link[PATH_MAX + 64];
         SdcRuleSet *s = NULL;
 
-        snprintf(tmp, sizeof(tmp), "/tmp/sdcompat-test-rules-XXXXXX");
-        ASSERT_TRUE(mkdtemp(tmp));
-        snprintf(etc, sizeof(etc), "%s/etc", tmp);
-        snprintf(usr, sizeof(usr), "%s/usr", tmp);
-        ASSERT_EQ(mkdir(etc, 0755), 0);
-        ASSERT_EQ(mkdir(usr, 0755), 0);
+        make_rule_dirs(etc, usr);
 
         write_file("usr", "10-a.rules", minimal);
         write_file("usr", "20-b.rules",
@@ -450,12 +455,7 @@ static void test_loader_fifo(void) {
         char etc[PATH_MAX + 16], usr[PATH_MAX + 16], path[PATH_MAX * 3], fifo[PATH_MAX + 64], link[PATH_MAX + 64];
         SdcRuleSet *s = NULL;
 
-        snprintf(tmp, sizeof(tmp), "/tmp/sdcompat-test-rules-XXXXXX");
-        ASSERT_TRUE(mkdtemp(tmp));
-        snprintf(etc, sizeof(etc), "%s/etc", tmp);
-        snprintf(usr, sizeof(usr), "%s/usr", tmp);
-        ASSERT_EQ(mkdir(etc, 0755), 0);
-        ASSERT_EQ(mkdir(usr, 0755), 0);
+        make_rule_dirs(etc, usr);
         write_file("usr", "10-a.rules", minimal);
         snprintf(fifo, sizeof(fifo), "%s/10-a.rules", etc);
         ASSERT_EQ(mkfifo(fifo, 0644), 0);
