@@ -784,24 +784,17 @@ typedef struct ReadBuffer {
         size_t size;
 } ReadBuffer;
 
-/* What read_rule_file() returns for something that is not a regular file (the caller says so in
+/* What open_regular_at() returns for something that is not a regular file (the caller says so in
  * words; no errno of its own means that). */
 #define RULE_NOT_REGULAR (-EBADFD)
 
-/* By name, following symlinks. O_NONBLOCK and the type check first: a FIFO (or a device) in a
- * rules directory would otherwise block the read, and negotiate with it until its deadline. */
+/* By name, following symlinks. A FIFO (or a device) in a rules directory would otherwise block the
+ * read, and negotiate with it until its deadline. */
 static int read_rule_file(int dir_fd, const char *name, ReadBuffer *b) {
-        _cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        struct stat st;
+        _cleanup_close_ int fd = open_regular_at(dir_fd, name);
 
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return RULE_NOT_REGULAR;
+                return fd;
         return read_full_fd_into(fd, RULE_FILE_MAX, &b->data, &b->allocated, &b->size);
 }
 
@@ -1031,12 +1024,17 @@ int sdc_catalogue_read(const char *dir, SdcCatalogue *ret) {
 
 int sdc_catalogue_read_at(int dir_fd, const char *path, SdcCatalogue *ret) {
         _cleanup_free_ char *data = NULL, *v = NULL, *m = NULL;
+        _cleanup_close_ int fd = -1;
         SdcCatalogue c = {};
         size_t size;
         int r;
 
         *ret = c;
-        r = read_full_file_at(dir_fd, path, 64 * 1024, &data, &size);
+        /* Not a read that blocks on a FIFO: the same open as the rule files'. */
+        fd = open_regular_at(dir_fd, path);
+        if (fd < 0)
+                return fd;
+        r = read_full_fd(fd, 64 * 1024, &data, &size);
         if (r < 0)
                 return r;
         if (sdc_envfile_get(data, size, "CATALOGUE_VERSION", &v) < 0 || parse_unsigned(v, &c.version) < 0 ||

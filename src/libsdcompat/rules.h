@@ -63,7 +63,8 @@ typedef struct SdcCatalogue {
 } SdcCatalogue;
 
 /* Reads DIR/catalogue. A missing file is version 0 and returns -ENOENT; a file without a valid
- * CATALOGUE_VERSION is -EBADMSG (version 0 too). */
+ * CATALOGUE_VERSION is -EBADMSG, one that is not a regular file -EISDIR or -EBADFD (without
+ * blocking on a FIFO; version 0 too). */
 int sdc_catalogue_read(const char *dir, SdcCatalogue *ret);
 /* The same for the file PATH relative to dir_fd. */
 int sdc_catalogue_read_at(int dir_fd, const char *path, SdcCatalogue *ret);

@@ -69,6 +69,21 @@ int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret,
         return read_full_fd(fd, max_size, ret, ret_size);
 }
 
+int open_regular_at(int dir_fd, const char *path) {
+        _cleanup_close_ int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        return TAKE_FD(fd);
+}
+
 int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
         size_t allocated = 0;

@@ -11,6 +11,10 @@
 int read_full_file_at(int dir_fd, const char *path, size_t max_size, char **ret, size_t *ret_size);
 /* The same from an open descriptor, from its offset to the end. */
 int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size);
+/* Opens PATH (relative to dir_fd, symlinks followed) for reading only if it is a regular file:
+ * without blocking on a FIFO or a device (O_NONBLOCK, then fstat). A descriptor, -EISDIR for a
+ * directory, -EBADFD for anything else that is not a regular file, or -errno. */
+int open_regular_at(int dir_fd, const char *path);
 /* The same into *buf of *allocated bytes (NULL and 0 at first), grown with realloc() as needed and
  * kept by the caller for the next file: many small files read with one allocation. */
 int read_full_fd_into(int fd, size_t max_size, char **buf, size_t *allocated, size_t *ret_size);

@@ -465,6 +465,9 @@ static void test_loader_fifo(void) {
         ASSERT_EQ(mkfifo(fifo, 0644), 0);
         snprintf(link, sizeof(link), "%s/20-b.rules", etc);
         ASSERT_EQ(symlink(fifo, link), 0);
+        /* The catalogue is read the same way: a FIFO there is no catalogue. */
+        snprintf(fifo, sizeof(fifo), "%s/catalogue", etc);
+        ASSERT_EQ(mkfifo(fifo, 0644), 0);
 
         snprintf(path, sizeof(path), "%s:%s", etc, usr);
         ASSERT_EQ(sdc_rules_load(path, &s), 0);
@@ -474,6 +477,7 @@ static void test_loader_fifo(void) {
         ASSERT_EQ(strv_length(s->errors), 2);
         ASSERT_TRUE(strstr(s->errors[0], "etc/10-a.rules: cannot read: not a regular file") != NULL);
         ASSERT_TRUE(strstr(s->errors[1], "etc/20-b.rules: cannot read: not a regular file") != NULL);
+        ASSERT_EQ(s->catalogue.version, 0u);
         sdc_rules_free(s);
 
         snprintf(path, sizeof(path), "rm -rf %s", tmp);
